@@ -1,0 +1,188 @@
+//! Which environment variables an explicit `env=` mapping carries into a
+//! child, and which variables each coverage mechanism needs.
+
+use std::collections::BTreeSet;
+
+/// The variables a mapping carries, as a predicate over names: everything
+/// inherited (`all`), names copied explicitly, and names copied by a prefix
+/// filter, minus names or prefixes removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VarSet {
+    /// Built from `os.environ` (so it carries whatever the parent has).
+    pub all: bool,
+    pub names: BTreeSet<String>,
+    pub prefixes: BTreeSet<String>,
+    pub removed_names: BTreeSet<String>,
+    pub removed_prefixes: BTreeSet<String>,
+}
+
+impl VarSet {
+    pub fn everything() -> Self {
+        VarSet {
+            all: true,
+            ..VarSet::default()
+        }
+    }
+
+    pub fn carries(&self, var: &str) -> bool {
+        if self.names.contains(var) {
+            return true;
+        }
+        let inherited = self.all || self.prefixes.iter().any(|p| var.starts_with(p.as_str()));
+        let removed = self.removed_names.contains(var)
+            || self
+                .removed_prefixes
+                .iter()
+                .any(|p| var.starts_with(p.as_str()));
+        inherited && !removed
+    }
+
+    /// Both mappings merged (`{**a, **b}`, `a | b`, `a.update(b)`).
+    pub fn union(mut self, other: VarSet) -> VarSet {
+        self.all |= other.all;
+        self.names.extend(other.names);
+        self.prefixes.extend(other.prefixes);
+        // A removal only survives if both sides removed it.
+        self.removed_names = self
+            .removed_names
+            .intersection(&other.removed_names)
+            .cloned()
+            .collect();
+        self.removed_prefixes = self
+            .removed_prefixes
+            .intersection(&other.removed_prefixes)
+            .cloned()
+            .collect();
+        self
+    }
+
+    /// A short description for messages: "only PATH and HOME",
+    /// "the parent's variables except COV*".
+    pub fn describe(&self) -> String {
+        let list = |set: &BTreeSet<String>, suffix: &str| -> String {
+            let items: Vec<String> = set.iter().map(|s| format!("{s}{suffix}")).collect();
+            match items.len() {
+                0 => String::new(),
+                1 => items[0].clone(),
+                n if n <= 5 => format!("{} and {}", items[..n - 1].join(", "), items[n - 1]),
+                n => format!("{} and {} more", items[..4].join(", "), n - 4),
+            }
+        };
+        if self.all {
+            let mut removed: BTreeSet<String> = self.removed_names.clone();
+            removed.extend(self.removed_prefixes.iter().map(|p| format!("{p}*")));
+            return format!("the parent's variables except {}", list(&removed, ""));
+        }
+        let mut kept: BTreeSet<String> = self.names.clone();
+        kept.extend(self.prefixes.iter().map(|p| format!("{p}*")));
+        if kept.is_empty() {
+            "no variables at all".to_string()
+        } else {
+            format!("only {}", list(&kept, ""))
+        }
+    }
+}
+
+/// What is known about a mapping.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Carried {
+    Known(VarSet),
+    /// Built from something covdoctor cannot follow: never a finding.
+    Unknown,
+}
+
+/// The ways a Python child can be told to measure itself; each needs
+/// certain variables in the child's environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mechanism {
+    /// pytest-cov < 7: its `.pth` hook reads `COV_CORE_*`.
+    PytestCovHook,
+    /// coverage >= 7.10 with `[run] patch = subprocess`: the configuration
+    /// travels in `COVERAGE_PROCESS_CONFIG` (7.10.3+; `COVERAGE_PROCESS_START`
+    /// before, and still accepted).
+    SubprocessPatch,
+}
+
+impl Mechanism {
+    /// Variables that must all be present for this mechanism.
+    pub fn required(&self) -> &'static [&'static str] {
+        match self {
+            Mechanism::PytestCovHook => {
+                &["COV_CORE_SOURCE", "COV_CORE_DATAFILE", "COV_CORE_CONFIG"]
+            }
+            Mechanism::SubprocessPatch => &["COVERAGE_PROCESS_CONFIG"],
+        }
+    }
+
+    /// Whether `vars` lets a child start measuring through this mechanism.
+    /// A mapping that carries `COVERAGE_PROCESS_START` is the manual recipe,
+    /// which works on any version when the config file it names is right.
+    pub fn satisfied_by(&self, vars: &VarSet) -> bool {
+        if vars.carries("COVERAGE_PROCESS_START") {
+            return true;
+        }
+        self.required().iter().all(|v| vars.carries(v))
+    }
+
+    /// The variables this mechanism needs that `vars` lacks.
+    pub fn missing(&self, vars: &VarSet) -> Vec<&'static str> {
+        self.required()
+            .iter()
+            .copied()
+            .filter(|v| !vars.carries(v))
+            .collect()
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Mechanism::PytestCovHook => {
+                "pytest-cov < 7 starts coverage in a child through COV_CORE_SOURCE, COV_CORE_DATAFILE and COV_CORE_CONFIG"
+            }
+            Mechanism::SubprocessPatch => {
+                "coverage's `patch = subprocess` starts coverage in a child through COVERAGE_PROCESS_CONFIG"
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefix(p: &str) -> VarSet {
+        VarSet {
+            prefixes: [p.to_string()].into(),
+            ..VarSet::default()
+        }
+    }
+
+    #[test]
+    fn prefix_filters_by_mechanism() {
+        // startswith("COV") carries everything; startswith("COV_") only the
+        // pytest-cov < 7 variables.
+        assert!(Mechanism::PytestCovHook.satisfied_by(&prefix("COV")));
+        assert!(Mechanism::SubprocessPatch.satisfied_by(&prefix("COV")));
+        assert!(Mechanism::PytestCovHook.satisfied_by(&prefix("COV_")));
+        assert!(!Mechanism::SubprocessPatch.satisfied_by(&prefix("COV_")));
+    }
+
+    #[test]
+    fn removal_and_union() {
+        let mut v = VarSet::everything();
+        v.removed_prefixes.insert("COV".into());
+        assert!(!v.carries("COV_CORE_SOURCE"));
+        assert!(v.carries("PATH"));
+        let merged = v.clone().union(VarSet::everything());
+        assert!(merged.carries("COV_CORE_SOURCE"));
+        assert_eq!(v.describe(), "the parent's variables except COV*");
+        let mut only = VarSet::default();
+        only.names.insert("PATH".into());
+        only.names.insert("APP_MODE".into());
+        assert_eq!(only.describe(), "only APP_MODE and PATH");
+        assert!(!Mechanism::PytestCovHook.satisfied_by(&only));
+        assert_eq!(
+            Mechanism::SubprocessPatch.missing(&only),
+            vec!["COVERAGE_PROCESS_CONFIG"]
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! Step 3 of the pipeline: analyse the project's Python sources into facts
+//! the rules can judge: which processes are started ([`Launch`]), with what
+//! environment and working directory, whether the child is Python, and how
+//! each one is stopped ([`Stop`]).
+//!
+//! The facts here are plain data. Everything that touches the Python parser
+//! lives in [`python`]; the rules never see a syntax tree.
+
+pub mod command;
+pub mod env;
+pub mod python;
+
+use std::path::PathBuf;
+
+use crate::source::Location;
+
+pub use command::{Child, Command, Token};
+pub use env::{Carried, VarSet};
+
+/// Everything the Python analysis found in one project.
+#[derive(Debug, Default)]
+pub struct PythonFacts {
+    pub launches: Vec<Launch>,
+    pub stops: Vec<Stop>,
+    /// Python files that do not parse completely: the analysis used what
+    /// parsed.
+    pub syntax_errors: Vec<(Location, String)>,
+}
+
+/// How a launch API starts its child.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LaunchKind {
+    /// `subprocess.*`, `asyncio.create_subprocess_*`, `pexpect.spawn`: a new
+    /// process.
+    Subprocess,
+    /// `os.exec*e`: the current process is replaced.
+    Exec,
+    /// `os.spawn*e`: a new process, waited for or not.
+    Spawn,
+    /// `multiprocessing.Process`: a Python child running a function.
+    Multiprocessing,
+}
+
+/// A call that starts a process.
+#[derive(Debug)]
+pub struct Launch {
+    /// The whole call.
+    pub location: Location,
+    /// The API, as written after resolving imports (`subprocess.Popen`).
+    pub api: String,
+    pub kind: LaunchKind,
+    pub child: Child,
+    /// The `env=` argument, when it is given and not `None`.
+    pub env: Option<EnvArg>,
+    /// The `cwd=` argument, when it is given and not `None`.
+    pub cwd: Option<CwdArg>,
+}
+
+/// An explicit environment mapping for a child.
+#[derive(Debug)]
+pub struct EnvArg {
+    /// The argument's value expression.
+    pub location: Location,
+    pub carried: Carried,
+    /// Where the mapping was built, when that is elsewhere (a helper's
+    /// `return`, a variable's assignment), outermost first.
+    pub trail: Vec<(Location, String)>,
+}
+
+/// Where a child runs.
+#[derive(Debug)]
+pub struct CwdArg {
+    pub location: Location,
+    pub place: Place,
+}
+
+/// A directory, as far as it can be known statically.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// The parent's working directory (`.`, `os.getcwd()`, `Path.cwd()`).
+    Inherited,
+    /// pytest's rootdir (`request.config.rootpath`, `pytestconfig.rootdir`).
+    PytestRoot,
+    /// A path computed from `__file__` or written literally (absolute, or
+    /// relative to the parent's working directory when `relative` is true).
+    Path {
+        path: PathBuf,
+        relative: bool,
+    },
+    /// A fresh temporary directory (`tmp_path`, `tempfile.mkdtemp()`...).
+    Temporary(String),
+    Unknown,
+}
+
+/// The signal a stop call sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Kill,
+    Term,
+    Int,
+    /// Any other signal, by number.
+    Other(i64),
+}
+
+/// A call that stops a launched child.
+#[derive(Debug)]
+pub struct Stop {
+    pub location: Location,
+    /// Index into [`PythonFacts::launches`].
+    pub launch: usize,
+    pub signal: Signal,
+    /// How the call is written (`process.kill()`), for messages.
+    pub call: String,
+    /// Only reached when the child has already ended, or did not end within
+    /// a bounded wait: a fallback, not the normal way the child stops.
+    pub fallback: bool,
+}

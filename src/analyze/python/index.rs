@@ -1,0 +1,917 @@
+//! A project-wide index of the parsed Python modules: imports, functions,
+//! classes, pytest fixtures and name bindings, and the value resolution the
+//! analyses share ([`Index::values_of`]).
+//!
+//! Resolution is deliberately simple and flow-insensitive: a name means every
+//! value it is ever assigned in its scope, a function call means every value
+//! the function returns or yields, a test or fixture parameter means the
+//! fixture of that name visible from the module (same class, same module,
+//! then `conftest.py` files up to the project root). Anything else is
+//! "unknown", and unknown values never produce findings.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, ExprCall, Stmt, StmtClassDef, StmtFunctionDef};
+use ruff_text_size::Ranged;
+
+use super::walk;
+use crate::source::{Location, Source, Span};
+
+pub type ModId = usize;
+pub type FuncId = usize;
+pub type ClassId = usize;
+
+/// Where an expression is evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Ctx {
+    pub module: ModId,
+    pub func: Option<FuncId>,
+}
+
+/// What a name is bound to in one scope.
+#[derive(Clone, Copy, Debug)]
+pub enum Binding<'a> {
+    Value(&'a Expr),
+    /// `with X as name`: the value of `X.__enter__()`.
+    Entered(&'a Expr),
+    Def(FuncId),
+    Class(ClassId),
+    /// An `import`: the qualified name it stands for.
+    Import(&'a str),
+    /// A loop target, an `except ... as e`, a tuple unpacking...
+    Unknown,
+}
+
+pub struct Module<'a> {
+    pub source: Source,
+    /// Absolute path.
+    pub path: PathBuf,
+    pub suite: &'a [Stmt],
+    /// Module names under which this file can be imported, each with the
+    /// directory it is relative to.
+    pub names: Vec<(String, PathBuf)>,
+    pub bindings: HashMap<&'a str, Vec<Binding<'a>>>,
+    /// Fully qualified targets of imports, owned here so bindings can borrow
+    /// them.
+    pub fixtures: HashMap<String, FuncId>,
+    /// Functions defined in this module, in source order.
+    pub functions: Vec<FuncId>,
+}
+
+pub struct Function<'a> {
+    pub module: ModId,
+    pub def: &'a StmtFunctionDef,
+    pub class: Option<ClassId>,
+    pub parent: Option<FuncId>,
+    pub params: Vec<&'a str>,
+    pub bindings: HashMap<&'a str, Vec<Binding<'a>>>,
+    pub globals: HashSet<&'a str>,
+    /// Values of `return` and `yield`.
+    pub returns: Vec<&'a Expr>,
+    /// The fixture name, if this is a pytest fixture.
+    pub fixture: Option<String>,
+    /// A test function (pytest passes fixtures to its parameters).
+    pub is_test: bool,
+}
+
+pub struct Class<'a> {
+    pub module: ModId,
+    pub def: &'a StmtClassDef,
+    pub methods: HashMap<&'a str, FuncId>,
+    /// `self.x = value` in any method (and class-level `x = value`).
+    pub attrs: HashMap<&'a str, Vec<(Ctx, &'a Expr)>>,
+    pub fixtures: HashMap<String, FuncId>,
+}
+
+/// One resolved value of an expression.
+#[derive(Clone, Debug)]
+pub enum Val<'a> {
+    /// A defining expression, in the context where it is evaluated.
+    Expr(&'a Expr, Ctx),
+    /// `with X as name`: `X.__enter__()`.
+    Entered(&'a Expr, Ctx),
+    Function(FuncId),
+    Class(ClassId),
+    /// A name from outside the project (`os.environ`, `sys.executable`,
+    /// `dict`), fully qualified.
+    Qualified(String),
+    /// `__file__` of a module.
+    File(ModId),
+    /// A parameter no fixture of the project fills (`tmp_path`, a helper's
+    /// argument).
+    Param(String),
+    Unknown,
+}
+
+/// How deep name and call resolution may go.
+const MAX_DEPTH: usize = 12;
+
+pub struct Index<'a> {
+    pub root: PathBuf,
+    pub modules: Vec<Module<'a>>,
+    pub functions: Vec<Function<'a>>,
+    pub classes: Vec<Class<'a>>,
+    by_path: HashMap<PathBuf, ModId>,
+    by_name: HashMap<String, Vec<ModId>>,
+}
+
+/// Input for one module.
+pub struct ModuleInput<'a> {
+    pub source: Source,
+    pub path: PathBuf,
+    pub suite: &'a [Stmt],
+    /// Import targets, owned by the caller so bindings can borrow them.
+    pub import_targets: &'a ImportTargets,
+}
+
+/// Qualified names of every import in a module, computed before indexing
+/// (relative imports need the module's path).
+#[derive(Default)]
+pub struct ImportTargets {
+    /// Keyed by the alias node's start offset.
+    pub by_alias: HashMap<u32, String>,
+}
+
+impl ImportTargets {
+    /// Computes the qualified name each import alias stands for.
+    pub fn compute(suite: &[Stmt], path: &Path, root: &Path) -> Self {
+        let mut out = ImportTargets::default();
+        struct V<'b> {
+            out: &'b mut ImportTargets,
+            path: &'b Path,
+            root: &'b Path,
+        }
+        impl<'a> Visitor<'a> for V<'_> {
+            fn visit_stmt(&mut self, stmt: &'a Stmt) {
+                match stmt {
+                    Stmt::Import(i) => {
+                        for alias in &i.names {
+                            let name = alias.name.as_str();
+                            // `import a.b` binds `a`; `import a.b as x` binds `a.b`.
+                            let target = if alias.asname.is_some() {
+                                name.to_string()
+                            } else {
+                                name.split('.').next().unwrap_or(name).to_string()
+                            };
+                            self.out
+                                .by_alias
+                                .insert(alias.range().start().to_u32(), target);
+                        }
+                    }
+                    Stmt::ImportFrom(i) => {
+                        let base = match i.level {
+                            0 => i.module.as_ref().map(|m| m.as_str().to_string()),
+                            level => relative_module(
+                                self.path,
+                                self.root,
+                                level,
+                                i.module.as_ref().map(|m| m.as_str()),
+                            ),
+                        };
+                        if let Some(base) = base {
+                            for alias in &i.names {
+                                let target = if base.is_empty() {
+                                    alias.name.as_str().to_string()
+                                } else {
+                                    format!("{base}.{}", alias.name.as_str())
+                                };
+                                self.out
+                                    .by_alias
+                                    .insert(alias.range().start().to_u32(), target);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+        }
+        V {
+            out: &mut out,
+            path,
+            root,
+        }
+        .visit_body(suite);
+        out
+    }
+}
+
+/// The dotted name a relative import refers to, relative to the project
+/// root (`from .helpers import x` in `tests/a.py` → `tests.helpers`).
+fn relative_module(path: &Path, root: &Path, level: u32, module: Option<&str>) -> Option<String> {
+    let mut dir = path.parent()?.to_path_buf();
+    for _ in 1..level {
+        dir = dir.parent()?.to_path_buf();
+    }
+    let rel = dir.strip_prefix(root).ok()?;
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if let Some(m) = module {
+        parts.extend(m.split('.').map(str::to_string));
+    }
+    Some(parts.join("."))
+}
+
+/// Module names for a file: its dotted path relative to every ancestor
+/// directory inside the root (`tests/helpers.py` → `tests.helpers` relative
+/// to the root, `helpers` relative to `tests/`).
+fn module_names(path: &Path, root: &Path) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    let Ok(rel) = path.strip_prefix(root) else {
+        return out;
+    };
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if let Some(last) = parts.last_mut() {
+        *last = last.trim_end_matches(".py").to_string();
+    }
+    if parts.last().is_some_and(|l| l == "__init__") {
+        parts.pop();
+    }
+    let mut base = root.to_path_buf();
+    for i in 0..parts.len() {
+        out.push((parts[i..].join("."), base.clone()));
+        base.push(&parts[i]);
+    }
+    out
+}
+
+impl<'a> Index<'a> {
+    pub fn build(root: &Path, inputs: Vec<ModuleInput<'a>>) -> Index<'a> {
+        let mut index = Index {
+            root: root.to_path_buf(),
+            modules: Vec::new(),
+            functions: Vec::new(),
+            classes: Vec::new(),
+            by_path: HashMap::new(),
+            by_name: HashMap::new(),
+        };
+        for input in inputs {
+            let id = index.modules.len();
+            let names = module_names(&input.path, root);
+            for (name, _) in &names {
+                index.by_name.entry(name.clone()).or_default().push(id);
+            }
+            index.by_path.insert(input.path.clone(), id);
+            index.modules.push(Module {
+                source: input.source,
+                path: input.path,
+                suite: input.suite,
+                names,
+                bindings: HashMap::new(),
+                fixtures: HashMap::new(),
+                functions: Vec::new(),
+            });
+            let mut bindings = HashMap::new();
+            let ctx = Ctx {
+                module: id,
+                func: None,
+            };
+            index.collect_scope(
+                ctx,
+                None,
+                input.suite,
+                input.import_targets,
+                &mut bindings,
+                &mut Vec::new(),
+                &mut HashSet::new(),
+            );
+            index.modules[id].bindings = bindings;
+        }
+        index
+    }
+
+    /// Records the bindings of one scope body, creating functions and
+    /// classes for nested definitions.
+    #[allow(clippy::too_many_arguments)]
+    fn collect_scope(
+        &mut self,
+        ctx: Ctx,
+        class: Option<ClassId>,
+        body: &'a [Stmt],
+        imports: &'a ImportTargets,
+        bindings: &mut HashMap<&'a str, Vec<Binding<'a>>>,
+        returns: &mut Vec<&'a Expr>,
+        globals: &mut HashSet<&'a str>,
+    ) {
+        // In a method, `self.x = ...` binds a class attribute; in the class
+        // body itself, `x = ...` does.
+        let in_class_body =
+            class.is_some() && ctx.func.is_none_or(|f| self.functions[f].class != class);
+        let self_name = match (class, ctx.func) {
+            (Some(_), Some(f)) if !in_class_body => self.functions[f].params.first().copied(),
+            _ => None,
+        };
+        let mut stmts: Vec<&'a Stmt> = Vec::new();
+        walk::walk_scope(body, &mut |stmt, _| stmts.push(stmt));
+        for stmt in stmts {
+            match stmt {
+                Stmt::FunctionDef(def) => {
+                    let fid = self.add_function(ctx, class, def, imports);
+                    bindings
+                        .entry(def.name.as_str())
+                        .or_default()
+                        .push(Binding::Def(fid));
+                }
+                Stmt::ClassDef(def) => {
+                    let cid = self.add_class(ctx, def, imports);
+                    bindings
+                        .entry(def.name.as_str())
+                        .or_default()
+                        .push(Binding::Class(cid));
+                }
+                Stmt::Assign(a) => {
+                    for target in &a.targets {
+                        bind_target(target, Some(&a.value), bindings);
+                        if let Some(cid) = class {
+                            self.bind_attr(cid, ctx, in_class_body, self_name, target, &a.value);
+                        }
+                    }
+                }
+                Stmt::AnnAssign(a) => {
+                    if let Some(value) = &a.value {
+                        bind_target(&a.target, Some(value), bindings);
+                        if let Some(cid) = class {
+                            self.bind_attr(cid, ctx, in_class_body, self_name, &a.target, value);
+                        }
+                    }
+                }
+                Stmt::For(f) => bind_target(&f.target, None, bindings),
+                Stmt::With(w) => {
+                    for item in &w.items {
+                        if let Some(Expr::Name(n)) = item.optional_vars.as_deref() {
+                            bindings
+                                .entry(n.id.as_str())
+                                .or_default()
+                                .push(Binding::Entered(&item.context_expr));
+                        } else if let Some(vars) = &item.optional_vars {
+                            bind_target(vars, None, bindings);
+                        }
+                    }
+                }
+                Stmt::Import(i) => {
+                    for alias in &i.names {
+                        let local = alias
+                            .asname
+                            .as_ref()
+                            .map(|a| a.as_str())
+                            .unwrap_or_else(|| alias.name.as_str().split('.').next().unwrap_or(""));
+                        if let Some(t) = imports.by_alias.get(&alias.range().start().to_u32()) {
+                            bindings.entry(local).or_default().push(Binding::Import(t));
+                        }
+                    }
+                }
+                Stmt::ImportFrom(i) => {
+                    for alias in &i.names {
+                        let local = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
+                        match imports.by_alias.get(&alias.range().start().to_u32()) {
+                            Some(t) => bindings.entry(local).or_default().push(Binding::Import(t)),
+                            None => bindings.entry(local).or_default().push(Binding::Unknown),
+                        }
+                    }
+                }
+                Stmt::Global(g) => globals.extend(g.names.iter().map(|n| n.as_str())),
+                Stmt::Nonlocal(g) => globals.extend(g.names.iter().map(|n| n.as_str())),
+                Stmt::Return(r) => returns.extend(r.value.as_deref()),
+                Stmt::Try(t) => {
+                    for h in &t.handlers {
+                        let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
+                        if let Some(name) = &h.name {
+                            bindings
+                                .entry(name.as_str())
+                                .or_default()
+                                .push(Binding::Unknown);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            // Walrus targets and yields inside this statement's expressions.
+            for e in walk::own_exprs(stmt) {
+                for sub in walk::subexprs(e) {
+                    match sub {
+                        Expr::Named(n) => bind_target(&n.target, Some(&n.value), bindings),
+                        Expr::Yield(y) => returns.extend(y.value.as_deref()),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn bind_attr(
+        &mut self,
+        cid: ClassId,
+        ctx: Ctx,
+        in_class_body: bool,
+        self_name: Option<&'a str>,
+        target: &'a Expr,
+        value: &'a Expr,
+    ) {
+        let attr = match target {
+            Expr::Attribute(a) => match (&*a.value, self_name) {
+                (Expr::Name(n), Some(s)) if n.id.as_str() == s => a.attr.as_str(),
+                _ => return,
+            },
+            Expr::Name(n) if in_class_body => n.id.as_str(),
+            _ => return,
+        };
+        self.classes[cid]
+            .attrs
+            .entry(attr)
+            .or_default()
+            .push((ctx, value));
+    }
+
+    fn add_function(
+        &mut self,
+        outer: Ctx,
+        class: Option<ClassId>,
+        def: &'a StmtFunctionDef,
+        imports: &'a ImportTargets,
+    ) -> FuncId {
+        let fid = self.functions.len();
+        let params: Vec<&'a str> = def.parameters.iter().map(|p| p.name().as_str()).collect();
+        let fixture = fixture_name(def);
+        let in_test_class =
+            class.is_some_and(|c| self.classes[c].def.name.as_str().starts_with("Test"));
+        let is_test = def.name.as_str().starts_with("test") && (class.is_none() || in_test_class);
+        self.functions.push(Function {
+            module: outer.module,
+            def,
+            class,
+            parent: outer.func,
+            params,
+            bindings: HashMap::new(),
+            globals: HashSet::new(),
+            returns: Vec::new(),
+            fixture: fixture.clone(),
+            is_test,
+        });
+        self.modules[outer.module].functions.push(fid);
+        if let Some(name) = fixture {
+            match class {
+                Some(c) => {
+                    self.classes[c].fixtures.insert(name, fid);
+                }
+                None if outer.func.is_none() => {
+                    self.modules[outer.module].fixtures.insert(name, fid);
+                }
+                None => {}
+            }
+        }
+        if let Some(c) = class {
+            self.classes[c].methods.insert(def.name.as_str(), fid);
+        }
+        let ctx = Ctx {
+            module: outer.module,
+            func: Some(fid),
+        };
+        let mut bindings = HashMap::new();
+        let mut returns = Vec::new();
+        let mut globals = HashSet::new();
+        self.collect_scope(
+            ctx,
+            class,
+            &def.body,
+            imports,
+            &mut bindings,
+            &mut returns,
+            &mut globals,
+        );
+        let f = &mut self.functions[fid];
+        f.bindings = bindings;
+        f.returns = returns;
+        f.globals = globals;
+        fid
+    }
+
+    fn add_class(
+        &mut self,
+        outer: Ctx,
+        def: &'a StmtClassDef,
+        imports: &'a ImportTargets,
+    ) -> ClassId {
+        let cid = self.classes.len();
+        self.classes.push(Class {
+            module: outer.module,
+            def,
+            methods: HashMap::new(),
+            attrs: HashMap::new(),
+            fixtures: HashMap::new(),
+        });
+        // The class body: its methods become functions of this class.
+        let mut bindings = HashMap::new();
+        self.collect_scope(
+            outer,
+            Some(cid),
+            &def.body,
+            imports,
+            &mut bindings,
+            &mut Vec::new(),
+            &mut HashSet::new(),
+        );
+        cid
+    }
+
+    pub fn location(&self, module: ModId, range: impl Ranged) -> Location {
+        let r = range.range();
+        Location::new(
+            &self.modules[module].source,
+            Span::new(r.start().to_usize(), r.end().to_usize()),
+        )
+    }
+
+    pub fn text(&self, module: ModId, range: impl Ranged) -> &str {
+        let r = range.range();
+        &self.modules[module].source.text[r.start().to_usize()..r.end().to_usize()]
+    }
+
+    pub fn module_at(&self, path: &Path) -> Option<ModId> {
+        self.by_path.get(path).copied()
+    }
+
+    /// The project module a dotted name refers to, seen from `from`: the
+    /// module whose base directory is the nearest ancestor of the importing
+    /// file (pytest puts test directories on `sys.path`), or one under
+    /// `src/`.
+    pub fn module_named(&self, name: &str, from: Option<ModId>) -> Option<ModId> {
+        let candidates = self.by_name.get(name)?;
+        let from_dir = from.and_then(|m| self.modules[m].path.parent());
+        let src = self.root.join("src");
+        candidates
+            .iter()
+            .copied()
+            .filter_map(|id| {
+                let base = &self.modules[id].names.iter().find(|(n, _)| n == name)?.1;
+                let rank = if from_dir.is_some_and(|d| d.starts_with(base)) {
+                    base.components().count() + 1
+                } else if base == &src || base == &self.root {
+                    1
+                } else {
+                    return None;
+                };
+                Some((rank, id))
+            })
+            .max_by_key(|(rank, _)| *rank)
+            .map(|(_, id)| id)
+    }
+
+    /// What a qualified name refers to inside the project, if anything:
+    /// a module-level function, class or variable of a project module.
+    fn project_value(
+        &self,
+        qualified: &str,
+        from: ModId,
+        depth: usize,
+        out: &mut Vec<Val<'a>>,
+    ) -> bool {
+        let Some((module, name)) = qualified.rsplit_once('.') else {
+            return false;
+        };
+        let Some(mid) = self.module_named(module, Some(from)) else {
+            return false;
+        };
+        let Some(bindings) = self.modules[mid].bindings.get(name) else {
+            return false;
+        };
+        let ctx = Ctx {
+            module: mid,
+            func: None,
+        };
+        for b in bindings.clone() {
+            self.binding_values(b, ctx, depth + 1, out);
+        }
+        true
+    }
+
+    fn binding_values(&self, b: Binding<'a>, ctx: Ctx, depth: usize, out: &mut Vec<Val<'a>>) {
+        match b {
+            Binding::Value(e) => out.extend(self.values_at(e, ctx, depth + 1)),
+            Binding::Entered(e) => out.push(Val::Entered(e, ctx)),
+            Binding::Def(f) => out.push(Val::Function(f)),
+            Binding::Class(c) => out.push(Val::Class(c)),
+            Binding::Import(q) => {
+                if !self.project_value(q, ctx.module, depth, out) {
+                    out.push(Val::Qualified(q.to_string()));
+                }
+            }
+            Binding::Unknown => out.push(Val::Unknown),
+        }
+    }
+
+    /// Every value `expr` may have: names, `self.x` attributes, walrus,
+    /// `await` and pytest fixture parameters are followed; other expressions
+    /// are returned as they are.
+    pub fn values_of(&self, expr: &'a Expr, ctx: Ctx) -> Vec<Val<'a>> {
+        self.values_at(expr, ctx, 0)
+    }
+
+    fn values_at(&self, expr: &'a Expr, ctx: Ctx, depth: usize) -> Vec<Val<'a>> {
+        if depth > MAX_DEPTH {
+            return vec![Val::Unknown];
+        }
+        match expr {
+            Expr::Name(n) => self.name_values(n.id.as_str(), ctx, depth),
+            Expr::Named(n) => self.values_at(&n.value, ctx, depth + 1),
+            Expr::Await(a) => self.values_at(&a.value, ctx, depth + 1),
+            Expr::Attribute(a) => {
+                // `self.x` in a method.
+                if let (Expr::Name(n), Some(f)) = (&*a.value, ctx.func)
+                    && let Some(cid) = self.functions[f].class
+                    && self.functions[f].params.first() == Some(&n.id.as_str())
+                {
+                    let mut out = Vec::new();
+                    if let Some(assigned) = self.classes[cid].attrs.get(a.attr.as_str()) {
+                        for (actx, value) in assigned {
+                            out.extend(self.values_at(value, *actx, depth + 1));
+                        }
+                    } else if let Some(&m) = self.classes[cid].methods.get(a.attr.as_str()) {
+                        out.push(Val::Function(m));
+                    } else {
+                        out.push(Val::Unknown);
+                    }
+                    return out;
+                }
+                // `module.attr`: extend a qualified name.
+                let base = self.values_at(&a.value, ctx, depth + 1);
+                if let [Val::Qualified(q)] = base.as_slice() {
+                    let qualified = format!("{q}.{}", a.attr.as_str());
+                    let mut out = Vec::new();
+                    if self.project_value(&qualified, ctx.module, depth, &mut out) {
+                        return out;
+                    }
+                    return vec![Val::Qualified(qualified)];
+                }
+                vec![Val::Expr(expr, ctx)]
+            }
+            _ => vec![Val::Expr(expr, ctx)],
+        }
+    }
+
+    fn name_values(&self, name: &str, ctx: Ctx, depth: usize) -> Vec<Val<'a>> {
+        let mut out = Vec::new();
+        // Function scopes, innermost first.
+        let mut func = ctx.func;
+        while let Some(f) = func {
+            let function = &self.functions[f];
+            if function.globals.contains(name) {
+                break;
+            }
+            if let Some(bindings) = function.bindings.get(name) {
+                let fctx = Ctx {
+                    module: ctx.module,
+                    func: Some(f),
+                };
+                for b in bindings.clone() {
+                    self.binding_values(b, fctx, depth, &mut out);
+                }
+                // A parameter reassigned in the body keeps its argument too.
+                if function.params.contains(&name) {
+                    out.extend(self.param_values(f, name, depth));
+                }
+                return out;
+            }
+            if function.params.contains(&name) {
+                return self.param_values(f, name, depth);
+            }
+            func = function.parent;
+        }
+        // Module scope (including names made global in functions).
+        let module = &self.modules[ctx.module];
+        if let Some(bindings) = module.bindings.get(name) {
+            let mctx = Ctx {
+                module: ctx.module,
+                func: None,
+            };
+            for b in bindings.clone() {
+                self.binding_values(b, mctx, depth, &mut out);
+            }
+            // Assignments to a `global name` inside functions.
+            for &f in &module.functions {
+                if self.functions[f].globals.contains(name)
+                    && let Some(bs) = self.functions[f].bindings.get(name)
+                {
+                    let fctx = Ctx {
+                        module: ctx.module,
+                        func: Some(f),
+                    };
+                    for b in bs.clone() {
+                        self.binding_values(b, fctx, depth, &mut out);
+                    }
+                }
+            }
+            return out;
+        }
+        if name == "__file__" {
+            return vec![Val::File(ctx.module)];
+        }
+        // A builtin.
+        vec![Val::Qualified(name.to_string())]
+    }
+
+    /// The values a parameter receives: for tests and fixtures, the fixture
+    /// of that name; otherwise unknown.
+    fn param_values(&self, f: FuncId, name: &str, depth: usize) -> Vec<Val<'a>> {
+        let function = &self.functions[f];
+        if (function.fixture.is_some() || function.is_test)
+            && let Some(fixture) = self.fixture_for(name, f)
+            && fixture != f
+        {
+            return self.returns_of(fixture, depth + 1);
+        }
+        vec![Val::Param(name.to_string())]
+    }
+
+    /// Values a function returns or yields.
+    pub fn returns_of(&self, f: FuncId, depth: usize) -> Vec<Val<'a>> {
+        let function = &self.functions[f];
+        let ctx = Ctx {
+            module: function.module,
+            func: Some(f),
+        };
+        let mut out = Vec::new();
+        for r in &function.returns {
+            out.extend(self.values_at(r, ctx, depth + 1));
+        }
+        out
+    }
+
+    /// The fixture named `name` visible from function `f`: one in the same
+    /// class, the same module, then `conftest.py` files from the module's
+    /// directory up to the root.
+    pub fn fixture_for(&self, name: &str, f: FuncId) -> Option<FuncId> {
+        let function = &self.functions[f];
+        if let Some(c) = function.class
+            && let Some(&fx) = self.classes[c].fixtures.get(name)
+        {
+            return Some(fx);
+        }
+        let module = &self.modules[function.module];
+        if let Some(&fx) = module.fixtures.get(name) {
+            return Some(fx);
+        }
+        let mut dir = module.path.parent();
+        while let Some(d) = dir {
+            if let Some(&m) = self.by_path.get(&d.join("conftest.py"))
+                && let Some(&fx) = self.modules[m].fixtures.get(name)
+            {
+                return Some(fx);
+            }
+            if d == self.root {
+                break;
+            }
+            dir = d.parent();
+        }
+        None
+    }
+
+    /// What a call calls: a project function (or class), or a qualified name.
+    pub fn callee(&self, call: &'a ExprCall, ctx: Ctx) -> Vec<Val<'a>> {
+        self.values_of(&call.func, ctx)
+    }
+
+    /// The qualified name of a call's callee, when it is outside the project
+    /// (`subprocess.Popen`).
+    pub fn qualified_callee(&self, call: &'a ExprCall, ctx: Ctx) -> Option<String> {
+        self.callee(call, ctx).into_iter().find_map(|v| match v {
+            Val::Qualified(q) => Some(q),
+            _ => None,
+        })
+    }
+
+    /// Whether a project class derives from `multiprocessing.Process`
+    /// (directly, or through other project classes).
+    pub fn is_process_class(&self, c: ClassId, depth: usize) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let class = &self.classes[c];
+        let ctx = Ctx {
+            module: class.module,
+            func: None,
+        };
+        class.def.bases().iter().any(|base| {
+            self.values_of(base, ctx).into_iter().any(|v| match v {
+                Val::Qualified(q) => matches!(
+                    q.as_str(),
+                    "multiprocessing.Process" | "multiprocessing.context.Process"
+                ),
+                Val::Class(b) => b != c && self.is_process_class(b, depth + 1),
+                _ => false,
+            })
+        })
+    }
+
+    pub fn function_name(&self, f: FuncId) -> &str {
+        self.functions[f].def.name.as_str()
+    }
+}
+
+/// Binds the names in an assignment target. Only a plain name gets the
+/// value; names inside tuples or starred targets are unknown.
+fn bind_target<'a>(
+    target: &'a Expr,
+    value: Option<&'a Expr>,
+    bindings: &mut HashMap<&'a str, Vec<Binding<'a>>>,
+) {
+    match target {
+        Expr::Name(n) => bindings
+            .entry(n.id.as_str())
+            .or_default()
+            .push(match value {
+                Some(v) => Binding::Value(v),
+                None => Binding::Unknown,
+            }),
+        Expr::Tuple(t) => {
+            // `a, b = x, y` pairs up.
+            if let Some(Expr::Tuple(v)) = value
+                && v.elts.len() == t.elts.len()
+            {
+                for (te, ve) in t.elts.iter().zip(&v.elts) {
+                    bind_target(te, Some(ve), bindings);
+                }
+            } else {
+                for e in &t.elts {
+                    bind_target(e, None, bindings);
+                }
+            }
+        }
+        Expr::List(l) => {
+            for e in &l.elts {
+                bind_target(e, None, bindings);
+            }
+        }
+        Expr::Starred(s) => bind_target(&s.value, None, bindings),
+        _ => {}
+    }
+}
+
+/// The fixture name of a function decorated with `pytest.fixture`,
+/// `pytest_asyncio.fixture` or a bare `fixture` (imported from either),
+/// honouring `name=`.
+fn fixture_name(def: &StmtFunctionDef) -> Option<String> {
+    for d in &def.decorator_list {
+        let (func, call) = match &d.expression {
+            Expr::Call(c) => (&*c.func, Some(c)),
+            other => (other, None),
+        };
+        let is_fixture = match func {
+            Expr::Attribute(a) => {
+                a.attr.as_str() == "fixture"
+                    && matches!(&*a.value, Expr::Name(n) if matches!(n.id.as_str(), "pytest" | "pytest_asyncio"))
+            }
+            Expr::Name(n) => n.id.as_str() == "fixture",
+            _ => false,
+        };
+        if is_fixture {
+            let named = call.and_then(|c| {
+                c.arguments
+                    .find_keyword("name")
+                    .and_then(|k| k.value.as_string_literal_expr())
+                    .map(|s| s.value.to_str().to_string())
+            });
+            return Some(named.unwrap_or_else(|| def.name.as_str().to_string()));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names_for_nested_files() {
+        let root = Path::new("/p");
+        let names: Vec<String> = module_names(Path::new("/p/src/app/server.py"), root)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, vec!["src.app.server", "app.server", "server"]);
+        let names: Vec<String> = module_names(Path::new("/p/app/__init__.py"), root)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, vec!["app"]);
+    }
+
+    #[test]
+    fn relative_imports_resolve_from_the_file() {
+        let root = Path::new("/p");
+        assert_eq!(
+            relative_module(Path::new("/p/tests/a.py"), root, 1, Some("helpers")),
+            Some("tests.helpers".into())
+        );
+        assert_eq!(
+            relative_module(Path::new("/p/tests/unit/a.py"), root, 2, None),
+            Some("tests".into())
+        );
+    }
+}

@@ -1,0 +1,388 @@
+//! Calls that start processes, and what their arguments say: the child's
+//! command line, its environment mapping and its working directory.
+
+use ruff_python_ast::{Expr, ExprCall};
+
+use super::index::{Ctx, Index, Val};
+use super::paths;
+use crate::analyze::command::{Command, Token};
+use crate::analyze::{LaunchKind, Place};
+
+/// Where an API takes its arguments.
+#[derive(Clone, Copy, Debug)]
+pub enum Shape {
+    /// `subprocess.Popen(args, ..., cwd, env)`: args first; `cwd` and `env`
+    /// are the 10th and 11th positional parameters of `Popen`.
+    Popen,
+    /// `asyncio.create_subprocess_exec(program, *args, **kwds)`.
+    AsyncExec,
+    /// `asyncio.create_subprocess_shell(cmd, **kwds)`.
+    AsyncShell,
+    /// `os.execve(path, args, env)`, `os.execvpe(file, args, env)`.
+    ExecV,
+    /// `os.execle(path, arg0, ..., env)`, `os.execlpe(...)`.
+    ExecL,
+    /// `os.spawnve(mode, path, args, env)`, `os.spawnvpe(...)`.
+    SpawnV,
+    /// `os.spawnle(mode, path, arg0, ..., env)`, `os.spawnlpe(...)`.
+    SpawnL,
+    /// `multiprocessing.Process(group, target, ...)`.
+    Process,
+    /// A project subclass of `multiprocessing.Process`.
+    ProcessClass(super::index::ClassId),
+    /// `pexpect.spawn(command, args, timeout, maxread, searchwindowsize,
+    /// logfile, cwd, env)`.
+    Pexpect,
+}
+
+/// The launch APIs covdoctor knows, by qualified name.
+pub fn api(qualified: &str) -> Option<(LaunchKind, Shape)> {
+    use LaunchKind::*;
+    Some(match qualified {
+        "subprocess.Popen"
+        | "subprocess.run"
+        | "subprocess.call"
+        | "subprocess.check_call"
+        | "subprocess.check_output" => (Subprocess, Shape::Popen),
+        "asyncio.create_subprocess_exec" | "asyncio.subprocess.create_subprocess_exec" => {
+            (Subprocess, Shape::AsyncExec)
+        }
+        "asyncio.create_subprocess_shell" | "asyncio.subprocess.create_subprocess_shell" => {
+            (Subprocess, Shape::AsyncShell)
+        }
+        "os.execve" | "os.execvpe" => (Exec, Shape::ExecV),
+        "os.execle" | "os.execlpe" => (Exec, Shape::ExecL),
+        "os.spawnve" | "os.spawnvpe" => (Spawn, Shape::SpawnV),
+        "os.spawnle" | "os.spawnlpe" => (Spawn, Shape::SpawnL),
+        "multiprocessing.Process" | "multiprocessing.context.Process" => {
+            (Multiprocessing, Shape::Process)
+        }
+        "pexpect.spawn" | "pexpect.pty_spawn.spawn" => (Subprocess, Shape::Pexpect),
+        _ => return None,
+    })
+}
+
+/// A call's positional argument, or its keyword argument.
+pub fn arg<'a>(call: &'a ExprCall, position: Option<usize>, keyword: &str) -> Option<&'a Expr> {
+    if let Some(k) = call.arguments.find_keyword(keyword) {
+        return Some(&k.value);
+    }
+    let position = position?;
+    let args = &call.arguments.args;
+    // Positions after a `*args` are unknown.
+    if args[..position.min(args.len())]
+        .iter()
+        .any(Expr::is_starred_expr)
+    {
+        return None;
+    }
+    args.get(position).filter(|a| !a.is_starred_expr())
+}
+
+/// The arguments of a launch that matter, by shape.
+pub struct LaunchArgs<'a> {
+    pub command: Vec<&'a Expr>,
+    /// The command is a shell line (or a pexpect command string).
+    pub shell: bool,
+    pub executable: Option<&'a Expr>,
+    pub env: Option<&'a Expr>,
+    pub cwd: Option<&'a Expr>,
+    pub target: Option<&'a Expr>,
+}
+
+pub fn args<'a>(call: &'a ExprCall, shape: Shape, index: &Index<'a>, ctx: Ctx) -> LaunchArgs<'a> {
+    let positional = &call.arguments.args;
+    let mut out = LaunchArgs {
+        command: Vec::new(),
+        shell: false,
+        executable: None,
+        env: None,
+        cwd: None,
+        target: None,
+    };
+    match shape {
+        Shape::Popen => {
+            out.command.extend(arg(call, Some(0), "args"));
+            out.shell = arg(call, Some(8), "shell").is_some_and(|e| is_truthy(e, index, ctx));
+            out.executable = arg(call, Some(2), "executable");
+            out.cwd = arg(call, Some(9), "cwd");
+            out.env = arg(call, Some(10), "env");
+        }
+        Shape::AsyncExec => {
+            out.command.extend(positional.iter());
+            out.executable = call.arguments.find_keyword("executable").map(|k| &k.value);
+            out.cwd = call.arguments.find_keyword("cwd").map(|k| &k.value);
+            out.env = call.arguments.find_keyword("env").map(|k| &k.value);
+        }
+        Shape::AsyncShell => {
+            out.command.extend(positional.first());
+            out.shell = true;
+            out.cwd = call.arguments.find_keyword("cwd").map(|k| &k.value);
+            out.env = call.arguments.find_keyword("env").map(|k| &k.value);
+        }
+        Shape::ExecV | Shape::SpawnV => {
+            let base = if matches!(shape, Shape::SpawnV) { 1 } else { 0 };
+            // The program, then argv without argv[0].
+            out.command.extend(positional.get(base));
+            if let Some(argv) = positional.get(base + 1) {
+                out.command.push(argv);
+            }
+            out.env = positional.get(base + 2);
+        }
+        Shape::ExecL | Shape::SpawnL => {
+            let base = if matches!(shape, Shape::SpawnL) { 1 } else { 0 };
+            if positional.len() >= base + 2 {
+                out.command.extend(positional.get(base));
+                out.command
+                    .extend(positional[base + 1..positional.len() - 1].iter());
+                out.env = positional.last();
+            }
+        }
+        Shape::Process => {
+            out.target = arg(call, Some(1), "target");
+        }
+        Shape::ProcessClass(_) => {}
+        Shape::Pexpect => {
+            out.command.extend(arg(call, Some(0), "command"));
+            out.command.extend(arg(call, Some(1), "args"));
+            out.shell = true;
+            out.cwd = arg(call, Some(6), "cwd");
+            out.env = arg(call, Some(7), "env");
+        }
+    }
+    out.env = out.env.filter(|e| !e.is_none_literal_expr());
+    out.cwd = out.cwd.filter(|e| !e.is_none_literal_expr());
+    out
+}
+
+fn is_truthy(expr: &Expr, index: &Index<'_>, ctx: Ctx) -> bool {
+    let _ = (index, ctx);
+    match expr {
+        Expr::BooleanLiteral(b) => b.value,
+        Expr::NumberLiteral(_) => true,
+        // An expression covdoctor cannot evaluate: assume a shell, which
+        // only changes how a single string is split.
+        _ => !expr.is_none_literal_expr(),
+    }
+}
+
+/// Builds the command tokens of a launch. For exec/spawn APIs the second
+/// element is the argv list, whose first item (argv[0]) is only a name.
+pub fn command<'a>(index: &Index<'a>, ctx: Ctx, launch: &LaunchArgs<'a>, shape: Shape) -> Command {
+    let mut tokens = Vec::new();
+    for (i, expr) in launch.command.iter().enumerate() {
+        let mut part = tokens_of(index, expr, ctx, launch.shell, 0);
+        let argv_list = matches!(shape, Shape::ExecV | Shape::SpawnV) && i == 1;
+        let argv_items = matches!(shape, Shape::ExecL | Shape::SpawnL) && i == 1;
+        if (argv_list || argv_items) && !part.is_empty() {
+            part.remove(0);
+        }
+        let unknown = part.contains(&Token::Unknown);
+        tokens.extend(part);
+        if unknown {
+            break;
+        }
+    }
+    Command {
+        tokens,
+        executable: launch
+            .executable
+            .filter(|e| !e.is_none_literal_expr())
+            .map(|e| token_of(index, e, ctx, 0)),
+    }
+}
+
+const MAX_DEPTH: usize = 8;
+
+/// The tokens of a command expression (a list, a string, a concatenation,
+/// a variable holding one, a helper's return value).
+fn tokens_of<'a>(
+    index: &Index<'a>,
+    expr: &'a Expr,
+    ctx: Ctx,
+    shell: bool,
+    depth: usize,
+) -> Vec<Token> {
+    if depth > MAX_DEPTH {
+        return vec![Token::Unknown];
+    }
+    let values = index.values_of(expr, ctx);
+    let Some(first) = values.first() else {
+        return vec![Token::Unknown];
+    };
+    match first {
+        Val::Qualified(q) if q == "sys.executable" => vec![Token::SysExecutable],
+        Val::Expr(e, c) => match e {
+            Expr::List(l) => elements(index, &l.elts, *c, depth),
+            Expr::Tuple(t) => elements(index, &t.elts, *c, depth),
+            Expr::BinOp(b) if b.op.is_add() => {
+                let mut left = tokens_of(index, &b.left, *c, shell, depth + 1);
+                if !left.contains(&Token::Unknown) {
+                    left.extend(tokens_of(index, &b.right, *c, shell, depth + 1));
+                }
+                left
+            }
+            Expr::StringLiteral(s) => {
+                if shell {
+                    split(s.value.to_str())
+                } else {
+                    vec![Token::Str(s.value.to_str().to_string())]
+                }
+            }
+            Expr::FString(_) if shell => match render(index, e, *c, depth) {
+                Some(line) => split_rendered(&line),
+                None => vec![Token::Unknown],
+            },
+            Expr::Call(call) => {
+                let callee = index.callee(call, *c);
+                match callee.first() {
+                    Some(Val::Qualified(q)) if q == "shlex.split" => {
+                        match call.arguments.args.first() {
+                            Some(a) => match render(index, a, *c, depth) {
+                                Some(line) => split_rendered(&line),
+                                None => vec![Token::Unknown],
+                            },
+                            None => vec![Token::Unknown],
+                        }
+                    }
+                    Some(Val::Function(f)) => match index.returns_of(*f, 0).first() {
+                        Some(Val::Expr(r, rc)) => tokens_of(index, r, *rc, shell, depth + 1),
+                        Some(Val::Qualified(q)) if q == "sys.executable" => {
+                            vec![Token::SysExecutable]
+                        }
+                        _ => vec![Token::Unknown],
+                    },
+                    _ => vec![token_of(index, e, *c, depth + 1)],
+                }
+            }
+            _ => vec![token_of(index, e, *c, depth + 1)],
+        },
+        _ => vec![Token::Unknown],
+    }
+}
+
+fn elements<'a>(index: &Index<'a>, elts: &'a [Expr], ctx: Ctx, depth: usize) -> Vec<Token> {
+    let mut out = Vec::new();
+    for e in elts {
+        if let Expr::Starred(s) = e {
+            let inner = tokens_of(index, &s.value, ctx, false, depth + 1);
+            let unknown = inner.contains(&Token::Unknown);
+            out.extend(inner);
+            if unknown {
+                break;
+            }
+            continue;
+        }
+        out.push(token_of(index, e, ctx, depth + 1));
+    }
+    out
+}
+
+/// One command element.
+fn token_of<'a>(index: &Index<'a>, expr: &'a Expr, ctx: Ctx, depth: usize) -> Token {
+    if depth > MAX_DEPTH {
+        return Token::Unknown;
+    }
+    if let Some(v) = index.values_of(expr, ctx).into_iter().next() {
+        match v {
+            Val::Qualified(q) if q == "sys.executable" => return Token::SysExecutable,
+            Val::Expr(Expr::StringLiteral(s), _) => {
+                return Token::Str(s.value.to_str().to_string());
+            }
+            Val::Expr(e @ Expr::FString(_), c) => {
+                return match render(index, e, c, depth) {
+                    Some(s) if s == EXE => Token::SysExecutable,
+                    Some(s) if !s.contains(EXE) => Token::Str(s),
+                    _ => Token::Unknown,
+                };
+            }
+            Val::Expr(e, c) => {
+                // `str(path)`, `os.fspath(path)`, `shutil.which("python3")`.
+                if let Expr::Call(call) = e
+                    && let Some(q) = index.qualified_callee(call, c)
+                    && let Some(a) = call.arguments.args.first()
+                {
+                    if q == "str" || q == "os.fspath" {
+                        return token_of(index, a, c, depth + 1);
+                    }
+                    if q == "shutil.which" {
+                        return token_of(index, a, c, depth + 1);
+                    }
+                }
+                return match paths::place_of(index, e, c) {
+                    Place::Path {
+                        path,
+                        relative: false,
+                    } => Token::Path(path),
+                    Place::Path {
+                        path,
+                        relative: true,
+                    } => Token::Str(path.to_string_lossy().into_owned()),
+                    _ => Token::Unknown,
+                };
+            }
+            _ => return Token::Unknown,
+        }
+    }
+    Token::Unknown
+}
+
+/// A stand-in for `sys.executable` inside rendered strings.
+const EXE: &str = "\u{e000}sys.executable\u{e000}";
+
+/// The text of a string or f-string whose parts are all known.
+fn render<'a>(index: &Index<'a>, expr: &'a Expr, ctx: Ctx, depth: usize) -> Option<String> {
+    let values = index.values_of(expr, ctx);
+    match values.first()? {
+        Val::Qualified(q) if q == "sys.executable" => Some(EXE.to_string()),
+        Val::Expr(Expr::StringLiteral(s), _) => Some(s.value.to_str().to_string()),
+        Val::Expr(Expr::FString(f), c) => {
+            let mut out = String::new();
+            for part in f.value.iter() {
+                match part {
+                    ruff_python_ast::FStringPart::Literal(l) => out.push_str(&l.value),
+                    ruff_python_ast::FStringPart::FString(fs) => {
+                        for element in fs.elements.iter() {
+                            match element {
+                                ruff_python_ast::InterpolatedStringElement::Literal(l) => {
+                                    out.push_str(&l.value)
+                                }
+                                ruff_python_ast::InterpolatedStringElement::Interpolation(i) => {
+                                    if depth > MAX_DEPTH {
+                                        return None;
+                                    }
+                                    match token_of(index, &i.expression, *c, depth + 1) {
+                                        Token::SysExecutable => out.push_str(EXE),
+                                        Token::Str(s) => out.push_str(&s),
+                                        Token::Path(p) => out.push_str(&p.to_string_lossy()),
+                                        Token::Unknown => return None,
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+fn split(line: &str) -> Vec<Token> {
+    match shlex::split(line) {
+        Some(words) => words.into_iter().map(Token::Str).collect(),
+        None => vec![Token::Unknown],
+    }
+}
+
+fn split_rendered(line: &str) -> Vec<Token> {
+    split(line)
+        .into_iter()
+        .map(|t| match t {
+            Token::Str(s) if s == EXE => Token::SysExecutable,
+            Token::Str(s) if s.contains(EXE) => Token::Unknown,
+            other => other,
+        })
+        .collect()
+}

@@ -1,0 +1,432 @@
+//! The only part of covdoctor that touches the Python parser
+//! (`ruff_python_parser`, pinned) and its syntax tree. It parses every file
+//! of a project, indexes them ([`index`]), and turns launches and stop calls
+//! into the parser-independent facts of [`crate::analyze`].
+//!
+//! Parsing and analysis run on threads with a large stack: the parser and
+//! the syntax tree's destructor recurse once per nesting level, and a single
+//! 200,000-term expression overflows the default stack.
+
+mod environ;
+mod handler;
+mod index;
+mod launch;
+mod paths;
+mod stop;
+mod walk;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ruff_python_ast::{Expr, ExprCall, ModModule};
+use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
+use ruff_text_size::Ranged;
+
+use self::index::{Ctx, ImportTargets, Index, ModuleInput, Val};
+use crate::analyze::command::{self, Child, Entry};
+use crate::analyze::{CwdArg, EnvArg, Launch, LaunchKind, PythonFacts, Stop};
+use crate::problem::Problem;
+use crate::source::{Location, Source, SourceFile, Span};
+
+/// Stack size for parser and analysis threads.
+const STACK_SIZE: usize = 512 << 20;
+
+struct Parsed {
+    source: Source,
+    module: ModModule,
+    errors: Vec<(Span, String)>,
+}
+
+/// Analyses the Python files of one project. `scripts` are the project's
+/// console scripts. Unreadable files and syntax errors become problems.
+pub fn analyze(
+    root: PathBuf,
+    files: Vec<PathBuf>,
+    scripts: BTreeMap<String, String>,
+) -> (PythonFacts, Vec<Problem>) {
+    let work = move || analyze_on_this_thread(&root, &files, &scripts);
+    match spawn_big(work) {
+        Ok(result) => result,
+        Err(message) => (
+            PythonFacts::default(),
+            vec![Problem::at_path(
+                PathBuf::from("."),
+                format!("the Python analysis failed: {message}"),
+            )],
+        ),
+    }
+}
+
+/// Runs `f` on a thread with a large stack, falling back to smaller stacks
+/// when the system refuses the reservation.
+fn spawn_big<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    let f = std::sync::Mutex::new(Some(f));
+    let f = Arc::new(f);
+    for size in [STACK_SIZE, STACK_SIZE / 4, 32 << 20] {
+        let f = Arc::clone(&f);
+        let spawned = std::thread::Builder::new()
+            .name("covdoctor-python".into())
+            .stack_size(size)
+            .spawn(move || {
+                let f = f.lock().expect("not poisoned").take().expect("run once");
+                f()
+            });
+        if let Ok(handle) = spawned {
+            return handle
+                .join()
+                .map_err(|_| "an internal error (panic)".to_string());
+        }
+    }
+    Err("cannot start a worker thread".into())
+}
+
+fn analyze_on_this_thread(
+    root: &std::path::Path,
+    files: &[PathBuf],
+    scripts: &BTreeMap<String, String>,
+) -> (PythonFacts, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let parsed = parse_all(files, &mut problems);
+    let mut facts = PythonFacts::default();
+    for p in &parsed {
+        for (span, message) in &p.errors {
+            facts
+                .syntax_errors
+                .push((Location::new(&p.source, *span), message.clone()));
+        }
+    }
+    let targets: Vec<ImportTargets> = parsed
+        .iter()
+        .map(|p| ImportTargets::compute(&p.module.body, &p.source.path, root))
+        .collect();
+    let inputs = parsed
+        .iter()
+        .zip(&targets)
+        .map(|(p, t)| ModuleInput {
+            source: Arc::clone(&p.source),
+            path: p.source.path.clone(),
+            suite: &p.module.body,
+            import_targets: t,
+        })
+        .collect();
+    let index = Index::build(root, inputs);
+    let mut extractor = Extractor {
+        index: &index,
+        scripts,
+        facts: &mut facts,
+        launch_at: HashMap::new(),
+    };
+    extractor.launches();
+    extractor.stops();
+    drop(index);
+    drop(targets);
+    // The syntax trees are dropped here, on this big-stack thread.
+    drop(parsed);
+    (facts, problems)
+}
+
+/// Reads and parses files on worker threads (each with a large stack).
+fn parse_all(files: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<Parsed> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<Parsed, Problem>>>> =
+        files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let spawned = std::thread::Builder::new()
+                .stack_size(STACK_SIZE)
+                .spawn_scoped(scope, || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = files.get(i) else { break };
+                        *results[i].lock().expect("not poisoned") = Some(parse_file(path));
+                    }
+                });
+            if spawned.is_err() {
+                // Fall back to parsing on this (already large) thread.
+                break;
+            }
+        }
+    });
+    let mut out = Vec::new();
+    for (i, slot) in results.into_iter().enumerate() {
+        let result = slot
+            .into_inner()
+            .expect("not poisoned")
+            .unwrap_or_else(|| parse_file(&files[i]));
+        match result {
+            Ok(p) => out.push(p),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    out
+}
+
+fn parse_file(path: &std::path::Path) -> Result<Parsed, Problem> {
+    let source = SourceFile::read(path).map_err(Problem::unreadable)?;
+    let parsed = parse_unchecked(&source.text, ParseOptions::from(Mode::Module));
+    let errors = parsed
+        .errors()
+        .iter()
+        .map(|e| {
+            let r = e.location;
+            (
+                Span::new(r.start().to_usize(), r.end().to_usize()),
+                e.error.to_string(),
+            )
+        })
+        .collect();
+    let module = match parsed.into_syntax() {
+        ruff_python_ast::Mod::Module(m) => m,
+        ruff_python_ast::Mod::Expression(_) => unreachable!("parsed in module mode"),
+    };
+    Ok(Parsed {
+        source: Arc::new(source),
+        module,
+        errors,
+    })
+}
+
+struct Extractor<'i, 'a> {
+    index: &'i Index<'a>,
+    scripts: &'i BTreeMap<String, String>,
+    facts: &'i mut PythonFacts,
+    /// Launch calls by (module, start offset).
+    launch_at: HashMap<(usize, u32), usize>,
+}
+
+impl<'a> Extractor<'_, 'a> {
+    /// Every scope of every module: the module body and each function body.
+    fn scopes(&self) -> Vec<(Ctx, &'a [ruff_python_ast::Stmt])> {
+        let mut out = Vec::new();
+        for (m, module) in self.index.modules.iter().enumerate() {
+            out.push((
+                Ctx {
+                    module: m,
+                    func: None,
+                },
+                module.suite,
+            ));
+            for &f in &module.functions {
+                out.push((
+                    Ctx {
+                        module: m,
+                        func: Some(f),
+                    },
+                    &self.index.functions[f].def.body[..],
+                ));
+            }
+        }
+        out
+    }
+
+    fn launches(&mut self) {
+        for (ctx, body) in self.scopes() {
+            let mut calls: Vec<&'a ExprCall> = Vec::new();
+            walk::walk_scope(body, &mut |stmt, _| {
+                for e in walk::own_exprs(stmt) {
+                    calls.extend(walk::calls_in(e));
+                }
+            });
+            for call in calls {
+                if let Some((api, kind, shape)) = self.launch_api(call, ctx) {
+                    self.add_launch(call, ctx, api, kind, shape);
+                }
+            }
+        }
+    }
+
+    /// The launch API a call uses, if any.
+    fn launch_api(
+        &self,
+        call: &'a ExprCall,
+        ctx: Ctx,
+    ) -> Option<(String, LaunchKind, launch::Shape)> {
+        for callee in self.index.callee(call, ctx) {
+            match callee {
+                Val::Qualified(q) => {
+                    if let Some((kind, shape)) = launch::api(&q) {
+                        return Some((q, kind, shape));
+                    }
+                }
+                // A project class derived from `multiprocessing.Process`.
+                Val::Class(c) if self.index.is_process_class(c, 0) => {
+                    let name = self.index.classes[c].def.name.as_str();
+                    return Some((
+                        name.to_string(),
+                        LaunchKind::Multiprocessing,
+                        launch::Shape::ProcessClass(c),
+                    ));
+                }
+                // `ctx = multiprocessing.get_context("spawn"); ctx.Process(...)`.
+                Val::Expr(Expr::Attribute(a), c) if a.attr.as_str() == "Process" => {
+                    let from_context = self.index.values_of(&a.value, c).into_iter().any(|v| {
+                        matches!(v, Val::Expr(Expr::Call(inner), ic)
+                            if self.index.qualified_callee(inner, ic).as_deref() == Some("multiprocessing.get_context"))
+                    });
+                    if from_context {
+                        return Some((
+                            "multiprocessing.Process".into(),
+                            LaunchKind::Multiprocessing,
+                            launch::Shape::Process,
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn add_launch(
+        &mut self,
+        call: &'a ExprCall,
+        ctx: Ctx,
+        api: String,
+        kind: LaunchKind,
+        shape: launch::Shape,
+    ) {
+        let index = self.index;
+        let args = launch::args(call, shape, index, ctx);
+        let cwd = args.cwd.map(|e| CwdArg {
+            location: index.location(ctx.module, e),
+            place: paths::place_of(index, e, ctx),
+        });
+        let mut child = if let launch::Shape::ProcessClass(c) = shape {
+            let class = &index.classes[c];
+            Child::Python {
+                evidence: "multiprocessing".into(),
+                entry: class.methods.get("run").map(|_| Entry::Function {
+                    module: index.modules[class.module].path.clone(),
+                    name: format!("{}.run", class.def.name.as_str()),
+                }),
+                source: None,
+                handler: None,
+            }
+        } else if kind == LaunchKind::Multiprocessing {
+            let entry = args.target.and_then(|t| {
+                index.values_of(t, ctx).into_iter().find_map(|v| match v {
+                    Val::Function(f) => Some(Entry::Function {
+                        module: index.modules[index.functions[f].module].path.clone(),
+                        name: index.function_name(f).to_string(),
+                    }),
+                    _ => None,
+                })
+            });
+            Child::Python {
+                evidence: "multiprocessing".into(),
+                entry,
+                source: None,
+                handler: None,
+            }
+        } else {
+            let cmd = launch::command(index, ctx, &args, shape);
+            command::classify(&cmd, self.scripts)
+        };
+        if let Child::Python {
+            entry: Some(entry),
+            source,
+            handler,
+            ..
+        } = &mut child
+        {
+            let place = cwd
+                .as_ref()
+                .map_or(crate::analyze::Place::Inherited, |c| c.place.clone());
+            if let Some(m) = handler::child_module(index, entry, &place) {
+                *source = Some(index.modules[m].path.clone());
+                *handler = handler::sigterm_handler(index, m);
+            }
+        }
+        let env = args.env.map(|e| {
+            let followed = environ::carried(index, e, ctx);
+            EnvArg {
+                location: index.location(ctx.module, e),
+                carried: followed.carried,
+                trail: followed.trail,
+            }
+        });
+        let id = self.facts.launches.len();
+        self.launch_at
+            .insert((ctx.module, call.range().start().to_u32()), id);
+        self.facts.launches.push(Launch {
+            location: index.location(ctx.module, call),
+            api,
+            kind,
+            child,
+            env,
+            cwd,
+        });
+    }
+
+    fn stops(&mut self) {
+        for (ctx, body) in self.scopes() {
+            let mut found = Vec::new();
+            walk::walk_scope(body, &mut |stmt, frames| {
+                for e in walk::own_exprs(stmt) {
+                    for call in walk::calls_in(e) {
+                        if let Some(sc) = stop::stop_call(self.index, call, ctx) {
+                            found.push((sc, frames.to_vec()));
+                        }
+                    }
+                }
+            });
+            for (sc, frames) in found {
+                let mut launches = Vec::new();
+                self.handles_of(sc.receiver, ctx, 0, &mut launches);
+                launches.sort_unstable();
+                launches.dedup();
+                for launch in launches {
+                    let kind = self.facts.launches[launch].kind;
+                    let fallback = stop::is_fallback(self.index, ctx, sc.receiver, &frames, kind);
+                    let text = self.index.text(ctx.module, sc.call);
+                    let call = text.lines().next().unwrap_or(text).to_string();
+                    self.facts.stops.push(Stop {
+                        location: self.index.location(ctx.module, sc.call),
+                        launch,
+                        signal: sc.signal,
+                        call,
+                        fallback,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The launches an expression may hold: a launch call itself, a
+    /// variable, `self.x`, a fixture or a project function returning one.
+    fn handles_of(&self, expr: &'a Expr, ctx: Ctx, depth: usize, out: &mut Vec<usize>) {
+        if depth > 8 {
+            return;
+        }
+        for v in self.index.values_of(expr, ctx) {
+            let (call, c) = match v {
+                Val::Expr(Expr::Call(call), c) | Val::Entered(Expr::Call(call), c) => (call, c),
+                _ => continue,
+            };
+            if let Some(&id) = self
+                .launch_at
+                .get(&(c.module, call.range().start().to_u32()))
+            {
+                out.push(id);
+                continue;
+            }
+            for callee in self.index.callee(call, c) {
+                if let Val::Function(f) = callee {
+                    let function = &self.index.functions[f];
+                    let fctx = Ctx {
+                        module: function.module,
+                        func: Some(f),
+                    };
+                    for r in &function.returns {
+                        self.handles_of(r, fctx, depth + 1, out);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! Calls that stop a launched child, the signal they send, and whether the
+//! call is only a fallback.
+//!
+//! A stop is a fallback (never the normal way the child ends) when:
+//! - it sits in an `except`/`finally` of a `try` whose body waits for the
+//!   child with a bound (`wait(timeout=...)`, `communicate(timeout=...)`,
+//!   `join(timeout)`, `asyncio.wait_for(p.wait(), ...)`): the documented
+//!   terminate, wait, kill-on-timeout pattern;
+//! - it sits under a check that the child is still alive (`p.poll() is
+//!   None`, `p.is_alive()`, `p.returncode is None`) that follows a wait;
+//! - the child has certainly ended before it: a `wait()`/`communicate()`
+//!   (which return only after the child exits, or raise), or a `join()`
+//!   without a timeout, earlier in the same straight-line code.
+
+use ruff_python_ast::{CmpOp, Expr, ExprCall, Stmt};
+
+use super::index::{Ctx, Index, Val};
+use super::walk::{self, Block, Frame};
+use crate::analyze::{LaunchKind, Signal};
+
+/// What a stop call looks like before it is tied to a launch.
+pub struct StopCall<'a> {
+    pub call: &'a ExprCall,
+    /// The expression naming the process (`process`, `self.proc`), or the
+    /// process whose `.pid` is signalled.
+    pub receiver: &'a Expr,
+    pub signal: Signal,
+}
+
+/// Recognises `p.kill()`, `p.terminate()`, `p.send_signal(sig)`,
+/// `os.kill(p.pid, sig)` and `os.killpg(os.getpgid(p.pid), sig)`.
+pub fn stop_call<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Option<StopCall<'a>> {
+    if let Expr::Attribute(a) = &*call.func {
+        let signal = match a.attr.as_str() {
+            "kill" if call.arguments.args.is_empty() && call.arguments.keywords.is_empty() => {
+                Some(Signal::Kill)
+            }
+            "terminate" if call.arguments.args.is_empty() && call.arguments.keywords.is_empty() => {
+                Some(Signal::Term)
+            }
+            "send_signal" => call
+                .arguments
+                .args
+                .first()
+                .and_then(|s| signal_of(index, s, ctx)),
+            _ => None,
+        };
+        if let Some(signal) = signal {
+            // `os.kill` also has the attribute form; exclude module calls.
+            if !matches!(
+                index.qualified_callee(call, ctx).as_deref(),
+                Some("os.kill" | "os.killpg")
+            ) {
+                return Some(StopCall {
+                    call,
+                    receiver: &a.value,
+                    signal,
+                });
+            }
+        }
+    }
+    let q = index.qualified_callee(call, ctx)?;
+    if q != "os.kill" && q != "os.killpg" {
+        return None;
+    }
+    let [pid, sig] = &call.arguments.args[..] else {
+        return None;
+    };
+    let signal = signal_of(index, sig, ctx)?;
+    let receiver = pid_owner(index, pid, ctx)?;
+    Some(StopCall {
+        call,
+        receiver,
+        signal,
+    })
+}
+
+/// The process expression behind a pid: `p.pid`, `os.getpgid(p.pid)`, or a
+/// variable holding either.
+fn pid_owner<'a>(index: &Index<'a>, pid: &'a Expr, ctx: Ctx) -> Option<&'a Expr> {
+    for v in index.values_of(pid, ctx) {
+        if let Val::Expr(e, c) = v {
+            match e {
+                Expr::Attribute(a) if a.attr.as_str() == "pid" => return Some(&a.value),
+                Expr::Call(inner) => {
+                    if index.qualified_callee(inner, c).as_deref() == Some("os.getpgid")
+                        && let Some(arg) = inner.arguments.args.first()
+                    {
+                        return pid_owner(index, arg, c);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// A signal argument: `signal.SIGKILL`, `SIGTERM` imported from `signal`,
+/// `signal.Signals.SIGINT`, or a number.
+pub fn signal_of<'a>(index: &Index<'a>, expr: &'a Expr, ctx: Ctx) -> Option<Signal> {
+    if let Some(v) = index.values_of(expr, ctx).into_iter().next() {
+        let signal = match v {
+            Val::Qualified(q) => match q.rsplit('.').next()? {
+                "SIGKILL" => Signal::Kill,
+                "SIGTERM" => Signal::Term,
+                "SIGINT" => Signal::Int,
+                _ if q.starts_with("signal.") => Signal::Other(0),
+                _ => return None,
+            },
+            Val::Expr(Expr::NumberLiteral(n), _) => match n.value.as_int()?.as_i64()? {
+                9 => Signal::Kill,
+                15 => Signal::Term,
+                2 => Signal::Int,
+                other => Signal::Other(other),
+            },
+            _ => return None,
+        };
+        return Some(signal);
+    }
+    None
+}
+
+/// Whether the stop at `frames` (innermost last) on `receiver` is a fallback.
+pub fn is_fallback<'a>(
+    index: &Index<'a>,
+    ctx: Ctx,
+    receiver: &'a Expr,
+    frames: &[Frame<'a>],
+    kind: LaunchKind,
+) -> bool {
+    let name = index.text(ctx.module, receiver).to_string();
+    let waits = |stmts: &'a [Stmt]| -> Vec<WaitCall> {
+        walk::calls_in_stmts(stmts)
+            .into_iter()
+            .filter_map(|c| wait_call(index, ctx, c, &name, stmts))
+            .collect()
+    };
+
+    // In the except/finally of a try that waits with a bound.
+    for frame in frames {
+        if let Block::Handler(t) | Block::Finally(t) = frame.block
+            && waits(&t.body).iter().any(|w| w.bounded)
+        {
+            return true;
+        }
+    }
+
+    // Earlier straight-line statements along the chain of enclosing blocks.
+    let mut earlier: Vec<&'a Stmt> = Vec::new();
+    for frame in frames {
+        earlier.extend(frame.before().iter().filter(|s| is_straight_line(s)));
+    }
+    let earlier_waits: Vec<WaitCall> = earlier
+        .iter()
+        .flat_map(|s| {
+            walk::own_exprs(s)
+                .into_iter()
+                .flat_map(walk::calls_in)
+                .filter_map(|c| wait_call(index, ctx, c, &name, &[]))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let signalled_before = earlier.iter().any(|s| {
+        walk::own_exprs(s)
+            .into_iter()
+            .flat_map(walk::calls_in)
+            .any(|c| {
+                stop_call(index, c, ctx)
+                    .is_some_and(|sc| index.text(ctx.module, sc.receiver) == name)
+            })
+    });
+
+    // Under an is-alive check that follows a wait.
+    let alive_check = frames.iter().any(|f| match f.block {
+        Block::Branch(Some(test)) => walk::subexprs(test)
+            .into_iter()
+            .any(|e| is_alive_check(index, ctx, e, &name)),
+        _ => false,
+    });
+    if alive_check && !earlier_waits.is_empty() {
+        return true;
+    }
+
+    // The child has ended already.
+    earlier_waits.iter().any(|w| match kind {
+        LaunchKind::Multiprocessing => !w.bounded || signalled_before,
+        _ => true,
+    })
+}
+
+fn is_straight_line(stmt: &Stmt) -> bool {
+    matches!(
+        stmt,
+        Stmt::Expr(_) | Stmt::Assign(_) | Stmt::AnnAssign(_) | Stmt::AugAssign(_)
+    )
+}
+
+struct WaitCall {
+    bounded: bool,
+}
+
+/// `p.wait(...)`, `p.communicate(...)`, `p.join(...)` on the named process.
+/// `asyncio.wait_for(p.wait(), t)` counts as bounded.
+fn wait_call<'a>(
+    index: &Index<'a>,
+    ctx: Ctx,
+    call: &'a ExprCall,
+    name: &str,
+    scope: &'a [Stmt],
+) -> Option<WaitCall> {
+    let Expr::Attribute(a) = &*call.func else {
+        return None;
+    };
+    if index.text(ctx.module, &*a.value) != name {
+        return None;
+    }
+    let has_timeout = |pos: usize| {
+        call.arguments
+            .find_keyword("timeout")
+            .is_some_and(|k| !k.value.is_none_literal_expr())
+            || call
+                .arguments
+                .args
+                .get(pos)
+                .is_some_and(|e| !e.is_none_literal_expr())
+    };
+    let bounded = match a.attr.as_str() {
+        "wait" => has_timeout(0) || inside_wait_for(index, ctx, call, scope),
+        "communicate" => has_timeout(1) || inside_wait_for(index, ctx, call, scope),
+        "join" => has_timeout(0),
+        _ => return None,
+    };
+    Some(WaitCall { bounded })
+}
+
+/// Whether `call` is the awaitable passed to `asyncio.wait_for(...)`.
+fn inside_wait_for<'a>(index: &Index<'a>, ctx: Ctx, call: &'a ExprCall, scope: &'a [Stmt]) -> bool {
+    walk::calls_in_stmts(scope).into_iter().any(|outer| {
+        matches!(
+            index.qualified_callee(outer, ctx).as_deref(),
+            Some("asyncio.wait_for" | "asyncio.timeout")
+        ) && outer
+            .arguments
+            .args
+            .first()
+            .is_some_and(|a| matches!(a, Expr::Call(c) if std::ptr::eq(c, call)))
+    })
+}
+
+/// `p.poll() is None`, `p.returncode is None`, `p.exitcode is None`,
+/// `p.is_alive()`, `p.isalive()`.
+fn is_alive_check(index: &Index<'_>, ctx: Ctx, expr: &Expr, name: &str) -> bool {
+    let on_name = |e: &Expr| index.text(ctx.module, e) == name;
+    match expr {
+        Expr::Call(c) => match &*c.func {
+            Expr::Attribute(a) => {
+                matches!(a.attr.as_str(), "is_alive" | "isalive" | "poll") && on_name(&a.value)
+            }
+            _ => false,
+        },
+        Expr::Compare(cmp) if cmp.ops.len() == 1 && matches!(cmp.ops[0], CmpOp::Is | CmpOp::Eq) => {
+            cmp.comparators[0].is_none_literal_expr()
+                && match &*cmp.left {
+                    Expr::Attribute(a) => {
+                        matches!(a.attr.as_str(), "returncode" | "exitcode") && on_name(&a.value)
+                    }
+                    Expr::Call(c) => {
+                        matches!(&*c.func, Expr::Attribute(a) if a.attr.as_str() == "poll" && on_name(&a.value))
+                    }
+                    _ => false,
+                }
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,65 @@
+//! The command line, declared with clap. No logic lives here.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::report::OutputFormat;
+
+const EXAMPLES: &str = "\
+Examples:
+  covdoctor check                    check the project in the current directory
+  covdoctor check path/to/project    check another project
+  covdoctor check --output-format json
+  covdoctor rules                    list the rules
+  covdoctor rule env-drops-coverage  explain a rule
+
+Exit status: 0 no findings, 1 findings, 2 usage or input errors.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "covdoctor",
+    version,
+    about = "Finds why the coverage of Python subprocesses started by your tests is lost",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check projects for lost subprocess coverage.
+    #[command(after_help = EXAMPLES)]
+    Check(CheckArgs),
+    /// Print a rule's documentation.
+    Rule {
+        /// The rule's name, e.g. env-drops-coverage.
+        name: String,
+    },
+    /// List all rules.
+    Rules,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files or directories to check; each belongs to the project whose root
+    /// (a directory with pyproject.toml, setup.cfg, tox.ini, .coveragerc or
+    /// pytest.ini) is nearest above it.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// How to print findings.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Full)]
+    pub output_format: OutputFormat,
+    /// When to use colours (NO_COLOR is respected in `auto`).
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}

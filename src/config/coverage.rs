@@ -1,0 +1,533 @@
+//! The coverage.py configuration of a project, found exactly as coverage.py
+//! finds it, with every setting remembering its file and span.
+//!
+//! Discovery (coverage/config.py, `config_files_to_try` and
+//! `read_coverage_config`): a specified file (`--cov-config`,
+//! `COVERAGE_RCFILE`) or `.coveragerc`, then `.coveragerc.toml` (7.13+), then
+//! `setup.cfg`, `tox.ini`, `pyproject.toml`. coverage.py stops at the first
+//! file that counts: "our" files (`.coveragerc`, `.coveragerc.toml`, a
+//! specified file) count as soon as they exist, even empty; borrowed files
+//! count only when they set a recognised option or have a `paths` section.
+//! Borrowed INI files are read only in `[coverage:*]` sections; our INI files
+//! also in bare `[run]`-style sections; TOML files in `[tool.coverage.*]`
+//! (our TOML files also in bare sections, coverage 7.13+).
+
+use std::path::{Path, PathBuf};
+
+use super::ini::{self, IniFile};
+use super::toml::{self as tomlx, TomlDoc};
+use crate::source::{Location, Source, Span};
+
+/// The type coverage.py reads an option with (`CONFIG_FILE_OPTIONS`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionKind {
+    Boolean,
+    List,
+    RegexList,
+    Int,
+    Float,
+    Text,
+}
+
+/// Every option coverage.py 7.17 recognises in a config file, by section.
+pub const OPTIONS: &[(&str, &str, OptionKind)] = {
+    use OptionKind::*;
+    &[
+        ("run", "branch", Boolean),
+        ("run", "command_line", Text),
+        ("run", "concurrency", List),
+        ("run", "context", Text),
+        ("run", "core", Text),
+        ("run", "cover_pylib", Boolean),
+        ("run", "data_file", Text),
+        ("run", "debug", List),
+        ("run", "debug_file", Text),
+        ("run", "disable_warnings", List),
+        ("run", "dynamic_context", Text),
+        ("run", "parallel", Boolean),
+        ("run", "patch", List),
+        ("run", "plugins", List),
+        ("run", "relative_files", Boolean),
+        ("run", "include", List),
+        ("run", "omit", List),
+        ("run", "sigterm", Boolean),
+        ("run", "source", List),
+        ("run", "source_pkgs", List),
+        ("run", "source_dirs", List),
+        ("run", "timid", Boolean),
+        ("run", "_crash", Text),
+        ("report", "exclude_lines", RegexList),
+        ("report", "exclude_also", RegexList),
+        ("report", "fail_under", Float),
+        ("report", "format", Text),
+        ("report", "ignore_errors", Boolean),
+        ("report", "include_namespace_packages", Boolean),
+        ("report", "partial_branches_always", RegexList),
+        ("report", "partial_branches", RegexList),
+        ("report", "partial_also", RegexList),
+        ("report", "precision", Int),
+        ("report", "contexts", List),
+        ("report", "include", List),
+        ("report", "omit", List),
+        ("report", "show_missing", Boolean),
+        ("report", "skip_covered", Boolean),
+        ("report", "skip_empty", Boolean),
+        ("report", "sort", Text),
+        ("html", "extra_css", Text),
+        ("html", "directory", Text),
+        ("html", "skip_covered", Boolean),
+        ("html", "skip_empty", Boolean),
+        ("html", "title", Text),
+        ("html", "show_contexts", Boolean),
+        ("xml", "output", Text),
+        ("xml", "package_depth", Int),
+        ("json", "output", Text),
+        ("json", "pretty_print", Boolean),
+        ("json", "show_contexts", Boolean),
+        ("lcov", "output", Text),
+        ("lcov", "line_checksums", Boolean),
+    ]
+};
+
+/// The sections coverage.py reads options from (plus `paths`).
+pub const SECTIONS: &[&str] = &["run", "report", "html", "xml", "json", "lcov", "paths"];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Ini,
+    Toml,
+}
+
+/// Why a file is a candidate, in coverage.py's discovery order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// `--cov-config=<file>` in the pytest configuration (any value but
+    /// `.coveragerc`).
+    CovConfigOption(Location),
+    /// `COVERAGE_RCFILE` in covdoctor's environment.
+    RcfileEnv,
+    Coveragerc,
+    CoveragercToml,
+    SetupCfg,
+    ToxIni,
+    Pyproject,
+}
+
+/// A value as written, before coverage.py converts it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawValue {
+    /// An INI value (always text).
+    Ini(String),
+    Bool(bool),
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Array(Vec<Option<String>>),
+    /// Another TOML type (a table, a date...).
+    Other(String),
+}
+
+/// One recognised option found in a file.
+#[derive(Clone, Debug)]
+pub struct Setting {
+    /// The logical section (`run`).
+    pub section: String,
+    pub option: String,
+    /// The section as written (`coverage:run`, `tool.coverage.run`, `run`).
+    pub real_section: String,
+    pub value: RawValue,
+    pub key_span: Span,
+    pub value_span: Span,
+}
+
+impl Setting {
+    /// The boolean coverage.py reads, or why it cannot read one.
+    ///
+    /// INI: configparser's `getboolean` (`1/yes/true/on`, `0/no/false/off`,
+    /// any case). TOML (coverage 7.0+): a boolean, or exactly `"true"` or
+    /// `"false"`.
+    pub fn as_bool(&self) -> Result<bool, String> {
+        match &self.value {
+            RawValue::Ini(s) => match s.to_lowercase().as_str() {
+                "1" | "yes" | "true" | "on" => Ok(true),
+                "0" | "no" | "false" | "off" => Ok(false),
+                _ => Err(format!("Not a boolean: {s}")),
+            },
+            RawValue::Bool(b) => Ok(*b),
+            RawValue::Str(s) if s == "true" => Ok(true),
+            RawValue::Str(s) if s == "false" => Ok(false),
+            other => Err(format!("not a boolean: {other:?}")),
+        }
+    }
+
+    /// The list coverage.py reads: INI values split on commas and line
+    /// breaks; TOML arrays of strings (a TOML string is an error in
+    /// coverage.py, reported as `None` here).
+    pub fn as_list(&self) -> Option<Vec<String>> {
+        match &self.value {
+            RawValue::Ini(s) => Some(
+                s.split('\n')
+                    .flat_map(|l| l.split(','))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            RawValue::Array(items) => items.iter().cloned().collect(),
+            _ => None,
+        }
+    }
+}
+
+/// A coverage section present in a file.
+#[derive(Clone, Debug)]
+pub struct SectionRef {
+    /// The logical section (`run`).
+    pub section: String,
+    /// As written (`coverage:run`, `tool.coverage.run`, `run`).
+    pub real_section: String,
+    pub span: Span,
+}
+
+/// One candidate config file that exists and parses.
+#[derive(Clone, Debug)]
+pub struct CoverageFile {
+    pub source: Source,
+    pub role: Role,
+    pub format: Format,
+    /// "Our" file: counts as soon as it exists.
+    pub our_file: bool,
+    /// Recognised options, from the sections coverage.py reads.
+    pub settings: Vec<Setting>,
+    /// Coverage sections coverage.py reads in this file.
+    pub sections: Vec<SectionRef>,
+    /// Sections that look like coverage sections but that coverage.py never
+    /// reads in this file: a bare `[run]` in setup.cfg or tox.ini.
+    pub unread_sections: Vec<SectionRef>,
+    /// Whether coverage.py stops at this file.
+    pub counts: bool,
+}
+
+impl CoverageFile {
+    pub fn get(&self, section: &str, option: &str) -> Option<&Setting> {
+        self.settings
+            .iter()
+            .find(|s| s.section == section && s.option == option)
+    }
+
+    pub fn has_settings(&self) -> bool {
+        !self.settings.is_empty()
+    }
+}
+
+/// Which file coverage.py ends up reading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// The candidate at this index.
+    File(usize),
+    /// No file counts: coverage.py runs on its defaults.
+    Defaults,
+    /// A file coverage.py would have to read is unreadable or invalid (the
+    /// error is reported on its own); the effective settings are unknown.
+    Unknown,
+}
+
+/// The coverage configuration of one project root.
+#[derive(Clone, Debug)]
+pub struct CoverageConfig {
+    /// Every candidate that exists and parses, in discovery order.
+    pub candidates: Vec<CoverageFile>,
+    pub selection: Selection,
+}
+
+/// How the configuration is being looked for.
+pub struct Lookup<'a> {
+    pub root: &'a Path,
+    /// `--cov-config=<value>` from the pytest configuration, with where it
+    /// was written.
+    pub cov_config: Option<(String, Location)>,
+    /// `COVERAGE_RCFILE` from the environment.
+    pub rcfile_env: Option<PathBuf>,
+}
+
+/// A candidate that exists but cannot be read; the caller reports it.
+pub enum LoadError {
+    Read(crate::source::ReadError),
+    Ini(Source, ini::IniError),
+    Toml(Source, tomlx::TomlError),
+    /// A specified file (`--cov-config`, `COVERAGE_RCFILE`) that does not
+    /// exist: coverage.py stops with "Couldn't read '<file>' as a config file".
+    MissingSpecified(PathBuf, Role),
+}
+
+/// Loads files through a cache so a file read for pytest is not read twice.
+pub trait FileLoader {
+    fn load(&mut self, path: &Path) -> Option<Result<Source, crate::source::ReadError>>;
+    fn ini(&mut self, source: &Source) -> Result<IniFile, ini::IniError>;
+    fn toml(&mut self, source: &Source) -> Result<std::sync::Arc<TomlDoc>, tomlx::TomlError>;
+}
+
+impl CoverageConfig {
+    /// Runs coverage.py's discovery for `lookup`, collecting every candidate
+    /// (also those after the one coverage.py reads, so rules can say what is
+    /// shadowed). Unreadable candidates go to `errors`.
+    pub fn discover(
+        lookup: &Lookup<'_>,
+        loader: &mut dyn FileLoader,
+        errors: &mut Vec<LoadError>,
+    ) -> CoverageConfig {
+        let mut order: Vec<(PathBuf, Role, bool, bool)> = Vec::new();
+        // (path, role, our_file, specified)
+        match (&lookup.cov_config, &lookup.rcfile_env) {
+            (Some((value, loc)), _) if value != ".coveragerc" => {
+                order.push((
+                    lookup.root.join(value),
+                    Role::CovConfigOption(loc.clone()),
+                    true,
+                    true,
+                ));
+            }
+            (_, Some(rc)) => order.push((lookup.root.join(rc), Role::RcfileEnv, true, true)),
+            _ => order.push((
+                lookup.root.join(".coveragerc"),
+                Role::Coveragerc,
+                true,
+                false,
+            )),
+        }
+        order.push((
+            lookup.root.join(".coveragerc.toml"),
+            Role::CoveragercToml,
+            true,
+            false,
+        ));
+        order.push((lookup.root.join("setup.cfg"), Role::SetupCfg, false, false));
+        order.push((lookup.root.join("tox.ini"), Role::ToxIni, false, false));
+        order.push((
+            lookup.root.join("pyproject.toml"),
+            Role::Pyproject,
+            false,
+            false,
+        ));
+
+        let mut candidates = Vec::new();
+        let mut selection = None;
+        for (path, role, our_file, specified) in order {
+            let source = match loader.load(&path) {
+                None => {
+                    if specified && selection.is_none() {
+                        errors.push(LoadError::MissingSpecified(path, role));
+                        selection = Some(Selection::Unknown);
+                    }
+                    continue;
+                }
+                Some(Err(e)) => {
+                    errors.push(LoadError::Read(e));
+                    selection.get_or_insert(Selection::Unknown);
+                    continue;
+                }
+                Some(Ok(source)) => source,
+            };
+            let toml_format = path.extension().is_some_and(|e| e == "toml");
+            let file = if toml_format {
+                match loader.toml(&source) {
+                    Ok(doc) => read_toml(&source, &doc, role, our_file),
+                    Err(e) => {
+                        errors.push(LoadError::Toml(source, e));
+                        selection.get_or_insert(Selection::Unknown);
+                        continue;
+                    }
+                }
+            } else {
+                match loader.ini(&source) {
+                    Ok(ini) => read_ini(&source, &ini, role, our_file),
+                    Err(e) => {
+                        errors.push(LoadError::Ini(source, e));
+                        selection.get_or_insert(Selection::Unknown);
+                        continue;
+                    }
+                }
+            };
+            if file.counts && selection.is_none() {
+                selection = Some(Selection::File(candidates.len()));
+            }
+            candidates.push(file);
+        }
+        CoverageConfig {
+            candidates,
+            selection: selection.unwrap_or(Selection::Defaults),
+        }
+    }
+
+    /// The file coverage.py reads, if one counts.
+    pub fn effective(&self) -> Option<&CoverageFile> {
+        match self.selection {
+            Selection::File(i) => Some(&self.candidates[i]),
+            _ => None,
+        }
+    }
+
+    /// A setting of the effective configuration.
+    pub fn get(&self, section: &str, option: &str) -> Option<&Setting> {
+        self.effective()?.get(section, option)
+    }
+
+    /// Candidates whose coverage settings coverage.py never reads because
+    /// another file counts first.
+    pub fn shadowed(&self) -> impl Iterator<Item = &CoverageFile> {
+        let selected = match self.selection {
+            Selection::File(i) => Some(i),
+            _ => None,
+        };
+        self.candidates
+            .iter()
+            .enumerate()
+            .filter(move |(i, f)| selected.is_some_and(|s| s != *i) && f.has_settings())
+            .map(|(_, f)| f)
+    }
+}
+
+/// Whether coverage.py recognises `option` in `section` (every key of
+/// `[paths]` is an alias name, so all count).
+pub fn is_known(section: &str, option: &str) -> bool {
+    section == "paths"
+        || OPTIONS
+            .iter()
+            .any(|(s, o, _)| *s == section && *o == option)
+}
+
+fn read_ini(source: &Source, ini: &IniFile, role: Role, our_file: bool) -> CoverageFile {
+    let prefixes: &[&str] = if our_file {
+        &["coverage:", ""]
+    } else {
+        &["coverage:"]
+    };
+    let mut settings = Vec::new();
+    let mut sections = Vec::new();
+    let mut unread_sections = Vec::new();
+    let mut paths_set = false;
+    for &logical in SECTIONS {
+        // configparser: the first prefix whose section exists is the only one
+        // consulted (`HandyConfigParser.real_section`).
+        // A bare `[run]` in setup.cfg or tox.ini is never read. Only report
+        // it when it holds a coverage option, so another tool's `[json]` or
+        // `[html]` section is not mistaken for coverage's.
+        if !our_file
+            && let Some(bare) = ini.section(logical)
+            && bare.entries.iter().any(|e| is_known(logical, &e.key))
+        {
+            unread_sections.push(SectionRef {
+                section: logical.to_string(),
+                real_section: bare.name.clone(),
+                span: bare.header_span,
+            });
+        }
+        let Some(section) = prefixes
+            .iter()
+            .find_map(|p| ini.section(&format!("{p}{logical}")))
+        else {
+            continue;
+        };
+        sections.push(SectionRef {
+            section: logical.to_string(),
+            real_section: section.name.clone(),
+            span: section.header_span,
+        });
+        for entry in &section.entries {
+            if !is_known(logical, &entry.key) {
+                continue;
+            }
+            if logical == "paths" {
+                paths_set = true;
+            }
+            settings.push(Setting {
+                section: logical.to_string(),
+                option: entry.key.clone(),
+                real_section: section.name.clone(),
+                value: RawValue::Ini(entry.value.clone()),
+                key_span: entry.key_span,
+                value_span: entry.value_span,
+            });
+        }
+    }
+    let counts = our_file || paths_set || !settings.is_empty();
+    CoverageFile {
+        source: source.clone(),
+        role,
+        format: Format::Ini,
+        our_file,
+        settings,
+        sections,
+        unread_sections,
+        counts,
+    }
+}
+
+fn read_toml(source: &Source, doc: &TomlDoc, role: Role, our_file: bool) -> CoverageFile {
+    let mut settings = Vec::new();
+    let mut sections = Vec::new();
+    let mut paths_set = false;
+    for &logical in SECTIONS {
+        let mut candidates: Vec<Vec<&str>> = vec![vec!["tool", "coverage", logical]];
+        if our_file {
+            candidates.push(vec![logical]);
+        }
+        let Some((path, item)) = candidates
+            .iter()
+            .find_map(|p| tomlx::table_at(doc, p).map(|t| (p.join("."), t)))
+        else {
+            continue;
+        };
+        let table = item.as_table_like().expect("table_at returns tables");
+        sections.push(SectionRef {
+            section: logical.to_string(),
+            real_section: path.clone(),
+            span: tomlx::table_span(item).unwrap_or_default(),
+        });
+        for (key, value) in table.iter() {
+            if !is_known(logical, key) {
+                continue;
+            }
+            if logical == "paths" {
+                paths_set = true;
+            }
+            let (k, _) = table.get_key_value(key).expect("key from iter");
+            let key_span = k.span().map(Span::from).unwrap_or_default();
+            let value_span = tomlx::item_span(value).unwrap_or(key_span);
+            settings.push(Setting {
+                section: logical.to_string(),
+                option: key.to_string(),
+                real_section: path.clone(),
+                value: toml_value(value),
+                key_span,
+                value_span,
+            });
+        }
+    }
+    let counts = our_file || paths_set || !settings.is_empty();
+    CoverageFile {
+        source: source.clone(),
+        role,
+        format: Format::Toml,
+        our_file,
+        settings,
+        sections,
+        unread_sections: Vec::new(),
+        counts,
+    }
+}
+
+fn toml_value(item: &toml_edit::Item) -> RawValue {
+    use toml_edit::Value;
+    match item.as_value() {
+        Some(Value::Boolean(b)) => RawValue::Bool(*b.value()),
+        Some(Value::String(s)) => RawValue::Str(s.value().clone()),
+        Some(Value::Integer(i)) => RawValue::Int(*i.value()),
+        Some(Value::Float(f)) => RawValue::Float(*f.value()),
+        Some(Value::Array(a)) => {
+            RawValue::Array(a.iter().map(|v| v.as_str().map(str::to_string)).collect())
+        }
+        Some(other) => RawValue::Other(other.to_string()),
+        None => RawValue::Other(item.to_string()),
+    }
+}

@@ -1,0 +1,217 @@
+//! Step 2 of the pipeline: read a project's configuration the way the real
+//! tools do. [`ProjectConfig::load`] gathers the coverage.py configuration
+//! ([`coverage`]), the pytest configuration ([`pytest`]) and the console
+//! scripts the project declares, reading each file once.
+
+pub mod coverage;
+pub mod ini;
+pub mod pytest;
+pub mod toml;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::problem::Problem;
+use crate::source::{Location, ReadError, Source, SourceFile};
+use coverage::{CoverageConfig, FileLoader, LoadError, Lookup};
+use pytest::PytestConfig;
+
+/// Everything covdoctor knows about one project's configuration.
+#[derive(Debug)]
+pub struct ProjectConfig {
+    pub root: PathBuf,
+    pub coverage: CoverageConfig,
+    pub pytest: Option<PytestConfig>,
+    /// Console scripts the project declares: name → `module:function`.
+    pub scripts: BTreeMap<String, String>,
+}
+
+/// Reads each file once and remembers parse results, so pytest and
+/// coverage.py discovery can look at the same pyproject.toml.
+#[derive(Default)]
+pub struct ConfigFiles {
+    sources: HashMap<PathBuf, Option<Result<Source, ReadError>>>,
+    inis: HashMap<PathBuf, Result<Arc<ini::IniFile>, ini::IniError>>,
+    tomls: HashMap<PathBuf, Result<Arc<toml::TomlDoc>, toml::TomlError>>,
+}
+
+impl FileLoader for ConfigFiles {
+    fn load(&mut self, path: &Path) -> Option<Result<Source, ReadError>> {
+        self.sources
+            .entry(path.to_path_buf())
+            .or_insert_with(|| {
+                if !path.is_file() {
+                    return None;
+                }
+                Some(SourceFile::read(path).map(Arc::new))
+            })
+            .clone()
+    }
+
+    fn ini(&mut self, source: &Source) -> Result<ini::IniFile, ini::IniError> {
+        self.inis
+            .entry(source.path.clone())
+            .or_insert_with(|| ini::parse(&source.text).map(Arc::new))
+            .clone()
+            .map(|i| (*i).clone())
+    }
+
+    fn toml(&mut self, source: &Source) -> Result<Arc<toml::TomlDoc>, toml::TomlError> {
+        self.tomls
+            .entry(source.path.clone())
+            .or_insert_with(|| toml::parse(&source.text).map(Arc::new))
+            .clone()
+    }
+}
+
+impl ProjectConfig {
+    /// Loads the configuration of the project at `root`. Files that exist but
+    /// cannot be read become problems; whatever can be read is still used.
+    pub fn load(root: &Path, rcfile_env: Option<PathBuf>, problems: &mut Vec<Problem>) -> Self {
+        let mut files = ConfigFiles::default();
+        let mut errors = Vec::new();
+
+        // Every config file covdoctor reads is checked for syntax, whether or
+        // not discovery reaches it: pytest, tox and packaging read them too.
+        for name in [
+            "pyproject.toml",
+            "setup.cfg",
+            "tox.ini",
+            ".coveragerc",
+            ".coveragerc.toml",
+            "pytest.ini",
+            ".pytest.ini",
+            "pytest.toml",
+            ".pytest.toml",
+        ] {
+            let path = root.join(name);
+            match files.load(&path) {
+                None => {}
+                Some(Err(e)) => errors.push(LoadError::Read(e)),
+                Some(Ok(source)) => {
+                    if name.ends_with(".toml") {
+                        if let Err(e) = files.toml(&source) {
+                            errors.push(LoadError::Toml(source, e));
+                        }
+                    } else if let Err(e) = files.ini(&source) {
+                        errors.push(LoadError::Ini(source, e));
+                    }
+                }
+            }
+        }
+
+        let pytest = pytest::discover(root, &mut files);
+        let lookup = Lookup {
+            root,
+            cov_config: pytest.as_ref().and_then(|p| p.cov.cov_config.clone()),
+            rcfile_env,
+        };
+        let mut discovery_errors = Vec::new();
+        let coverage = CoverageConfig::discover(&lookup, &mut files, &mut discovery_errors);
+        // Syntax errors were collected above; keep only what discovery adds
+        // (a missing `--cov-config` file, a specified file that is broken).
+        for e in discovery_errors {
+            let dup = match &e {
+                LoadError::Read(r) => errors
+                    .iter()
+                    .any(|x| matches!(x, LoadError::Read(y) if y.path() == r.path())),
+                LoadError::Ini(s, _) | LoadError::Toml(s, _) => errors.iter().any(|x| match x {
+                    LoadError::Ini(t, _) | LoadError::Toml(t, _) => t.path == s.path,
+                    _ => false,
+                }),
+                LoadError::MissingSpecified(..) => false,
+            };
+            if !dup {
+                errors.push(e);
+            }
+        }
+        problems.extend(errors.into_iter().map(Problem::from));
+
+        let scripts = console_scripts(root, &mut files);
+        ProjectConfig {
+            root: root.to_path_buf(),
+            coverage,
+            pytest,
+            scripts,
+        }
+    }
+}
+
+/// Console scripts from `[project.scripts]`, `[tool.poetry.scripts]` and
+/// setup.cfg's `[options.entry_points] console_scripts`.
+fn console_scripts(root: &Path, files: &mut ConfigFiles) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(Ok(source)) = files.load(&root.join("pyproject.toml"))
+        && let Ok(doc) = files.toml(&source)
+    {
+        for path in [
+            &["project", "scripts"][..],
+            &["project", "gui-scripts"],
+            &["tool", "poetry", "scripts"],
+        ] {
+            if let Some(table) = toml::table_at(&doc, path).and_then(|t| t.as_table_like()) {
+                for (name, value) in table.iter() {
+                    // Poetry also allows `{ reference = "m:f", type = "console" }`.
+                    let target = value
+                        .as_str()
+                        .or_else(|| value.as_table_like()?.get("reference")?.as_str());
+                    if let Some(target) = target {
+                        out.insert(name.to_string(), target.to_string());
+                    }
+                }
+            }
+        }
+    }
+    if let Some(Ok(source)) = files.load(&root.join("setup.cfg"))
+        && let Ok(ini) = files.ini(&source)
+        && let Some(entry) = ini
+            .section("options.entry_points")
+            .and_then(|s| s.get("console_scripts"))
+    {
+        for line in entry.value.lines() {
+            if let Some((name, target)) = line.split_once('=') {
+                out.insert(name.trim().to_string(), target.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+impl From<LoadError> for Problem {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::Read(e) => Problem::unreadable(e),
+            LoadError::Ini(source, e) => Problem::invalid(
+                Location::new(&source, e.span),
+                format!("invalid INI: {}", e.message),
+            ),
+            LoadError::Toml(source, e) => Problem::invalid(
+                Location::new(&source, e.span),
+                format!("invalid TOML: {}", e.message),
+            ),
+            LoadError::MissingSpecified(path, role) => {
+                let (message, location) = match role {
+                    coverage::Role::CovConfigOption(loc) => (
+                        format!(
+                            "--cov-config points at {}, which does not exist: coverage.py stops with \"Couldn't read ... as a config file\"",
+                            path.display()
+                        ),
+                        Some(loc),
+                    ),
+                    _ => (
+                        format!(
+                            "COVERAGE_RCFILE points at {}, which does not exist: coverage.py stops with \"Couldn't read ... as a config file\"",
+                            path.display()
+                        ),
+                        None,
+                    ),
+                };
+                match location {
+                    Some(loc) => Problem::invalid(loc, message),
+                    None => Problem::at_path(path, message),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Findings as plain data. Rules build them; only [`crate::report`] turns
+//! them into text.
+
+use crate::source::Location;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// A labelled place.
+#[derive(Clone, Debug)]
+pub struct Label {
+    pub location: Location,
+    pub text: Option<String>,
+}
+
+/// One finding.
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// Where the problem is.
+    pub primary: Label,
+    /// Places that explain it, in this file or others.
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn label(mut self, location: Location, text: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            location,
+            text: Some(text.into()),
+        });
+        self
+    }
+
+    pub fn help(mut self, text: impl Into<String>) -> Self {
+        self.help = Some(text.into());
+        self
+    }
+
+    /// The sort key: file, then position, then rule.
+    pub fn sort_key(&self) -> (std::path::PathBuf, usize, &'static str) {
+        (
+            self.primary.location.file.path.clone(),
+            self.primary.location.span.start,
+            self.rule,
+        )
+    }
+}

@@ -1,0 +1,173 @@
+//! Step 1 of the pipeline: find the projects to check and their Python files.
+//!
+//! A project root is the nearest directory (at or above a given path) that
+//! holds one of [`MARKERS`]: that is where pytest and coverage.py are run and
+//! look for their configuration. Directories with markers below a given path
+//! are projects of their own. All Python files of a root are analysed, even
+//! when only part of it was asked for, because a fixture in `conftest.py` or a
+//! helper module elsewhere decides what a test does; findings are then
+//! reported only for the paths that were asked for.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::problem::Problem;
+
+/// Files whose presence makes a directory a project root.
+pub const MARKERS: &[&str] = &[
+    "pyproject.toml",
+    "setup.cfg",
+    "tox.ini",
+    ".coveragerc",
+    ".coveragerc.toml",
+    "pytest.ini",
+    ".pytest.ini",
+    "pytest.toml",
+    ".pytest.toml",
+];
+
+/// Directories never analysed (besides what .gitignore and hidden-file rules
+/// already skip): environments, caches and build output.
+pub const SKIPPED_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "node_modules",
+    "build",
+    "dist",
+    "__pycache__",
+    "site-packages",
+    ".eggs",
+];
+
+/// One project to check.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// Absolute path of the root.
+    pub root: PathBuf,
+    /// Every Python file of the project (absolute, sorted).
+    pub python_files: Vec<PathBuf>,
+}
+
+/// The projects for the given paths, and the paths that do not exist.
+pub fn discover(paths: &[PathBuf]) -> (Vec<Project>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let mut asked: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        if !path.exists() {
+            problems.push(Problem::at_path(
+                path.clone(),
+                format!("{}: no such file or directory", path.display()),
+            ));
+            continue;
+        }
+        match std::path::absolute(path) {
+            Ok(abs) => asked.push(normalize(&abs)),
+            Err(e) => problems.push(Problem::at_path(path.clone(), e.to_string())),
+        }
+    }
+
+    let mut queue: Vec<PathBuf> = asked.iter().map(|p| root_of(p)).collect();
+    let mut done: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut projects = Vec::new();
+    while let Some(root) = queue.pop() {
+        if !done.insert(root.clone()) {
+            continue;
+        }
+        let nested = Arc::new(Mutex::new(Vec::new()));
+        let python_files = walk(&root, &nested);
+        for n in nested.lock().expect("walk finished").drain(..) {
+            // A nested project is only checked when it was asked for.
+            if asked.iter().any(|a| n.starts_with(a)) {
+                queue.push(n);
+            }
+        }
+        projects.push(Project { root, python_files });
+    }
+    projects.sort_by(|a, b| a.root.cmp(&b.root));
+    (projects, problems)
+}
+
+/// The nearest directory at or above `path` with a marker file, or the
+/// directory itself when there is none (a project with no configuration).
+pub fn root_of(path: &Path) -> PathBuf {
+    let dir = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(path)
+    };
+    dir.ancestors()
+        .find(|d| is_root(d))
+        .unwrap_or(dir)
+        .to_path_buf()
+}
+
+fn is_root(dir: &Path) -> bool {
+    MARKERS.iter().any(|m| dir.join(m).is_file())
+}
+
+/// `.` and `..` removed without touching the file system (so symlinks keep
+/// the name the user gave).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The Python files under `root`, not descending into nested projects (which
+/// are pushed to `nested`).
+fn walk(root: &Path, nested: &Arc<Mutex<Vec<PathBuf>>>) -> Vec<PathBuf> {
+    let root_owned = root.to_path_buf();
+    let nested = Arc::clone(nested);
+    let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root)
+        .standard_filters(true)
+        .require_git(false)
+        .filter_entry(move |entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if !is_dir {
+                return true;
+            }
+            let name = entry.file_name().to_string_lossy();
+            if SKIPPED_DIRS.contains(&name.as_ref()) || name.ends_with(".egg-info") {
+                return false;
+            }
+            if entry.path() != root_owned && is_root(entry.path()) {
+                nested
+                    .lock()
+                    .expect("single walker")
+                    .push(entry.path().to_path_buf());
+                return false;
+            }
+            true
+        })
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_drops_dot_components() {
+        assert_eq!(normalize(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+    }
+}

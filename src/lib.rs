@@ -1,0 +1,115 @@
+//! covdoctor finds why the coverage of Python subprocesses started by tests
+//! is lost, and says where.
+//!
+//! The pipeline, one module per step:
+//! 1. [`discover`] finds project roots and their Python files;
+//! 2. [`config`] reads coverage.py's and pytest's configuration the way those
+//!    tools do, keeping every setting's file and span;
+//! 3. [`analyze`] parses the Python sources and extracts facts: processes
+//!    started, their command, environment and directory, how they are
+//!    stopped;
+//! 4. [`rules`] judge the facts and return [`diagnostic::Diagnostic`]s;
+//! 5. [`report`] renders them (only `main` prints).
+//!
+//! Files that cannot be read are [`problem::Problem`]s: reported, never
+//! fatal for the rest of the project.
+
+pub mod analyze;
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod discover;
+pub mod problem;
+pub mod report;
+pub mod rules;
+pub mod source;
+
+use std::path::{Path, PathBuf};
+
+use diagnostic::Diagnostic;
+use problem::Problem;
+
+/// What a check run found.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub diagnostics: Vec<Diagnostic>,
+    pub problems: Vec<Problem>,
+}
+
+/// Settings of a check run that do not come from the project.
+#[derive(Debug, Default, Clone)]
+pub struct RunOptions {
+    /// `COVERAGE_RCFILE` as coverage.py would see it.
+    pub coverage_rcfile: Option<PathBuf>,
+}
+
+/// Runs the whole pipeline on the given paths.
+pub fn check(paths: &[PathBuf], options: &RunOptions) -> Outcome {
+    let (projects, mut problems) = discover::discover(paths);
+    let asked: Vec<PathBuf> = paths
+        .iter()
+        .filter_map(|p| std::path::absolute(p).ok())
+        .map(|p| normalize(&p))
+        .collect();
+    let mut diagnostics = Vec::new();
+    for project in projects {
+        let config = config::ProjectConfig::load(
+            &project.root,
+            options.coverage_rcfile.clone(),
+            &mut problems,
+        );
+        let (python, python_problems) = analyze::python::analyze(
+            project.root.clone(),
+            project.python_files.clone(),
+            config.scripts.clone(),
+        );
+        problems.extend(python_problems);
+        for (location, message) in python.syntax_errors.iter().take(1) {
+            problems.push(Problem::invalid(
+                location.clone(),
+                format!("syntax error: {message} (covdoctor analysed the parts that parse)"),
+            ));
+        }
+        // One problem per file with syntax errors.
+        let mut seen = std::collections::BTreeSet::new();
+        for (location, message) in python.syntax_errors.iter().skip(1) {
+            if seen.insert(location.file.path.clone())
+                && !problems.iter().any(|p| p.path == location.file.path)
+            {
+                problems.push(Problem::invalid(
+                    location.clone(),
+                    format!("syntax error: {message} (covdoctor analysed the parts that parse)"),
+                ));
+            }
+        }
+        let context = rules::Context {
+            config: &config,
+            python: &python,
+        };
+        diagnostics.extend(rules::check(&context).into_iter().filter(|d| {
+            asked
+                .iter()
+                .any(|a| d.primary.location.file.path.starts_with(a))
+        }));
+    }
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    problems.sort_by(|a, b| a.path.cmp(&b.path));
+    Outcome {
+        diagnostics,
+        problems,
+    }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}

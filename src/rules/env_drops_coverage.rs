@@ -1,0 +1,86 @@
+//! `env-drops-coverage`: see rules/env-drops-coverage.md.
+
+use super::{Context, Rule, launch_label, python_launches};
+use crate::analyze::env::Mechanism;
+use crate::analyze::{Carried, LaunchKind};
+use crate::diagnostic::{Diagnostic, Severity};
+
+pub static RULE: Rule = Rule {
+    name: "env-drops-coverage",
+    summary: "a Python child gets an environment without the variables that start coverage in it",
+    severity: Severity::Error,
+    doc: include_str!("../../rules/env-drops-coverage.md"),
+    check,
+};
+
+/// The mechanisms that may start coverage in children of this project:
+/// coverage's subprocess patch when the configuration enables it, pytest-cov
+/// < 7's hook otherwise; both when the configuration cannot be read.
+pub fn mechanisms(cx: &Context<'_>) -> Vec<Mechanism> {
+    use crate::config::coverage::Selection;
+    match cx.config.coverage.selection {
+        Selection::Unknown => vec![Mechanism::PytestCovHook, Mechanism::SubprocessPatch],
+        _ if patches_subprocess(cx) => vec![Mechanism::SubprocessPatch],
+        _ => vec![Mechanism::PytestCovHook],
+    }
+}
+
+/// `[run] patch` of the effective configuration includes `subprocess`.
+pub fn patches_subprocess(cx: &Context<'_>) -> bool {
+    cx.config
+        .coverage
+        .get("run", "patch")
+        .and_then(|s| s.as_list())
+        .is_some_and(|l| l.iter().any(|v| v == "subprocess"))
+}
+
+fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
+    let mechanisms = mechanisms(cx);
+    let mut out = Vec::new();
+    for (_, launch) in python_launches(cx.python) {
+        if launch.kind == LaunchKind::Multiprocessing {
+            continue;
+        }
+        let Some(env) = &launch.env else { continue };
+        let Carried::Known(vars) = &env.carried else {
+            continue;
+        };
+        // Reported only when no possible mechanism is satisfied.
+        if mechanisms.iter().any(|m| m.satisfied_by(vars)) {
+            continue;
+        }
+        let missing: Vec<&str> = mechanisms.iter().flat_map(|m| m.missing(vars)).collect();
+        let mut d = RULE
+            .diagnostic(
+                env.location.clone(),
+                format!("carries {}", vars.describe()),
+                format!(
+                    "the environment passed to this Python child lacks {}, so coverage never starts in the child",
+                    join(&missing)
+                ),
+            )
+            .label(launch.location.clone(), launch_label(launch));
+        for (location, text) in &env.trail {
+            if location != &env.location {
+                d = d.label(location.clone(), text.clone());
+            }
+        }
+        let why = mechanisms
+            .iter()
+            .map(|m| m.describe())
+            .collect::<Vec<_>>()
+            .join("; ");
+        out.push(d.help(format!(
+            "{why}. Start from the parent's environment and add your variables on top, e.g. `env={{**os.environ, **your_env}}`, or copy the coverage variables: `{{k: v for k, v in os.environ.items() if k.startswith(\"COV\")}}`"
+        )));
+    }
+    out
+}
+
+fn join(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}

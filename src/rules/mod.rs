@@ -1,0 +1,130 @@
+//! Step 4 of the pipeline: the rules. Each rule is one file with a [`Rule`]
+//! constant and a `check` function that reads the project's configuration
+//! and Python facts and returns diagnostics. Its user documentation is
+//! `rules/<name>.md`, compiled into the binary.
+
+mod config_shadowed;
+mod cov_config_not_passed;
+mod env_drops_coverage;
+mod sigkill_loses_coverage;
+mod sigterm_not_handled;
+
+use crate::analyze::{Launch, PythonFacts};
+use crate::config::ProjectConfig;
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::source::Location;
+
+/// What a rule sees of one project.
+pub struct Context<'a> {
+    pub config: &'a ProjectConfig,
+    pub python: &'a PythonFacts,
+}
+
+pub struct Rule {
+    /// Kebab-case, naming the problem.
+    pub name: &'static str,
+    /// One line for `covdoctor rules`.
+    pub summary: &'static str,
+    pub severity: Severity,
+    /// The rule's page, `rules/<name>.md`.
+    pub doc: &'static str,
+    pub check: fn(&Context<'_>) -> Vec<Diagnostic>,
+}
+
+impl Rule {
+    /// A diagnostic of this rule.
+    pub fn diagnostic(
+        &'static self,
+        primary: Location,
+        label: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            rule: self.name,
+            severity: self.severity,
+            message: message.into(),
+            primary: Label {
+                location: primary,
+                text: Some(label.into()),
+            },
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+}
+
+/// Every rule, in alphabetical order.
+pub static ALL: &[&Rule] = &[
+    &config_shadowed::RULE,
+    &cov_config_not_passed::RULE,
+    &env_drops_coverage::RULE,
+    &sigkill_loses_coverage::RULE,
+    &sigterm_not_handled::RULE,
+];
+
+pub fn by_name(name: &str) -> Option<&'static Rule> {
+    ALL.iter().copied().find(|r| r.name == name)
+}
+
+/// Runs every rule on a project.
+pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
+    ALL.iter().flat_map(|rule| (rule.check)(context)).collect()
+}
+
+/// Launches whose child is Python.
+pub fn python_launches(python: &PythonFacts) -> impl Iterator<Item = (usize, &Launch)> {
+    python
+        .launches
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.child.is_python())
+}
+
+/// "Python child started here (sys.executable)".
+pub fn launch_label(launch: &Launch) -> String {
+    match &launch.child {
+        crate::analyze::Child::Python { evidence, .. } => {
+            format!("Python child started here ({evidence})")
+        }
+        _ => "child started here".to_string(),
+    }
+}
+
+/// A path relative to the project root, for messages.
+pub fn relative(root: &std::path::Path, path: &std::path::Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_sorted_unique_and_kebab_case() {
+        let names: Vec<&str> = ALL.iter().map(|r| r.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+        for name in names {
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_page_starts_with_its_name() {
+        for rule in ALL {
+            assert!(
+                rule.doc.starts_with(&format!("# {}\n", rule.name)),
+                "{}",
+                rule.name
+            );
+        }
+    }
+}
