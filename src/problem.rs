@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use crate::source::{Location, ReadError};
+use std::sync::Arc;
+
+use crate::source::{Location, ReadError, SourceFile, Span};
 
 #[derive(Clone, Debug)]
 pub struct Problem {
@@ -24,10 +26,23 @@ impl Problem {
     }
 
     pub fn unreadable(e: ReadError) -> Self {
+        // A file that is not UTF-8 can still be shown (lossily), pointing at
+        // the first bad byte.
+        let location = match &e {
+            ReadError::NotUtf8 { path, offset, .. } => std::fs::read(path).ok().map(|bytes| {
+                let lossy = String::from_utf8_lossy(&bytes[..*offset]).into_owned();
+                let rest = String::from_utf8_lossy(&bytes[*offset..]).into_owned();
+                let file = SourceFile::new(path.clone(), lossy.clone() + &rest);
+                let start = lossy.len();
+                let end = start + rest.chars().next().map_or(0, char::len_utf8);
+                Location::new(&Arc::new(file), Span::new(start, end))
+            }),
+            ReadError::Io { .. } => None,
+        };
         Problem {
             path: e.path().to_path_buf(),
-            location: None,
-            message: e.to_string(),
+            location,
+            message: e.message(),
         }
     }
 

@@ -163,7 +163,7 @@ fn report_of(d: &Diagnostic, style: &Style) -> Report {
         .map(|(file, labels)| {
             let name = source_name(&file, style);
             Report {
-                message: format!("see {name}"),
+                message: format!("related code in {name}"),
                 code: None,
                 severity: miette::Severity::Advice,
                 help: None,
@@ -242,7 +242,7 @@ pub fn render_problems(problems: &[Problem], style: &Style) -> String {
                 }
             }
             None => Report {
-                message: p.message.clone(),
+                message: format!("{}: {}", display_path(&p.path, &style.cwd), p.message),
                 code: Some("input-error".into()),
                 severity: miette::Severity::Error,
                 help: None,
@@ -313,8 +313,8 @@ pub fn summary(findings: usize, problems: usize) -> String {
     });
     if problems > 0 {
         parts.push(match problems {
-            1 => "1 file could not be read".to_string(),
-            n => format!("{n} files could not be read"),
+            1 => "1 input error".to_string(),
+            n => format!("{n} input errors"),
         });
     }
     format!("covdoctor: {}", parts.join(", "))

@@ -141,20 +141,21 @@ impl ReadError {
     }
 }
 
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ReadError {
+    /// What went wrong, without the path (the renderer shows it).
+    pub fn message(&self) -> String {
         match self {
-            ReadError::Io { path, message } => {
-                write!(f, "cannot read {}: {message}", path.display())
-            }
-            ReadError::NotUtf8 {
-                path, line, column, ..
-            } => write!(
-                f,
-                "{}:{line}:{column}: not valid UTF-8 (coverage.py, pytest and Python read this file as UTF-8)",
-                path.display()
+            ReadError::Io { message, .. } => format!("cannot read this file: {message}"),
+            ReadError::NotUtf8 { line, column, .. } => format!(
+                "not valid UTF-8 at line {line}, column {column} (coverage.py, pytest and Python read this file as UTF-8)"
             ),
         }
+    }
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path().display(), self.message())
     }
 }
 

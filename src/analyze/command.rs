@@ -53,11 +53,27 @@ pub enum Entry {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Handler {
     pub location: crate::source::Location,
-    /// Ends the interpreter normally (`sys.exit`, a flag that lets main
-    /// return), so `atexit` runs and coverage saves.
-    pub ends_normally: bool,
+    pub effect: HandlerEffect,
     /// What it does, for messages.
     pub how: String,
+}
+
+/// What a child's SIGTERM handler does to coverage's chance to save.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandlerEffect {
+    /// Ends the interpreter normally (`sys.exit`, an exception, a flag that
+    /// lets the program finish): `atexit` runs and coverage saves.
+    ExitsNormally,
+    /// Calls `os._exit()`: nothing is saved, even with `sigterm = true`
+    /// (the handler replaces coverage's), unless `patch = ["_exit"]`.
+    ExitsAbruptly,
+    /// Restores the default action (`signal.SIG_DFL`): the child dies at
+    /// once, even with `sigterm = true`.
+    DefaultAction,
+    /// `signal.SIG_IGN`: SIGTERM does not stop the child.
+    Ignores,
+    /// A handler covdoctor cannot judge.
+    Unknown,
 }
 
 /// The verdict on a child.

@@ -98,9 +98,12 @@ pub enum Mechanism {
     /// pytest-cov < 7: its `.pth` hook reads `COV_CORE_*`.
     PytestCovHook,
     /// coverage >= 7.10 with `[run] patch = subprocess`: the configuration
-    /// travels in `COVERAGE_PROCESS_CONFIG` (7.10.3+; `COVERAGE_PROCESS_START`
-    /// before, and still accepted).
+    /// travels in `COVERAGE_PROCESS_CONFIG` (7.10.3+).
     SubprocessPatch,
+    /// coverage's manual recipe: the project calls
+    /// `coverage.process_startup()` (in `sitecustomize.py` or a `.pth`), which
+    /// reads `COVERAGE_PROCESS_START`.
+    ProcessStart,
 }
 
 impl Mechanism {
@@ -111,16 +114,16 @@ impl Mechanism {
                 &["COV_CORE_SOURCE", "COV_CORE_DATAFILE", "COV_CORE_CONFIG"]
             }
             Mechanism::SubprocessPatch => &["COVERAGE_PROCESS_CONFIG"],
+            Mechanism::ProcessStart => &["COVERAGE_PROCESS_START"],
         }
     }
 
     /// Whether `vars` lets a child start measuring through this mechanism.
-    /// A mapping that carries `COVERAGE_PROCESS_START` is the manual recipe,
-    /// which works on any version when the config file it names is right.
+    ///
+    /// `COVERAGE_PROCESS_START` alone does not satisfy pytest-cov or the
+    /// subprocess patch: neither sets it in the parent, so copying it copies
+    /// nothing (measured with pytest-cov 6.3.0 and 7.1.0).
     pub fn satisfied_by(&self, vars: &VarSet) -> bool {
-        if vars.carries("COVERAGE_PROCESS_START") {
-            return true;
-        }
         self.required().iter().all(|v| vars.carries(v))
     }
 
@@ -140,6 +143,9 @@ impl Mechanism {
             }
             Mechanism::SubprocessPatch => {
                 "coverage's `patch = subprocess` starts coverage in a child through COVERAGE_PROCESS_CONFIG"
+            }
+            Mechanism::ProcessStart => {
+                "the project's coverage.process_startup() hook starts coverage in a child through COVERAGE_PROCESS_START"
             }
         }
     }

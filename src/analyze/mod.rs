@@ -22,6 +22,9 @@ pub use env::{Carried, VarSet};
 pub struct PythonFacts {
     pub launches: Vec<Launch>,
     pub stops: Vec<Stop>,
+    /// A call to `coverage.process_startup()` in the project (the manual
+    /// subprocess recipe, usually in `sitecustomize.py`).
+    pub process_startup: Option<Location>,
     /// Python files that do not parse completely: the analysis used what
     /// parsed.
     pub syntax_errors: Vec<(Location, String)>,

@@ -18,11 +18,15 @@ pub static RULE: Rule = Rule {
 /// < 7's hook otherwise; both when the configuration cannot be read.
 pub fn mechanisms(cx: &Context<'_>) -> Vec<Mechanism> {
     use crate::config::coverage::Selection;
-    match cx.config.coverage.selection {
+    let mut out = match cx.config.coverage.selection {
         Selection::Unknown => vec![Mechanism::PytestCovHook, Mechanism::SubprocessPatch],
         _ if patches_subprocess(cx) => vec![Mechanism::SubprocessPatch],
         _ => vec![Mechanism::PytestCovHook],
+    };
+    if cx.python.process_startup.is_some() {
+        out.push(Mechanism::ProcessStart);
     }
+    out
 }
 
 /// `[run] patch` of the effective configuration includes `subprocess`.
@@ -49,7 +53,11 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         if mechanisms.iter().any(|m| m.satisfied_by(vars)) {
             continue;
         }
-        let missing: Vec<&str> = mechanisms.iter().flat_map(|m| m.missing(vars)).collect();
+        let missing: Vec<&str> = mechanisms
+            .iter()
+            .filter(|m| **m != Mechanism::ProcessStart)
+            .flat_map(|m| m.missing(vars))
+            .collect();
         let mut d = RULE
             .diagnostic(
                 env.location.clone(),

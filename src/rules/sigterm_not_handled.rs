@@ -1,6 +1,7 @@
 //! `sigterm-not-handled`: see rules/sigterm-not-handled.md.
 
 use super::{Context, Rule, launch_label, relative};
+use crate::analyze::command::HandlerEffect;
 use crate::analyze::{Child, Signal};
 use crate::config::coverage::{Format, Selection};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -16,13 +17,12 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     let coverage = &cx.config.coverage;
-    if coverage.selection == Selection::Unknown {
-        return Vec::new();
-    }
     let setting = coverage.get("run", "sigterm");
-    if setting.is_some_and(|s| s.as_bool() == Ok(true)) {
-        return Vec::new();
-    }
+    let sigterm_on = setting.is_some_and(|s| s.as_bool() == Ok(true));
+    let patched_exit = coverage
+        .get("run", "patch")
+        .and_then(|s| s.as_list())
+        .is_some_and(|l| l.iter().any(|v| v == "_exit"));
     let mut out = Vec::new();
     for stop in &cx.python.stops {
         let launch = &cx.python.launches[stop.launch];
@@ -32,88 +32,111 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         let Child::Python { handler, .. } = &launch.child else {
             continue;
         };
-        if handler.as_ref().is_some_and(|h| h.ends_normally) {
-            continue;
-        }
-        let mut d = RULE
-            .diagnostic(
-                stop.location.clone(),
-                "sends SIGTERM",
-                format!(
-                    "`{}` stops a Python child with SIGTERM, but coverage is not configured to save on SIGTERM, so the child's data is lost",
-                    stop.call
-                ),
-            )
-            .label(launch.location.clone(), launch_label(launch));
-        if let Some(h) = handler {
-            d = d.label(
-                h.location.clone(),
-                format!("the child's own SIGTERM handler: {}", h.how),
-            );
-        }
-        let help;
-        match coverage.effective() {
-            Some(file) => {
-                let name = relative(&cx.config.root, &file.source.path);
-                match setting {
-                    Some(s) => {
-                        d = d.label(
-                            Location::new(
-                                &file.source,
-                                Span::new(s.key_span.start, s.value_span.end),
-                            ),
-                            match s.as_bool() {
-                                Ok(_) => "set to false here".to_string(),
-                                Err(e) => format!("coverage.py cannot read this value ({e})"),
-                            },
-                        );
-                    }
-                    None => {
-                        let at = file
-                            .sections
-                            .iter()
-                            .find(|s| s.section == "run")
-                            .or(file.sections.first())
-                            .map_or(Span::empty(0), |s| s.span);
-                        d = d.label(
-                            Location::new(&file.source, at),
-                            format!("coverage reads {name}, which does not set `sigterm = true`"),
-                        );
-                    }
-                }
-                help = match file.format {
-                    Format::Toml => {
-                        format!("set `sigterm = true` in the `[tool.coverage.run]` table of {name}")
-                    }
-                    Format::Ini if file.our_file => {
-                        format!("set `sigterm = true` in the `[run]` section of {name}")
-                    }
-                    Format::Ini => {
-                        format!("set `sigterm = true` in the `[coverage:run]` section of {name}")
-                    }
-                };
-            }
+        let d = match handler.as_ref().map(|h| (h, h.effect)) {
+            // coverage's own handler decides.
             None => {
-                help = "set `sigterm = true` in `[tool.coverage.run]` of pyproject.toml (or `[run]` of .coveragerc)".to_string();
+                if sigterm_on || coverage.selection == Selection::Unknown {
+                    continue;
+                }
+                missing_setting(cx, stop, launch)
             }
-        }
-        // A `sigterm = true` that coverage never reads.
-        for shadowed in coverage.shadowed() {
-            if let Some(s) = shadowed.get("run", "sigterm")
-                && s.as_bool() == Ok(true)
-            {
-                d = d.label(
-                    Location::new(
-                        &shadowed.source,
-                        Span::new(s.key_span.start, s.value_span.end),
+            Some((_, HandlerEffect::ExitsNormally | HandlerEffect::Ignores | HandlerEffect::Unknown)) => continue,
+            // The child's handler replaces coverage's (it is installed after
+            // coverage starts), so `sigterm = true` cannot help.
+            Some((h, HandlerEffect::ExitsAbruptly)) => {
+                if patched_exit {
+                    continue;
+                }
+                RULE.diagnostic(
+                    stop.location.clone(),
+                    "sends SIGTERM",
+                    format!(
+                        "`{}` stops a Python child whose own SIGTERM handler calls os._exit(), which skips coverage's save",
+                        stop.call
                     ),
-                    "ignored: coverage reads another file (see config-shadowed)",
-                );
+                )
+                .label(launch.location.clone(), launch_label(launch))
+                .label(h.location.clone(), format!("the child's SIGTERM handler: {}", h.how))
+                .help("end the handler with `sys.exit()`, or set `patch = [\"_exit\"]` in coverage's `[run]` section (coverage >= 7.10) so os._exit() saves first; `sigterm = true` does not help, because the child's handler replaces coverage's")
             }
-        }
-        out.push(d.help(format!(
-            "{help}: coverage then installs a SIGTERM handler that saves the data before the child exits (POSIX only)"
-        )));
+            Some((h, HandlerEffect::DefaultAction)) => RULE
+                .diagnostic(
+                    stop.location.clone(),
+                    "sends SIGTERM",
+                    format!(
+                        "`{}` stops a Python child that resets SIGTERM to its default action, so it dies before coverage saves",
+                        stop.call
+                    ),
+                )
+                .label(launch.location.clone(), launch_label(launch))
+                .label(h.location.clone(), format!("the child's SIGTERM handling: {}", h.how))
+                .help("handle SIGTERM in the child with a function that calls `sys.exit()`; `sigterm = true` does not help, because `signal.SIG_DFL` replaces coverage's handler"),
+        };
+        out.push(d);
     }
     out
+}
+
+/// The usual case: no handler in the child, and no `sigterm = true`.
+fn missing_setting(cx: &Context<'_>, stop: &crate::analyze::Stop, launch: &crate::analyze::Launch) -> Diagnostic {
+    let coverage = &cx.config.coverage;
+    let setting = coverage.get("run", "sigterm");
+    let mut d = RULE
+        .diagnostic(
+            stop.location.clone(),
+            "sends SIGTERM",
+            format!(
+                "`{}` stops a Python child with SIGTERM, but coverage is not configured to save on SIGTERM, so the child's data is lost",
+                stop.call
+            ),
+        )
+        .label(launch.location.clone(), launch_label(launch));
+    let help = match coverage.effective() {
+        Some(file) => {
+            let name = relative(&cx.config.root, &file.source.path);
+            match setting {
+                Some(s) => {
+                    d = d.label(
+                        Location::new(&file.source, Span::new(s.key_span.start, s.value_span.end)),
+                        match s.as_bool() {
+                            Ok(_) => "set to false here".to_string(),
+                            Err(e) => format!("coverage.py cannot read this value ({e})"),
+                        },
+                    );
+                }
+                None => {
+                    let at = file
+                        .sections
+                        .iter()
+                        .find(|s| s.section == "run")
+                        .or(file.sections.first())
+                        .map_or(Span::empty(0), |s| s.span);
+                    d = d.label(
+                        Location::new(&file.source, at),
+                        format!("coverage reads {name}, which does not set `sigterm = true`"),
+                    );
+                }
+            }
+            match file.format {
+                Format::Toml => format!("set `sigterm = true` in the `[tool.coverage.run]` table of {name}"),
+                Format::Ini if file.our_file => format!("set `sigterm = true` in the `[run]` section of {name}"),
+                Format::Ini => format!("set `sigterm = true` in the `[coverage:run]` section of {name}"),
+            }
+        }
+        None => "set `sigterm = true` in `[tool.coverage.run]` of pyproject.toml (or `[run]` of .coveragerc)".to_string(),
+    };
+    // A `sigterm = true` that coverage never reads.
+    for shadowed in coverage.shadowed() {
+        if let Some(s) = shadowed.get("run", "sigterm")
+            && s.as_bool() == Ok(true)
+        {
+            d = d.label(
+                Location::new(&shadowed.source, Span::new(s.key_span.start, s.value_span.end)),
+                "ignored: coverage reads another file (see config-shadowed)",
+            );
+        }
+    }
+    d.help(format!(
+        "{help}: coverage then installs a SIGTERM handler that saves the data before the child exits (POSIX only)"
+    ))
 }

@@ -13,7 +13,7 @@ use ruff_python_ast::{Expr, ExprCall, Stmt};
 use super::index::{Ctx, FuncId, Index, ModId, Val};
 use super::stop::signal_of;
 use super::walk;
-use crate::analyze::command::{Entry, Handler, Token};
+use crate::analyze::command::{Entry, Handler, HandlerEffect, Token};
 use crate::analyze::{Place, Signal};
 
 /// The project module a child runs, given its working directory.
@@ -105,13 +105,12 @@ fn installed_handler<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Opt
     ) {
         return Some(Handler {
             location,
-            ends_normally: true,
+            effect: HandlerEffect::ExitsNormally,
             how: "pytest-cov's cleanup_on_sigterm() saves coverage data".to_string(),
         });
     }
     let is_signal = q.as_deref() == Some("signal.signal");
-    let is_loop =
-        matches!(&*call.func, Expr::Attribute(a) if a.attr.as_str() == "add_signal_handler");
+    let is_loop = matches!(&*call.func, Expr::Attribute(a) if a.attr.as_str() == "add_signal_handler");
     if !is_signal && !is_loop {
         return None;
     }
@@ -121,72 +120,71 @@ fn installed_handler<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Opt
     if signal_of(index, sig, ctx) != Some(Signal::Term) {
         return None;
     }
-    let (ends_normally, how) = judge(index, handler, ctx, 0);
+    let (effect, how) = judge(index, handler, ctx, 0);
     Some(Handler {
         location,
-        ends_normally,
+        effect,
         how,
     })
 }
 
 const MAX_DEPTH: usize = 3;
 
-/// Whether a handler ends the interpreter normally, and how.
-fn judge<'a>(index: &Index<'a>, handler: &'a Expr, ctx: Ctx, depth: usize) -> (bool, String) {
-    let unreadable = || (false, "a handler covdoctor cannot read".to_string());
+type Verdict = (HandlerEffect, String);
+
+fn unknown() -> Verdict {
+    (HandlerEffect::Unknown, "a handler covdoctor cannot read".to_string())
+}
+
+/// What a handler expression does.
+fn judge<'a>(index: &Index<'a>, handler: &'a Expr, ctx: Ctx, depth: usize) -> Verdict {
+    use HandlerEffect::*;
     let Some(v) = index.values_of(handler, ctx).into_iter().next() else {
-        return unreadable();
+        return unknown();
     };
-    {
-        match v {
-            Val::Qualified(q) => match q.as_str() {
-                "signal.SIG_DFL" => (
-                    false,
-                    "restores the default action (the process dies at once)".into(),
-                ),
-                "signal.SIG_IGN" => (false, "ignores SIGTERM".into()),
-                "sys.exit" | "exit" | "quit" | "signal.default_int_handler" => (
-                    true,
-                    format!("`{q}` raises an exception that ends the interpreter normally"),
-                ),
-                _ => (false, format!("calls `{q}`")),
-            },
-            Val::Function(f) => judge_function(index, f, depth),
-            Val::Expr(Expr::Lambda(l), c) => {
-                let body: &Expr = &l.body;
-                let (ok, how) = judge_body_exprs(index, &[body], c, depth);
-                (ok, format!("the handler {how}"))
+    match v {
+        Val::Qualified(q) => match q.as_str() {
+            "signal.SIG_DFL" => (DefaultAction, "restores the default action: the process dies at once".into()),
+            "signal.SIG_IGN" => (Ignores, "ignores SIGTERM".into()),
+            "sys.exit" | "exit" | "quit" | "signal.default_int_handler" => {
+                (ExitsNormally, format!("`{q}` raises an exception that ends the interpreter normally"))
             }
-            // A bound method used as a callback: `stop_event.set`, `server.shutdown`.
-            Val::Expr(Expr::Attribute(a), _) if is_stopping_method(a.attr.as_str()) => (
-                true,
-                format!(
-                    "calls `.{}()`, which lets the program finish",
-                    a.attr.as_str()
-                ),
-            ),
-            Val::Expr(Expr::Call(call), c) => {
-                // `functools.partial(handler, ...)`.
-                if index.qualified_callee(call, c).as_deref() == Some("functools.partial")
-                    && let Some(inner) = call.arguments.args.first()
-                {
-                    return judge(index, inner, c, depth + 1);
-                }
-                unreadable()
+            "os._exit" => (ExitsAbruptly, "calls os._exit(), which skips coverage's save".into()),
+            _ => unknown(),
+        },
+        Val::Function(f) => judge_function(index, f, depth),
+        Val::Expr(Expr::Lambda(l), c) => {
+            let body: &Expr = &l.body;
+            match judge_calls(index, &[body], c, depth) {
+                Some((effect, how)) => (effect, format!("the handler {how}")),
+                None => unknown(),
             }
-            _ => unreadable(),
         }
+        // A bound method used as a callback: `stop_event.set`, `server.shutdown`.
+        Val::Expr(Expr::Attribute(a), _) if is_stopping_method(a.attr.as_str()) => (
+            ExitsNormally,
+            format!("calls `.{}()`, which lets the program finish", a.attr.as_str()),
+        ),
+        Val::Expr(Expr::Call(call), c) => {
+            // `functools.partial(handler, ...)`.
+            if index.qualified_callee(call, c).as_deref() == Some("functools.partial")
+                && let Some(inner) = call.arguments.args.first()
+                && depth < MAX_DEPTH
+            {
+                return judge(index, inner, c, depth + 1);
+            }
+            unknown()
+        }
+        _ => unknown(),
     }
 }
 
 fn is_stopping_method(name: &str) -> bool {
-    matches!(
-        name,
-        "set" | "stop" | "shutdown" | "cancel" | "close" | "server_close"
-    )
+    matches!(name, "set" | "stop" | "shutdown" | "cancel" | "close" | "server_close")
 }
 
-fn judge_function(index: &Index<'_>, f: FuncId, depth: usize) -> (bool, String) {
+fn judge_function(index: &Index<'_>, f: FuncId, depth: usize) -> Verdict {
+    use HandlerEffect::*;
     let function = &index.functions[f];
     let ctx = Ctx {
         module: function.module,
@@ -211,72 +209,46 @@ fn judge_function(index: &Index<'_>, f: FuncId, depth: usize) -> (bool, String) 
             _ => {}
         }
     });
-    let (calls_ok, how) = judge_body_exprs(index, &exprs, ctx, depth);
-    if how.contains("os._exit") {
-        return (
-            false,
-            format!("`{name}` calls os._exit(), which skips coverage's save"),
-        );
+    match judge_calls(index, &exprs, ctx, depth) {
+        Some((effect, how)) => (effect, format!("`{name}` {how}")),
+        None if raises => (ExitsNormally, format!("`{name}` raises, which ends the interpreter normally")),
+        None if sets_flag => (ExitsNormally, format!("`{name}` sets a flag that lets the program finish")),
+        None => (Unknown, format!("`{name}` neither exits nor stops the program")),
     }
-    if calls_ok {
-        return (true, format!("`{name}` {how}"));
-    }
-    if raises {
-        return (
-            true,
-            format!("`{name}` raises, which ends the interpreter normally"),
-        );
-    }
-    if sets_flag {
-        return (
-            true,
-            format!("`{name}` sets a flag that lets the program finish"),
-        );
-    }
-    (
-        false,
-        format!("`{name}` neither exits nor stops the program"),
-    )
 }
 
-/// Looks at the calls in a handler's expressions.
-fn judge_body_exprs<'a>(
-    index: &Index<'a>,
-    exprs: &[&'a Expr],
-    ctx: Ctx,
-    depth: usize,
-) -> (bool, String) {
-    let mut found: Option<(bool, String)> = None;
+/// The calls in a handler's body that decide its effect; `os._exit`
+/// anywhere wins, because it skips the save whatever else happens.
+fn judge_calls<'a>(index: &Index<'a>, exprs: &[&'a Expr], ctx: Ctx, depth: usize) -> Option<Verdict> {
+    use HandlerEffect::*;
+    let mut found: Option<Verdict> = None;
     for e in exprs {
         for call in walk::calls_in(e) {
-            let q = index.qualified_callee(call, ctx);
-            let verdict = match q.as_deref() {
-                Some("os._exit") => Some((false, "calls os._exit()".to_string())),
-                Some("sys.exit" | "exit" | "quit") => Some((true, "calls sys.exit()".to_string())),
+            let verdict = match index.qualified_callee(call, ctx).as_deref() {
+                Some("os._exit") => Some((ExitsAbruptly, "calls os._exit(), which skips coverage's save".to_string())),
+                Some("sys.exit" | "exit" | "quit") => Some((ExitsNormally, "calls sys.exit()".to_string())),
                 _ => match &*call.func {
                     Expr::Attribute(a) if is_stopping_method(a.attr.as_str()) => {
-                        Some((true, format!("calls `.{}()`", a.attr.as_str())))
+                        Some((ExitsNormally, format!("calls `.{}()`", a.attr.as_str())))
                     }
-                    _ if depth < MAX_DEPTH => {
-                        index.callee(call, ctx).into_iter().find_map(|v| match v {
-                            Val::Function(f) => {
-                                let (ok, how) = judge_function(index, f, depth + 1);
-                                (ok || how.contains("os._exit")).then_some((ok, how))
-                            }
-                            _ => None,
-                        })
-                    }
+                    _ if depth < MAX_DEPTH => index.callee(call, ctx).into_iter().find_map(|v| match v {
+                        Val::Function(f) => {
+                            let verdict = judge_function(index, f, depth + 1);
+                            matches!(verdict.0, ExitsNormally | ExitsAbruptly).then_some(verdict)
+                        }
+                        _ => None,
+                    }),
                     _ => None,
                 },
             };
-            if let Some((ok, how)) = verdict {
-                // `os._exit` anywhere wins: it skips the save.
-                if !ok {
-                    return (false, how);
+            match verdict {
+                Some(v) if v.0 == ExitsAbruptly => return Some(v),
+                Some(v) => {
+                    found.get_or_insert(v);
                 }
-                found.get_or_insert((ok, how));
+                None => {}
             }
         }
     }
-    found.unwrap_or((false, String::new()))
+    found
 }

@@ -233,6 +233,14 @@ impl<'a> Extractor<'_, 'a> {
                 }
             });
             for call in calls {
+                if self.facts.process_startup.is_none()
+                    && matches!(
+                        self.index.qualified_callee(call, ctx).as_deref(),
+                        Some("coverage.process_startup" | "coverage.control.process_startup")
+                    )
+                {
+                    self.facts.process_startup = Some(self.index.location(ctx.module, call));
+                }
                 if let Some((api, kind, shape)) = self.launch_api(call, ctx) {
                     self.add_launch(call, ctx, api, kind, shape);
                 }

@@ -1,0 +1,64 @@
+//! Every `fixtures/<rule>/<case>/` is a small project. A case named
+//! `fires-*` must make its rule report; a case named `ok-*` (a near miss)
+//! must produce no finding at all. The rendered output of every `fires-*`
+//! case is an insta snapshot.
+
+mod common;
+
+use common::{check, render, repo, subdirs};
+use libtest_mimic::{Arguments, Failed, Trial};
+
+/// Fixture directories that are not rule names.
+const OTHER_FIXTURES: &[&str] = &["seed-server"];
+
+fn main() {
+    let args = Arguments::from_args();
+    let fixtures = repo().join("fixtures");
+    let mut trials = Vec::new();
+    for rule_dir in subdirs(&fixtures) {
+        let rule = rule_dir.file_name().unwrap().to_string_lossy().into_owned();
+        if OTHER_FIXTURES.contains(&rule.as_str()) {
+            continue;
+        }
+        trials.push(Trial::test(format!("{rule}::is_a_rule"), {
+            let rule = rule.clone();
+            move || {
+                covdoctor::rules::by_name(&rule)
+                    .map(|_| ())
+                    .ok_or_else(|| Failed::from(format!("fixtures/{rule} does not name a rule")))
+            }
+        }));
+        for case in subdirs(&rule_dir) {
+            let name = case.file_name().unwrap().to_string_lossy().into_owned();
+            let rule = rule.clone();
+            trials.push(Trial::test(format!("{rule}::{name}"), move || run_case(&rule, &name, &case)));
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn run_case(rule: &str, name: &str, case: &std::path::Path) -> Result<(), Failed> {
+    let outcome = check(case);
+    let rendered = render(&outcome, &repo());
+    if !outcome.problems.is_empty() {
+        return Err(format!("fixture has input problems:\n{rendered}").into());
+    }
+    let fired = outcome.diagnostics.iter().any(|d| d.rule == rule);
+    if name.starts_with("ok-") {
+        if !outcome.diagnostics.is_empty() {
+            return Err(format!("near miss must be clean, got:\n{rendered}").into());
+        }
+        return Ok(());
+    }
+    if !name.starts_with("fires-") {
+        return Err("case names start with `fires-` or `ok-`".into());
+    }
+    if !fired {
+        return Err(format!("`{rule}` did not fire:\n{rendered}").into());
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(repo().join("tests/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!(format!("{rule}__{name}"), rendered));
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Every rule page in `rules/` is checked: it has the required sections in
+//! order, its "Example" makes the rule fire, and its "Use instead" (the
+//! Example's files with the ones it shows replaced) does not. The rendered
+//! Example is a snapshot, so reviewers see the real message.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use covdoctor::rules::{ALL, Rule};
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
+
+const SECTIONS: &[&str] = &[
+    "What it does",
+    "Why is this bad?",
+    "Example",
+    "Use instead",
+    "Applies to",
+    "References",
+];
+
+/// A page: its H2 sections in order, and the files in code blocks with a
+/// `title="path"` per section.
+struct Page {
+    sections: Vec<String>,
+    files: BTreeMap<String, Vec<(String, String)>>,
+}
+
+fn parse(doc: &str) -> Page {
+    let mut sections = Vec::new();
+    let mut files: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut in_h2 = false;
+    let mut heading = String::new();
+    let mut block: Option<(String, String)> = None;
+    for event in Parser::new(doc) {
+        match event {
+            Event::Start(Tag::Heading { level: HeadingLevel::H2, .. }) => {
+                in_h2 = true;
+                heading.clear();
+            }
+            Event::End(TagEnd::Heading(HeadingLevel::H2)) => {
+                in_h2 = false;
+                sections.push(heading.clone());
+            }
+            Event::Text(t) | Event::Code(t) if in_h2 => heading.push_str(&t),
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                if let Some(title) = info.split("title=\"").nth(1).and_then(|t| t.split('"').next()) {
+                    block = Some((title.to_string(), String::new()));
+                }
+            }
+            Event::Text(t) => {
+                if let Some((_, text)) = &mut block {
+                    text.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some(file) = block.take() {
+                    let section = sections.last().cloned().unwrap_or_default();
+                    files.entry(section).or_default().push(file);
+                }
+            }
+            _ => {}
+        }
+    }
+    Page { sections, files }
+}
+
+fn write(dir: &Path, files: &[(String, String)]) {
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+fn fires(rule: &Rule, dir: &Path) -> (bool, String) {
+    let outcome = common::check(dir);
+    assert!(
+        outcome.problems.is_empty(),
+        "{}: example has input problems: {:?}",
+        rule.name,
+        outcome.problems
+    );
+    let rendered = common::render(&outcome, dir);
+    (outcome.diagnostics.iter().any(|d| d.rule == rule.name), rendered)
+}
+
+#[test]
+fn pages_have_the_required_sections() {
+    for rule in ALL {
+        let page = parse(rule.doc);
+        let required: Vec<&String> = page
+            .sections
+            .iter()
+            .filter(|s| SECTIONS.contains(&s.as_str()))
+            .collect();
+        assert_eq!(required, SECTIONS.to_vec(), "{}: sections", rule.name);
+        assert!(!page.files.get("Example").is_none_or(Vec::is_empty), "{}: no example files", rule.name);
+        assert!(!page.files.get("Use instead").is_none_or(Vec::is_empty), "{}: no fixed files", rule.name);
+    }
+}
+
+#[test]
+fn examples_fire_and_fixed_examples_do_not() {
+    for rule in ALL {
+        let page = parse(rule.doc);
+        let example = &page.files["Example"];
+        let bad = tempfile::tempdir().unwrap();
+        write(bad.path(), example);
+        let (fired, rendered) = fires(rule, bad.path());
+        assert!(fired, "{}: the Example does not fire:\n{rendered}", rule.name);
+        insta::assert_snapshot!(format!("rule_page__{}", rule.name), rendered);
+
+        let good = tempfile::tempdir().unwrap();
+        write(good.path(), example);
+        write(good.path(), &page.files["Use instead"]);
+        let (fired, rendered) = fires(rule, good.path());
+        assert!(!fired, "{}: \"Use instead\" still fires:\n{rendered}", rule.name);
+    }
+}
+
+#[test]
+fn every_page_belongs_to_a_rule() {
+    let dir = common::repo().join("rules");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if path.extension().is_some_and(|e| e == "md") && name != "README" {
+            assert!(covdoctor::rules::by_name(&name).is_some(), "rules/{name}.md has no rule");
+        }
+    }
+}
