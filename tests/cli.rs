@@ -38,7 +38,10 @@ const KILLING_TEST: &[u8] = b"import subprocess, sys\n\ndef test_x():\n    p = s
 
 #[test]
 fn seed_server_reports_the_four_problems_of_the_post() {
-    let out = covdoctor(&["check", "fixtures/seed-server", "--output-format", "json"], &common::repo());
+    let out = covdoctor(
+        &["check", "fixtures/seed-server", "--output-format", "json"],
+        &common::repo(),
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let findings: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let got: Vec<(String, String, u64)> = findings
@@ -84,7 +87,10 @@ fn seed_server_full_output() {
 
 #[test]
 fn clean_project_exits_zero() {
-    let dir = project(&[("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"), ("tests/test_a.py", b"def test_a():\n    pass\n")]);
+    let dir = project(&[
+        ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"),
+        ("tests/test_a.py", b"def test_a():\n    pass\n"),
+    ]);
     let out = covdoctor(&["check", "."], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("no findings"));
@@ -93,7 +99,10 @@ fn clean_project_exits_zero() {
 #[test]
 fn invalid_pyproject_is_a_located_error_and_the_rest_is_checked() {
     let dir = project(&[
-        ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n[tool.pytest\n"),
+        (
+            "pyproject.toml",
+            b"[tool.coverage.run]\nsigterm = true\n[tool.pytest\n",
+        ),
         ("tests/test_a.py", KILLING_TEST),
     ]);
     let out = covdoctor(&["check"], dir.path());
@@ -102,12 +111,19 @@ fn invalid_pyproject_is_a_located_error_and_the_rest_is_checked() {
     assert!(err.contains("pyproject.toml:3:"), "{err}");
     assert!(err.contains("invalid TOML"), "{err}");
     // The Python analysis still ran.
-    assert!(stdout(&out).contains("sigkill-loses-coverage"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("sigkill-loses-coverage"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
 fn invalid_ini_is_a_located_error() {
-    let dir = project(&[(".coveragerc", b"[run]\nsigterm = true\nnot a setting\n"), ("tests/test_a.py", KILLING_TEST)]);
+    let dir = project(&[
+        (".coveragerc", b"[run]\nsigterm = true\nnot a setting\n"),
+        ("tests/test_a.py", KILLING_TEST),
+    ]);
     let out = covdoctor(&["check"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains(".coveragerc:3:1"), "{}", stderr(&out));
@@ -142,7 +158,11 @@ fn a_huge_expression_does_not_crash() {
         source.push_str(" + 1");
     }
     source.push('\n');
-    let dir = project(&[("pyproject.toml", b""), ("big.py", source.as_bytes()), ("tests/test_a.py", KILLING_TEST)]);
+    let dir = project(&[
+        ("pyproject.toml", b""),
+        ("big.py", source.as_bytes()),
+        ("tests/test_a.py", KILLING_TEST),
+    ]);
     let out = covdoctor(&["check"], dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stdout(&out).contains("sigkill-loses-coverage"));
@@ -168,7 +188,11 @@ fn rule_pages_and_list() {
     }
     let out = covdoctor(&["rule", "sigkill-lose-coverage"], &repo);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("did you mean `sigkill-loses-coverage`"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("did you mean `sigkill-loses-coverage`"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

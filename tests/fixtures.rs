@@ -31,7 +31,9 @@ fn main() {
         for case in subdirs(&rule_dir) {
             let name = case.file_name().unwrap().to_string_lossy().into_owned();
             let rule = rule.clone();
-            trials.push(Trial::test(format!("{rule}::{name}"), move || run_case(&rule, &name, &case)));
+            trials.push(Trial::test(format!("{rule}::{name}"), move || {
+                run_case(&rule, &name, &case)
+            }));
         }
     }
     libtest_mimic::run(&args, trials).exit();

@@ -35,7 +35,10 @@ fn parse(doc: &str) -> Page {
     let mut block: Option<(String, String)> = None;
     for event in Parser::new(doc) {
         match event {
-            Event::Start(Tag::Heading { level: HeadingLevel::H2, .. }) => {
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H2,
+                ..
+            }) => {
                 in_h2 = true;
                 heading.clear();
             }
@@ -45,7 +48,11 @@ fn parse(doc: &str) -> Page {
             }
             Event::Text(t) | Event::Code(t) if in_h2 => heading.push_str(&t),
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
-                if let Some(title) = info.split("title=\"").nth(1).and_then(|t| t.split('"').next()) {
+                if let Some(title) = info
+                    .split("title=\"")
+                    .nth(1)
+                    .and_then(|t| t.split('"').next())
+                {
                     block = Some((title.to_string(), String::new()));
                 }
             }
@@ -83,7 +90,10 @@ fn fires(rule: &Rule, dir: &Path) -> (bool, String) {
         outcome.problems
     );
     let rendered = common::render(&outcome, dir);
-    (outcome.diagnostics.iter().any(|d| d.rule == rule.name), rendered)
+    (
+        outcome.diagnostics.iter().any(|d| d.rule == rule.name),
+        rendered,
+    )
 }
 
 #[test]
@@ -96,8 +106,16 @@ fn pages_have_the_required_sections() {
             .filter(|s| SECTIONS.contains(&s.as_str()))
             .collect();
         assert_eq!(required, SECTIONS.to_vec(), "{}: sections", rule.name);
-        assert!(!page.files.get("Example").is_none_or(Vec::is_empty), "{}: no example files", rule.name);
-        assert!(!page.files.get("Use instead").is_none_or(Vec::is_empty), "{}: no fixed files", rule.name);
+        assert!(
+            !page.files.get("Example").is_none_or(Vec::is_empty),
+            "{}: no example files",
+            rule.name
+        );
+        assert!(
+            !page.files.get("Use instead").is_none_or(Vec::is_empty),
+            "{}: no fixed files",
+            rule.name
+        );
     }
 }
 
@@ -109,14 +127,22 @@ fn examples_fire_and_fixed_examples_do_not() {
         let bad = tempfile::tempdir().unwrap();
         write(bad.path(), example);
         let (fired, rendered) = fires(rule, bad.path());
-        assert!(fired, "{}: the Example does not fire:\n{rendered}", rule.name);
+        assert!(
+            fired,
+            "{}: the Example does not fire:\n{rendered}",
+            rule.name
+        );
         insta::assert_snapshot!(format!("rule_page__{}", rule.name), rendered);
 
         let good = tempfile::tempdir().unwrap();
         write(good.path(), example);
         write(good.path(), &page.files["Use instead"]);
         let (fired, rendered) = fires(rule, good.path());
-        assert!(!fired, "{}: \"Use instead\" still fires:\n{rendered}", rule.name);
+        assert!(
+            !fired,
+            "{}: \"Use instead\" still fires:\n{rendered}",
+            rule.name
+        );
     }
 }
 
@@ -127,7 +153,10 @@ fn every_page_belongs_to_a_rule() {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         if path.extension().is_some_and(|e| e == "md") && name != "README" {
-            assert!(covdoctor::rules::by_name(&name).is_some(), "rules/{name}.md has no rule");
+            assert!(
+                covdoctor::rules::by_name(&name).is_some(),
+                "rules/{name}.md has no rule"
+            );
         }
     }
 }

@@ -78,7 +78,11 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
 }
 
 /// The usual case: no handler in the child, and no `sigterm = true`.
-fn missing_setting(cx: &Context<'_>, stop: &crate::analyze::Stop, launch: &crate::analyze::Launch) -> Diagnostic {
+fn missing_setting(
+    cx: &Context<'_>,
+    stop: &crate::analyze::Stop,
+    launch: &crate::analyze::Launch,
+) -> Diagnostic {
     let coverage = &cx.config.coverage;
     let setting = coverage.get("run", "sigterm");
     let mut d = RULE
@@ -131,7 +135,10 @@ fn missing_setting(cx: &Context<'_>, stop: &crate::analyze::Stop, launch: &crate
             && s.as_bool() == Ok(true)
         {
             d = d.label(
-                Location::new(&shadowed.source, Span::new(s.key_span.start, s.value_span.end)),
+                Location::new(
+                    &shadowed.source,
+                    Span::new(s.key_span.start, s.value_span.end),
+                ),
                 "ignored: coverage reads another file (see config-shadowed)",
             );
         }

@@ -24,7 +24,10 @@ pub fn render(outcome: &Outcome, cwd: &Path) -> String {
     };
     let mut out = report::render_problems(&outcome.problems, &style);
     out.push_str(&report::render_full(&outcome.diagnostics, &style));
-    out.push_str(&report::summary(outcome.diagnostics.len(), outcome.problems.len()));
+    out.push_str(&report::summary(
+        outcome.diagnostics.len(),
+        outcome.problems.len(),
+    ));
     out.push('\n');
     out
 }

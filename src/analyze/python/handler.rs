@@ -110,7 +110,8 @@ fn installed_handler<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Opt
         });
     }
     let is_signal = q.as_deref() == Some("signal.signal");
-    let is_loop = matches!(&*call.func, Expr::Attribute(a) if a.attr.as_str() == "add_signal_handler");
+    let is_loop =
+        matches!(&*call.func, Expr::Attribute(a) if a.attr.as_str() == "add_signal_handler");
     if !is_signal && !is_loop {
         return None;
     }
@@ -133,7 +134,10 @@ const MAX_DEPTH: usize = 3;
 type Verdict = (HandlerEffect, String);
 
 fn unknown() -> Verdict {
-    (HandlerEffect::Unknown, "a handler covdoctor cannot read".to_string())
+    (
+        HandlerEffect::Unknown,
+        "a handler covdoctor cannot read".to_string(),
+    )
 }
 
 /// What a handler expression does.
@@ -144,12 +148,19 @@ fn judge<'a>(index: &Index<'a>, handler: &'a Expr, ctx: Ctx, depth: usize) -> Ve
     };
     match v {
         Val::Qualified(q) => match q.as_str() {
-            "signal.SIG_DFL" => (DefaultAction, "restores the default action: the process dies at once".into()),
+            "signal.SIG_DFL" => (
+                DefaultAction,
+                "restores the default action: the process dies at once".into(),
+            ),
             "signal.SIG_IGN" => (Ignores, "ignores SIGTERM".into()),
-            "sys.exit" | "exit" | "quit" | "signal.default_int_handler" => {
-                (ExitsNormally, format!("`{q}` raises an exception that ends the interpreter normally"))
-            }
-            "os._exit" => (ExitsAbruptly, "calls os._exit(), which skips coverage's save".into()),
+            "sys.exit" | "exit" | "quit" | "signal.default_int_handler" => (
+                ExitsNormally,
+                format!("`{q}` raises an exception that ends the interpreter normally"),
+            ),
+            "os._exit" => (
+                ExitsAbruptly,
+                "calls os._exit(), which skips coverage's save".into(),
+            ),
             _ => unknown(),
         },
         Val::Function(f) => judge_function(index, f, depth),
@@ -163,7 +174,10 @@ fn judge<'a>(index: &Index<'a>, handler: &'a Expr, ctx: Ctx, depth: usize) -> Ve
         // A bound method used as a callback: `stop_event.set`, `server.shutdown`.
         Val::Expr(Expr::Attribute(a), _) if is_stopping_method(a.attr.as_str()) => (
             ExitsNormally,
-            format!("calls `.{}()`, which lets the program finish", a.attr.as_str()),
+            format!(
+                "calls `.{}()`, which lets the program finish",
+                a.attr.as_str()
+            ),
         ),
         Val::Expr(Expr::Call(call), c) => {
             // `functools.partial(handler, ...)`.
@@ -180,7 +194,10 @@ fn judge<'a>(index: &Index<'a>, handler: &'a Expr, ctx: Ctx, depth: usize) -> Ve
 }
 
 fn is_stopping_method(name: &str) -> bool {
-    matches!(name, "set" | "stop" | "shutdown" | "cancel" | "close" | "server_close")
+    matches!(
+        name,
+        "set" | "stop" | "shutdown" | "cancel" | "close" | "server_close"
+    )
 }
 
 fn judge_function(index: &Index<'_>, f: FuncId, depth: usize) -> Verdict {
@@ -211,33 +228,55 @@ fn judge_function(index: &Index<'_>, f: FuncId, depth: usize) -> Verdict {
     });
     match judge_calls(index, &exprs, ctx, depth) {
         Some((effect, how)) => (effect, format!("`{name}` {how}")),
-        None if raises => (ExitsNormally, format!("`{name}` raises, which ends the interpreter normally")),
-        None if sets_flag => (ExitsNormally, format!("`{name}` sets a flag that lets the program finish")),
-        None => (Unknown, format!("`{name}` neither exits nor stops the program")),
+        None if raises => (
+            ExitsNormally,
+            format!("`{name}` raises, which ends the interpreter normally"),
+        ),
+        None if sets_flag => (
+            ExitsNormally,
+            format!("`{name}` sets a flag that lets the program finish"),
+        ),
+        None => (
+            Unknown,
+            format!("`{name}` neither exits nor stops the program"),
+        ),
     }
 }
 
 /// The calls in a handler's body that decide its effect; `os._exit`
 /// anywhere wins, because it skips the save whatever else happens.
-fn judge_calls<'a>(index: &Index<'a>, exprs: &[&'a Expr], ctx: Ctx, depth: usize) -> Option<Verdict> {
+fn judge_calls<'a>(
+    index: &Index<'a>,
+    exprs: &[&'a Expr],
+    ctx: Ctx,
+    depth: usize,
+) -> Option<Verdict> {
     use HandlerEffect::*;
     let mut found: Option<Verdict> = None;
     for e in exprs {
         for call in walk::calls_in(e) {
             let verdict = match index.qualified_callee(call, ctx).as_deref() {
-                Some("os._exit") => Some((ExitsAbruptly, "calls os._exit(), which skips coverage's save".to_string())),
-                Some("sys.exit" | "exit" | "quit") => Some((ExitsNormally, "calls sys.exit()".to_string())),
+                Some("os._exit") => Some((
+                    ExitsAbruptly,
+                    "calls os._exit(), which skips coverage's save".to_string(),
+                )),
+                Some("sys.exit" | "exit" | "quit") => {
+                    Some((ExitsNormally, "calls sys.exit()".to_string()))
+                }
                 _ => match &*call.func {
                     Expr::Attribute(a) if is_stopping_method(a.attr.as_str()) => {
                         Some((ExitsNormally, format!("calls `.{}()`", a.attr.as_str())))
                     }
-                    _ if depth < MAX_DEPTH => index.callee(call, ctx).into_iter().find_map(|v| match v {
-                        Val::Function(f) => {
-                            let verdict = judge_function(index, f, depth + 1);
-                            matches!(verdict.0, ExitsNormally | ExitsAbruptly).then_some(verdict)
-                        }
-                        _ => None,
-                    }),
+                    _ if depth < MAX_DEPTH => {
+                        index.callee(call, ctx).into_iter().find_map(|v| match v {
+                            Val::Function(f) => {
+                                let verdict = judge_function(index, f, depth + 1);
+                                matches!(verdict.0, ExitsNormally | ExitsAbruptly)
+                                    .then_some(verdict)
+                            }
+                            _ => None,
+                        })
+                    }
                     _ => None,
                 },
             };

@@ -1,0 +1,310 @@
+//! End-to-end: the real pytest, pytest-cov and coverage.py from PyPI run each
+//! scenario, and covdoctor must report a finding exactly when the child
+//! process's coverage is lost.
+//!
+//! Scenarios are small runnable projects: `tests/e2e/<name>/` and
+//! `fixtures/seed-server/`, each with an `e2e.toml` naming the child's source
+//! file, a `probe` text on a line only the child executes, and the expected
+//! outcome per pytest-cov generation (which also says which generations the
+//! scenario runs on). The virtual environments are built once from pinned
+//! versions and cached under `target/tmp/`.
+//!
+//! A report of every run (generation, measured or lost, findings) is written
+//! to `target/tmp/e2e-report.txt` and printed at the end.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+/// The pinned tool versions of each generation.
+const GENERATIONS: &[(&str, &[&str])] = &[
+    (
+        "pytest-cov-6",
+        &["pytest==9.2.0", "pytest-cov==6.3.0", "coverage==7.9.2"],
+    ),
+    (
+        "pytest-cov-7",
+        &["pytest==9.2.0", "pytest-cov==7.1.0", "coverage==7.17.5"],
+    ),
+];
+
+/// Reads the combined data file and says which lines of the child ran.
+const READ_DATA: &str = r#"
+import json, os, sys
+from coverage import CoverageData
+proj, child, probe = sys.argv[1:4]
+path = os.path.realpath(os.path.join(proj, child))
+with open(path, encoding="utf-8") as f:
+    probes = [i for i, line in enumerate(f.read().splitlines(), 1) if probe in line]
+executed = []
+data_file = os.path.join(proj, ".coverage")
+if os.path.exists(data_file):
+    data = CoverageData(data_file)
+    data.read()
+    for measured in data.measured_files():
+        if os.path.realpath(measured) == path:
+            executed = sorted(data.lines(measured) or [])
+print(json.dumps({"probes": probes, "executed": executed}))
+"#;
+
+struct Scenario {
+    name: String,
+    dir: PathBuf,
+    child: String,
+    probe: String,
+    expect: Vec<(String, String)>,
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let repo = common::repo();
+    let mut dirs = common::subdirs(&repo.join("tests/e2e"));
+    dirs.push(repo.join("fixtures/seed-server"));
+    dirs.into_iter()
+        .map(|dir| {
+            let text = std::fs::read_to_string(dir.join("e2e.toml"))
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+            let doc: toml_edit::DocumentMut = text.parse().expect("valid e2e.toml");
+            let expect = doc["expect"]
+                .as_table()
+                .expect("[expect]")
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_str().expect("a string").to_string()))
+                .collect();
+            Scenario {
+                name: dir.file_name().unwrap().to_string_lossy().into_owned(),
+                child: doc["child"].as_str().expect("child").to_string(),
+                probe: doc["probe"].as_str().expect("probe").to_string(),
+                expect,
+                dir,
+            }
+        })
+        .collect()
+}
+
+/// Creates (or reuses) the virtual environment of a generation.
+fn venv(name: &str, pins: &[&str]) -> Result<PathBuf, String> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("e2e-venvs")
+        .join(name);
+    let stamp = dir.join("covdoctor-pins.txt");
+    let wanted = pins.join("\n");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
+        return Ok(dir);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let status = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&dir)
+        .status()
+        .map_err(|e| format!("python3 -m venv: {e}"))?;
+    if !status.success() {
+        return Err(format!("python3 -m venv {} failed", dir.display()));
+    }
+    let out = Command::new(dir.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-q",
+        ])
+        .args(pins)
+        .output()
+        .map_err(|e| format!("pip: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "pip install {} failed:\n{}",
+            pins.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() == "__pycache__" {
+                continue;
+            }
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A command in a clean environment: no coverage or pytest variables from
+/// the outside, the venv first on PATH.
+fn python(venv: &Path) -> Command {
+    let mut cmd = Command::new(venv.join("bin/python"));
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("COV") || key.starts_with("PYTEST") || key == "PYTHONPATH" {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    cmd.env("PATH", format!("{}:{path}", venv.join("bin").display()));
+    cmd
+}
+
+/// Runs a command with a time limit, returning (success, output).
+fn run_limited(mut cmd: Command, limit: Duration) -> (bool, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    loop {
+        if let Some(_status) = child.try_wait().expect("wait") {
+            let out = child.wait_with_output().expect("output");
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return (out.status.success(), text);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            return (
+                false,
+                format!(
+                    "timed out after {limit:?}\n{}",
+                    String::from_utf8_lossy(&out.stdout)
+                ),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Result<String, Failed> {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join(&scenario.name);
+    std::fs::create_dir_all(&project).unwrap();
+    copy_dir(&scenario.dir, &project);
+
+    let mut pytest = python(venv);
+    pytest
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .current_dir(&project);
+    let (ok, pytest_output) = run_limited(pytest, Duration::from_secs(120));
+    if !ok {
+        return Err(format!("pytest failed:\n{pytest_output}").into());
+    }
+
+    let mut read = python(venv);
+    read.args(["-c", READ_DATA])
+        .arg(&project)
+        .arg(&scenario.child)
+        .arg(&scenario.probe)
+        .current_dir(&project);
+    let (ok, data) = run_limited(read, Duration::from_secs(60));
+    if !ok {
+        return Err(format!("reading coverage data failed:\n{data}").into());
+    }
+    let data: serde_json::Value =
+        serde_json::from_str(data.trim()).map_err(|e| format!("{e}: {data}"))?;
+    let probes: Vec<u64> = serde_json::from_value(data["probes"].clone()).unwrap();
+    let executed: Vec<u64> = serde_json::from_value(data["executed"].clone()).unwrap();
+    if probes.is_empty() {
+        return Err(format!("probe `{}` not found in {}", scenario.probe, scenario.child).into());
+    }
+    let measured = probes.iter().any(|p| executed.contains(p));
+    let outcome = if measured { "measured" } else { "lost" };
+
+    let result = common::check(&project);
+    if !result.problems.is_empty() {
+        return Err(format!("covdoctor input problems: {:?}", result.problems).into());
+    }
+    let mut rules: Vec<&str> = result.diagnostics.iter().map(|d| d.rule).collect();
+    rules.sort();
+    rules.dedup();
+    let line = format!(
+        "{:<42} {:<13} {:<9} {}",
+        scenario.name,
+        generation,
+        outcome,
+        if rules.is_empty() {
+            "-".to_string()
+        } else {
+            rules.join(", ")
+        }
+    );
+    if outcome != expect {
+        return Err(format!(
+            "expected the child to be {expect}, it was {outcome}\n{pytest_output}"
+        )
+        .into());
+    }
+    if measured != rules.is_empty() {
+        let rendered = common::render(&result, &project);
+        return Err(format!(
+            "covdoctor must report a finding exactly when the child's coverage is lost; child {outcome}, findings:\n{rendered}"
+        )
+        .into());
+    }
+    Ok(line)
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let report = Arc::new(Mutex::new(Vec::new()));
+    let mut venvs = Vec::new();
+    for (name, pins) in GENERATIONS {
+        venvs.push((name.to_string(), venv(name, pins)));
+    }
+    let scenarios = Arc::new(scenarios());
+    let mut trials = Vec::new();
+    for (i, scenario) in scenarios.iter().enumerate() {
+        for (generation, expect) in &scenario.expect {
+            let Some((_, venv)) = venvs.iter().find(|(n, _)| n == generation) else {
+                panic!("{}: unknown generation {generation}", scenario.name);
+            };
+            let venv = venv.clone();
+            let scenarios = Arc::clone(&scenarios);
+            let report = Arc::clone(&report);
+            let generation = generation.clone();
+            let expect = expect.clone();
+            trials.push(Trial::test(
+                format!("{}::{generation}", scenario.name),
+                move || {
+                    let venv = venv.map_err(Failed::from)?;
+                    let line = run(&scenarios[i], &generation, &venv, &expect)?;
+                    report.lock().unwrap().push(line);
+                    Ok(())
+                },
+            ));
+        }
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    let mut lines = report.lock().unwrap().clone();
+    if !lines.is_empty() {
+        lines.sort();
+        let header = format!(
+            "{:<42} {:<13} {:<9} {}",
+            "scenario", "generation", "child", "findings"
+        );
+        let text = format!("{header}\n{}\n", lines.join("\n"));
+        let _ = std::fs::write(
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-report.txt"),
+            &text,
+        );
+        println!("\n{text}");
+    }
+    conclusion.exit();
+}
