@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::problem::Problem;
+use crate::source::normalize;
 
 /// Files whose presence makes a directory a project root.
 pub const MARKERS: &[&str] = &[
@@ -110,22 +111,6 @@ fn is_root(dir: &Path) -> bool {
     MARKERS.iter().any(|m| dir.join(m).is_file())
 }
 
-/// `.` and `..` removed without touching the file system (so symlinks keep
-/// the name the user gave).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// The Python files under `root`, not descending into nested projects (which
 /// are pushed to `nested`).
 fn walk(root: &Path, nested: &Arc<Mutex<Vec<PathBuf>>>) -> Vec<PathBuf> {
@@ -160,14 +145,4 @@ fn walk(root: &Path, nested: &Arc<Mutex<Vec<PathBuf>>>) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalize_drops_dot_components() {
-        assert_eq!(normalize(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
-    }
 }

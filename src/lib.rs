@@ -24,7 +24,7 @@ pub mod report;
 pub mod rules;
 pub mod source;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use diagnostic::Diagnostic;
 use problem::Problem;
@@ -49,7 +49,7 @@ pub fn check(paths: &[PathBuf], options: &RunOptions) -> Outcome {
     let asked: Vec<PathBuf> = paths
         .iter()
         .filter_map(|p| std::path::absolute(p).ok())
-        .map(|p| normalize(&p))
+        .map(|p| crate::source::normalize(&p))
         .collect();
     let mut diagnostics = Vec::new();
     for project in projects {
@@ -64,18 +64,10 @@ pub fn check(paths: &[PathBuf], options: &RunOptions) -> Outcome {
             config.scripts.clone(),
         );
         problems.extend(python_problems);
-        for (location, message) in python.syntax_errors.iter().take(1) {
-            problems.push(Problem::invalid(
-                location.clone(),
-                format!("syntax error: {message} (covdoctor analysed the parts that parse)"),
-            ));
-        }
-        // One problem per file with syntax errors.
+        // One problem per file with syntax errors: its first error.
         let mut seen = std::collections::BTreeSet::new();
-        for (location, message) in python.syntax_errors.iter().skip(1) {
-            if seen.insert(location.file.path.clone())
-                && !problems.iter().any(|p| p.path == location.file.path)
-            {
+        for (location, message) in &python.syntax_errors {
+            if seen.insert(location.file.path.clone()) {
                 problems.push(Problem::invalid(
                     location.clone(),
                     format!("syntax error: {message} (covdoctor analysed the parts that parse)"),
@@ -98,18 +90,4 @@ pub fn check(paths: &[PathBuf], options: &RunOptions) -> Outcome {
         diagnostics,
         problems,
     }
-}
-
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }

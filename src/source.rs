@@ -159,6 +159,28 @@ impl fmt::Display for ReadError {
     }
 }
 
+/// Removes `.` and `..` components without touching the file system, so a
+/// path keeps the name the user gave it (no symlink resolution). A `..` that
+/// cannot go up is kept.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else if !matches!(out.components().next_back(), Some(Component::RootDir)) {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// A shared handle to a source file.
 pub type Source = Arc<SourceFile>;
 
@@ -198,6 +220,13 @@ mod tests {
         // 'ç' is two bytes; 'd' is the second character.
         assert_eq!(f.line_col(5), (2, 2));
         assert_eq!(f.line_col(7), (3, 1));
+    }
+
+    #[test]
+    fn normalize_is_lexical() {
+        assert_eq!(normalize(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        assert_eq!(normalize(Path::new("../x/./y/..")), PathBuf::from("../x"));
+        assert_eq!(normalize(Path::new("/..")), PathBuf::from("/"));
     }
 
     #[test]

@@ -218,3 +218,46 @@ fn findings_are_reported_only_under_the_given_paths() {
     assert!(text.contains("tests/a/test_a.py"), "{text}");
     assert!(!text.contains("test_b.py"), "{text}");
 }
+
+#[test]
+fn ignored_and_environment_directories_are_skipped() {
+    let dir = project(&[
+        ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"),
+        (".gitignore", b"generated/\n"),
+        ("generated/test_gen.py", KILLING_TEST),
+        (".venv/lib/test_venv.py", KILLING_TEST),
+        ("venv/test_venv2.py", KILLING_TEST),
+        ("node_modules/x/test_node.py", KILLING_TEST),
+        ("build/lib/test_build.py", KILLING_TEST),
+        ("tests/test_real.py", KILLING_TEST),
+    ]);
+    let out = covdoctor(&["check", "--output-format", "json"], dir.path());
+    let findings: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let paths: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec!["tests/test_real.py"]);
+}
+
+#[test]
+fn nested_projects_use_their_own_configuration() {
+    let dir = project(&[
+        ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"),
+        ("tests/test_a.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n"),
+        ("sub/pyproject.toml", b"[tool.coverage.run]\nbranch = true\n"),
+        ("sub/tests/test_b.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n"),
+    ]);
+    let out = covdoctor(&["check", "--output-format", "json"], dir.path());
+    let findings: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let got: Vec<(&str, &str)> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["path"].as_str().unwrap()))
+        .collect();
+    // The root project sets sigterm; the nested one does not.
+    assert_eq!(got, vec![("sigterm-not-handled", "sub/tests/test_b.py")]);
+}

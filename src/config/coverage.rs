@@ -260,6 +260,16 @@ pub enum LoadError {
     MissingSpecified(PathBuf, Role),
 }
 
+impl LoadError {
+    pub fn path(&self) -> PathBuf {
+        match self {
+            LoadError::Read(e) => e.path().to_path_buf(),
+            LoadError::Ini(s, _) | LoadError::Toml(s, _) => s.path.clone(),
+            LoadError::MissingSpecified(p, _) => p.clone(),
+        }
+    }
+}
+
 /// Loads files through a cache so a file read for pytest is not read twice.
 pub trait FileLoader {
     fn load(&mut self, path: &Path) -> Option<Result<Source, crate::source::ReadError>>;
@@ -529,5 +539,221 @@ fn toml_value(item: &toml_edit::Item) -> RawValue {
         }
         Some(other) => RawValue::Other(other.to_string()),
         None => RawValue::Other(item.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConfigFiles;
+
+    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    fn discover(
+        dir: &Path,
+        cov_config: Option<&str>,
+        rcfile: Option<&str>,
+    ) -> (CoverageConfig, Vec<LoadError>) {
+        let mut files = ConfigFiles::default();
+        let mut errors = Vec::new();
+        let loc = Location::new(
+            &std::sync::Arc::new(crate::source::SourceFile::new(
+                "pyproject.toml".into(),
+                String::new(),
+            )),
+            Span::empty(0),
+        );
+        let lookup = Lookup {
+            root: dir,
+            cov_config: cov_config.map(|c| (c.to_string(), loc)),
+            rcfile_env: rcfile.map(PathBuf::from),
+        };
+        let config = CoverageConfig::discover(&lookup, &mut files, &mut errors);
+        (config, errors)
+    }
+
+    fn effective_name(config: &CoverageConfig) -> Option<String> {
+        config.effective().map(|f| {
+            f.source
+                .path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+    }
+
+    #[test]
+    fn an_empty_coveragerc_wins() {
+        let dir = project(&[
+            (".coveragerc", ""),
+            ("pyproject.toml", "[tool.coverage.run]\nsigterm = true\n"),
+        ]);
+        let (config, _) = discover(dir.path(), None, None);
+        assert_eq!(effective_name(&config).as_deref(), Some(".coveragerc"));
+        assert!(config.get("run", "sigterm").is_none());
+        let shadowed: Vec<_> = config.shadowed().collect();
+        assert_eq!(shadowed.len(), 1);
+        assert_eq!(shadowed[0].role, Role::Pyproject);
+    }
+
+    #[test]
+    fn borrowed_files_count_only_with_recognised_options() {
+        let dir = project(&[
+            (
+                "setup.cfg",
+                "[metadata]\nname = x\n\n[coverage:run]\nnot_an_option = 1\n",
+            ),
+            ("tox.ini", "[tox]\nenv_list = py\n"),
+            ("pyproject.toml", "[tool.coverage.run]\nsigterm = true\n"),
+        ]);
+        let (config, _) = discover(dir.path(), None, None);
+        assert_eq!(effective_name(&config).as_deref(), Some("pyproject.toml"));
+        assert_eq!(config.get("run", "sigterm").unwrap().as_bool(), Ok(true));
+    }
+
+    #[test]
+    fn setup_cfg_reads_only_prefixed_sections() {
+        let dir = project(&[(
+            "setup.cfg",
+            "[run]\nsigterm = true\n\n[coverage:report]\nshow_missing = 1\n",
+        )]);
+        let (config, _) = discover(dir.path(), None, None);
+        assert_eq!(effective_name(&config).as_deref(), Some("setup.cfg"));
+        assert!(config.get("run", "sigterm").is_none());
+        let file = config.effective().unwrap();
+        assert_eq!(file.unread_sections.len(), 1);
+        assert_eq!(file.unread_sections[0].real_section, "run");
+    }
+
+    #[test]
+    fn our_ini_file_prefers_the_prefixed_section() {
+        let dir = project(&[(
+            ".coveragerc",
+            "[coverage:run]\nbranch = 1\n\n[run]\nsigterm = true\n",
+        )]);
+        let (config, _) = discover(dir.path(), None, None);
+        // configparser consults only the first section that exists.
+        assert!(config.get("run", "sigterm").is_none());
+        assert_eq!(config.get("run", "branch").unwrap().as_bool(), Ok(true));
+    }
+
+    #[test]
+    fn toml_dotted_keys_inline_tables_and_spans() {
+        let text = "[tool.coverage]\nrun.sigterm = true\nreport = { show_missing = true }\n";
+        let dir = project(&[("pyproject.toml", text)]);
+        let (config, _) = discover(dir.path(), None, None);
+        let s = config.get("run", "sigterm").unwrap();
+        assert_eq!(&text[s.key_span.range()], "sigterm");
+        assert_eq!(&text[s.value_span.range()], "true");
+        assert!(config.get("report", "show_missing").is_some());
+    }
+
+    #[test]
+    fn toml_booleans_follow_coverage_7() {
+        let dir = project(&[(
+            "pyproject.toml",
+            "[tool.coverage.run]\nsigterm = \"true\"\nbranch = \"True\"\nparallel = 1\n",
+        )]);
+        let (config, _) = discover(dir.path(), None, None);
+        assert_eq!(config.get("run", "sigterm").unwrap().as_bool(), Ok(true));
+        assert!(config.get("run", "branch").unwrap().as_bool().is_err());
+        assert!(config.get("run", "parallel").unwrap().as_bool().is_err());
+    }
+
+    #[test]
+    fn ini_lists_and_booleans_follow_configparser() {
+        let dir = project(&[(
+            ".coveragerc",
+            "[run]\nsigterm = On\npatch =\n    subprocess, _exit\n    execv\n",
+        )]);
+        let (config, _) = discover(dir.path(), None, None);
+        assert_eq!(config.get("run", "sigterm").unwrap().as_bool(), Ok(true));
+        assert_eq!(
+            config.get("run", "patch").unwrap().as_list().unwrap(),
+            vec!["subprocess", "_exit", "execv"]
+        );
+        // A TOML string where a list is needed is an error in coverage.py.
+        let dir = project(&[(
+            "pyproject.toml",
+            "[tool.coverage.run]\npatch = \"subprocess\"\n",
+        )]);
+        let (config, _) = discover(dir.path(), None, None);
+        assert_eq!(config.get("run", "patch").unwrap().as_list(), None);
+    }
+
+    #[test]
+    fn cov_config_makes_a_specified_file_that_is_read_as_our_own() {
+        let dir = project(&[
+            (".coveragerc", "[report]\nshow_missing = 1\n"),
+            ("pyproject.toml", "[run]\nsigterm = true\n"),
+        ]);
+        let (config, _) = discover(dir.path(), Some("pyproject.toml"), None);
+        assert_eq!(effective_name(&config).as_deref(), Some("pyproject.toml"));
+        assert!(matches!(
+            config.effective().unwrap().role,
+            Role::CovConfigOption(_)
+        ));
+        // Our TOML files also accept bare sections (coverage 7.13+).
+        assert!(config.get("run", "sigterm").is_some());
+        // `--cov-config=.coveragerc` is the default: normal discovery.
+        let (config, _) = discover(dir.path(), Some(".coveragerc"), None);
+        assert_eq!(config.effective().unwrap().role, Role::Coveragerc);
+    }
+
+    #[test]
+    fn a_missing_specified_file_is_an_error() {
+        let dir = project(&[("pyproject.toml", "[tool.coverage.run]\nsigterm = true\n")]);
+        let (config, errors) = discover(dir.path(), None, Some("missing.ini"));
+        assert_eq!(config.selection, Selection::Unknown);
+        assert!(matches!(
+            errors.as_slice(),
+            [LoadError::MissingSpecified(_, Role::RcfileEnv)]
+        ));
+        let dir = project(&[("ci.ini", "[run]\nsigterm = true\n")]);
+        let (config, _) = discover(dir.path(), None, Some("ci.ini"));
+        assert_eq!(config.effective().unwrap().role, Role::RcfileEnv);
+        assert!(config.get("run", "sigterm").is_some());
+    }
+
+    #[test]
+    fn coveragerc_toml_counts_even_empty_and_paths_count() {
+        let dir = project(&[
+            (".coveragerc.toml", ""),
+            ("pyproject.toml", "[tool.coverage.run]\nsigterm = true\n"),
+        ]);
+        let (config, _) = discover(dir.path(), None, None);
+        assert_eq!(effective_name(&config).as_deref(), Some(".coveragerc.toml"));
+        let dir = project(&[
+            ("setup.cfg", "[coverage:paths]\nsource =\n    src/\n"),
+            ("pyproject.toml", "[tool.coverage.run]\nsigterm = true\n"),
+        ]);
+        let (config, _) = discover(dir.path(), None, None);
+        assert_eq!(effective_name(&config).as_deref(), Some("setup.cfg"));
+    }
+
+    #[test]
+    fn a_broken_file_on_the_way_makes_the_result_unknown() {
+        let dir = project(&[
+            ("setup.cfg", "[coverage:run\nbranch = 1\n"),
+            ("pyproject.toml", "[tool.coverage.run]\nsigterm = true\n"),
+        ]);
+        let (config, errors) = discover(dir.path(), None, None);
+        assert_eq!(config.selection, Selection::Unknown);
+        assert!(matches!(errors.as_slice(), [LoadError::Ini(..)]));
+        // A broken file after the one that counts is never reached.
+        let dir = project(&[
+            (".coveragerc", "[run]\nsigterm = true\n"),
+            ("pyproject.toml", "[tool.coverage.run\n"),
+        ]);
+        let (config, errors) = discover(dir.path(), None, None);
+        assert_eq!(effective_name(&config).as_deref(), Some(".coveragerc"));
+        assert_eq!(errors.len(), 1, "reported, but the selection stands");
     }
 }

@@ -107,26 +107,15 @@ impl ProjectConfig {
             cov_config: pytest.as_ref().and_then(|p| p.cov.cov_config.clone()),
             rcfile_env,
         };
-        let mut discovery_errors = Vec::new();
-        let coverage = CoverageConfig::discover(&lookup, &mut files, &mut discovery_errors);
-        // Syntax errors were collected above; keep only what discovery adds
-        // (a missing `--cov-config` file, a specified file that is broken).
-        for e in discovery_errors {
-            let dup = match &e {
-                LoadError::Read(r) => errors
-                    .iter()
-                    .any(|x| matches!(x, LoadError::Read(y) if y.path() == r.path())),
-                LoadError::Ini(s, _) | LoadError::Toml(s, _) => errors.iter().any(|x| match x {
-                    LoadError::Ini(t, _) | LoadError::Toml(t, _) => t.path == s.path,
-                    _ => false,
-                }),
-                LoadError::MissingSpecified(..) => false,
-            };
-            if !dup {
-                errors.push(e);
+        let coverage = CoverageConfig::discover(&lookup, &mut files, &mut errors);
+        // Discovery re-reports files already found broken above; keep one
+        // problem per file (a missing `--cov-config` file is new).
+        let mut seen = std::collections::BTreeSet::new();
+        for e in errors {
+            if seen.insert(e.path()) {
+                problems.push(Problem::from(e));
             }
         }
-        problems.extend(errors.into_iter().map(Problem::from));
 
         let scripts = console_scripts(root, &mut files);
         ProjectConfig {

@@ -228,3 +228,115 @@ pub fn cov_options(args: &[Arg]) -> CovOptions {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConfigFiles;
+
+    fn config(files: &[(&str, &str)]) -> Option<PytestConfig> {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        discover(dir.path(), &mut ConfigFiles::default())
+    }
+
+    fn name(c: &PytestConfig) -> String {
+        c.source
+            .path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn args(c: &PytestConfig) -> Vec<&str> {
+        c.args.iter().map(|a| a.text.as_str()).collect()
+    }
+
+    #[test]
+    fn pytest_ini_wins_even_without_addopts() {
+        let c = config(&[
+            ("pytest.ini", "[pytest]\nmarkers = slow\n"),
+            (
+                "pyproject.toml",
+                "[tool.pytest.ini_options]\naddopts = \"--cov\"\n",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(name(&c), "pytest.ini");
+        assert!(c.cov.cov.is_none());
+    }
+
+    #[test]
+    fn pyproject_without_pytest_tables_is_skipped() {
+        let c = config(&[
+            ("pyproject.toml", "[project]\nname = \"x\"\n"),
+            (
+                "tox.ini",
+                "[tox]\nenv_list = py\n\n[pytest]\naddopts = --cov=app -ra\n",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(name(&c), "tox.ini");
+        assert_eq!(args(&c), vec!["--cov=app", "-ra"]);
+        assert!(c.cov.cov.is_some());
+    }
+
+    #[test]
+    fn setup_cfg_multiline_addopts_with_spans() {
+        let text = "[tool:pytest]\naddopts =\n    --cov=app\n    --cov-config=setup.cfg\n";
+        let c = config(&[("setup.cfg", text)]).unwrap();
+        let (value, loc) = c.cov.cov_config.unwrap();
+        assert_eq!(value, "setup.cfg");
+        assert_eq!(&text[loc.span.range()], "--cov-config=setup.cfg");
+        assert_eq!(&text[c.cov.cov.unwrap().location.span.range()], "--cov=app");
+    }
+
+    #[test]
+    fn toml_array_addopts_and_native_tables() {
+        let text = "[tool.pytest.ini_options]\naddopts = [\"--cov\", \"--cov-config\", \"pyproject.toml\"]\n";
+        let c = config(&[("pyproject.toml", text)]).unwrap();
+        let (value, loc) = c.cov.cov_config.clone().unwrap();
+        assert_eq!(value, "pyproject.toml");
+        assert_eq!(
+            &text[loc.span.range()],
+            "\"--cov-config\", \"pyproject.toml\""
+        );
+        assert_eq!(&text[c.cov.cov.unwrap().location.span.range()], "\"--cov\"");
+        // pytest 9: [tool.pytest] and pytest.toml's [pytest].
+        let c = config(&[(
+            "pyproject.toml",
+            "[tool.pytest]\naddopts = [\"--cov=src\"]\n",
+        )])
+        .unwrap();
+        assert!(c.cov.cov.is_some());
+        let c = config(&[
+            ("pytest.toml", "[pytest]\naddopts = [\"--no-cov\"]\n"),
+            ("pytest.ini", "[pytest]\n"),
+        ])
+        .unwrap();
+        assert_eq!(name(&c), "pytest.toml");
+        assert!(c.cov.disabled.is_some());
+    }
+
+    #[test]
+    fn cov_takes_an_optional_value_like_argparse() {
+        let c = config(&[(
+            "pytest.ini",
+            "[pytest]\naddopts = --cov src --cov-report term -p no:pytest_cov\n",
+        )])
+        .unwrap();
+        assert_eq!(c.cov.cov.as_ref().unwrap().text, "--cov");
+        assert!(c.cov.cov_config.is_none());
+        assert!(c.cov.disabled.is_some());
+        let c = config(&[("pytest.ini", "[pytest]\naddopts = -pno:cov\n")]).unwrap();
+        assert!(c.cov.disabled.is_some());
+    }
+
+    #[test]
+    fn no_config_file_means_no_pytest_config() {
+        assert!(config(&[("setup.cfg", "[metadata]\nname = x\n")]).is_none());
+    }
+}

@@ -114,22 +114,9 @@ fn elsewhere(place: &Place, root: &Path) -> Option<String> {
             } else {
                 path.clone()
             };
-            (normalize(&abs) != normalize(root)).then(|| format!("`{}`", path.display()))
+            (crate::source::normalize(&abs) != crate::source::normalize(root))
+                .then(|| format!("`{}`", path.display()))
         }
         _ => None,
     }
-}
-
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }

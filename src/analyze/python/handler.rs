@@ -38,9 +38,9 @@ pub fn child_module(index: &Index<'_>, entry: &Entry, cwd: &Place) -> Option<Mod
             } else {
                 cwd_dir.join(p)
             };
-            index.module_at(&normalize(&path))
+            index.module_at(&crate::source::normalize(&path))
         }
-        Entry::Script(Token::Path(p)) => index.module_at(&normalize(p)),
+        Entry::Script(Token::Path(p)) => index.module_at(&crate::source::normalize(p)),
         Entry::Script(_) => None,
         Entry::Module(m) => module_or_main(index, m),
         Entry::ConsoleScript { target, .. } => {
@@ -55,20 +55,6 @@ fn module_or_main(index: &Index<'_>, name: &str) -> Option<ModId> {
     index
         .module_named(&format!("{name}.__main__"), None)
         .or_else(|| index.module_named(name, None))
-}
-
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// The SIGTERM handler a module installs (`signal.signal(SIGTERM, h)`,

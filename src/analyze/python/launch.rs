@@ -90,7 +90,7 @@ pub struct LaunchArgs<'a> {
     pub target: Option<&'a Expr>,
 }
 
-pub fn args<'a>(call: &'a ExprCall, shape: Shape, index: &Index<'a>, ctx: Ctx) -> LaunchArgs<'a> {
+pub fn args(call: &ExprCall, shape: Shape) -> LaunchArgs<'_> {
     let positional = &call.arguments.args;
     let mut out = LaunchArgs {
         command: Vec::new(),
@@ -103,7 +103,7 @@ pub fn args<'a>(call: &'a ExprCall, shape: Shape, index: &Index<'a>, ctx: Ctx) -
     match shape {
         Shape::Popen => {
             out.command.extend(arg(call, Some(0), "args"));
-            out.shell = arg(call, Some(8), "shell").is_some_and(|e| is_truthy(e, index, ctx));
+            out.shell = arg(call, Some(8), "shell").is_some_and(is_truthy);
             out.executable = arg(call, Some(2), "executable");
             out.cwd = arg(call, Some(9), "cwd");
             out.env = arg(call, Some(10), "env");
@@ -155,13 +155,11 @@ pub fn args<'a>(call: &'a ExprCall, shape: Shape, index: &Index<'a>, ctx: Ctx) -
     out
 }
 
-fn is_truthy(expr: &Expr, index: &Index<'_>, ctx: Ctx) -> bool {
-    let _ = (index, ctx);
+/// `shell=` as far as it matters: only how a single string is split. An
+/// expression covdoctor cannot evaluate counts as true.
+fn is_truthy(expr: &Expr) -> bool {
     match expr {
         Expr::BooleanLiteral(b) => b.value,
-        Expr::NumberLiteral(_) => true,
-        // An expression covdoctor cannot evaluate: assume a shell, which
-        // only changes how a single string is split.
         _ => !expr.is_none_literal_expr(),
     }
 }

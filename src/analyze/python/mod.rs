@@ -299,7 +299,7 @@ impl<'a> Extractor<'_, 'a> {
         shape: launch::Shape,
     ) {
         let index = self.index;
-        let args = launch::args(call, shape, index, ctx);
+        let args = launch::args(call, shape);
         let cwd = args.cwd.map(|e| CwdArg {
             location: index.location(ctx.module, e),
             place: paths::place_of(index, e, ctx),

@@ -161,7 +161,7 @@ fn literal(s: &str) -> Place {
 fn join(place: Place, part: &str) -> Place {
     match place {
         Place::Path { path, relative } => {
-            let joined = normalize(&path.join(part));
+            let joined = crate::source::normalize(&path.join(part));
             Place::Path {
                 relative: relative && !Path::new(part).is_absolute(),
                 path: joined,
@@ -184,20 +184,4 @@ fn parent(place: Place) -> Place {
         },
         _ => Place::Unknown,
     }
-}
-
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
