@@ -28,8 +28,31 @@ pub struct StopCall<'a> {
 }
 
 /// Recognises `p.kill()`, `p.terminate()`, `p.send_signal(sig)`,
-/// `os.kill(p.pid, sig)` and `os.killpg(os.getpgid(p.pid), sig)`.
+/// `os.kill(p.pid, sig)` and `os.killpg(os.getpgid(p.pid), sig)`, and
+/// `p.kill`/`p.terminate` handed to a teardown hook
+/// (`request.addfinalizer(p.kill)`, `self.addCleanup(p.terminate)`,
+/// `atexit.register(p.kill)`, `stack.callback(p.kill)`).
 pub fn stop_call<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Option<StopCall<'a>> {
+    if let Expr::Attribute(hook) = &*call.func
+        && matches!(
+            hook.attr.as_str(),
+            "addfinalizer" | "addCleanup" | "addClassCleanup" | "addAsyncCleanup" | "register" | "callback"
+        )
+        && let Some(Expr::Attribute(a)) = call.arguments.args.first()
+    {
+        let signal = match a.attr.as_str() {
+            "kill" => Some(Signal::Kill),
+            "terminate" => Some(Signal::Term),
+            _ => None,
+        };
+        if let Some(signal) = signal {
+            return Some(StopCall {
+                call,
+                receiver: &a.value,
+                signal,
+            });
+        }
+    }
     if let Expr::Attribute(a) = &*call.func {
         let signal = match a.attr.as_str() {
             "kill" if call.arguments.args.is_empty() && call.arguments.keywords.is_empty() => {
