@@ -36,7 +36,12 @@ pub fn stop_call<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Option<
     if let Expr::Attribute(hook) = &*call.func
         && matches!(
             hook.attr.as_str(),
-            "addfinalizer" | "addCleanup" | "addClassCleanup" | "addAsyncCleanup" | "register" | "callback"
+            "addfinalizer"
+                | "addCleanup"
+                | "addClassCleanup"
+                | "addAsyncCleanup"
+                | "register"
+                | "callback"
         )
         && let Some(Expr::Attribute(a)) = call.arguments.args.first()
     {
@@ -58,6 +63,12 @@ pub fn stop_call<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Option<
             "kill" if call.arguments.args.is_empty() && call.arguments.keywords.is_empty() => {
                 Some(Signal::Kill)
             }
+            // pexpect's `child.kill(signal.SIGKILL)`.
+            "kill" if call.arguments.args.len() == 1 => call
+                .arguments
+                .args
+                .first()
+                .and_then(|s| signal_of(index, s, ctx)),
             "terminate" if call.arguments.args.is_empty() && call.arguments.keywords.is_empty() => {
                 Some(Signal::Term)
             }
