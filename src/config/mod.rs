@@ -72,19 +72,10 @@ impl ProjectConfig {
         let mut files = ConfigFiles::default();
         let mut errors = Vec::new();
 
-        // Every config file covdoctor reads is checked for syntax, whether or
-        // not discovery reaches it: pytest, tox and packaging read them too.
-        for name in [
-            "pyproject.toml",
-            "setup.cfg",
-            "tox.ini",
-            ".coveragerc",
-            ".coveragerc.toml",
-            "pytest.ini",
-            ".pytest.ini",
-            "pytest.toml",
-            ".pytest.toml",
-        ] {
+        // Every config file covdoctor reads (the files that mark a project
+        // root) is checked for syntax, whether or not discovery reaches it:
+        // pytest, tox and packaging read them too.
+        for name in crate::discover::MARKERS {
             let path = root.join(name);
             match files.load(&path) {
                 None => {}
