@@ -47,6 +47,8 @@ pub enum Entry {
     ConsoleScript { name: String, target: String },
     /// A function run by `multiprocessing` (its module, dotted, and name).
     Function { module: PathBuf, name: String },
+    /// `-c code`: the code itself.
+    Code(String),
 }
 
 /// A Python child's own SIGTERM handling, found in its source.
@@ -89,6 +91,10 @@ pub enum Child {
         source: Option<PathBuf>,
         /// A SIGTERM handler installed by that source.
         handler: Option<Handler>,
+        /// `false` when the child provably runs no code of the project (a
+        /// `-c` snippet that imports none of its modules): its coverage
+        /// cannot be lost.
+        runs_project_code: bool,
     },
     NotPython {
         program: String,
@@ -97,8 +103,16 @@ pub enum Child {
 }
 
 impl Child {
+    /// A Python child that may run project code: the only kind whose
+    /// coverage can be lost.
     pub fn is_python(&self) -> bool {
-        matches!(self, Child::Python { .. })
+        matches!(
+            self,
+            Child::Python {
+                runs_project_code: true,
+                ..
+            }
+        )
     }
 }
 
@@ -215,6 +229,7 @@ fn python(evidence: &str, entry: Option<Entry>) -> Child {
         entry,
         source: None,
         handler: None,
+        runs_project_code: true,
     }
 }
 
@@ -241,7 +256,16 @@ fn interpreter_entry(args: &[Token]) -> Option<Entry> {
             Token::Str(s) if s.starts_with("-m") && s.len() > 2 => {
                 return Some(Entry::Module(s[2..].to_string()));
             }
-            Token::Str(s) if s == "-c" || s.starts_with("-c") || s == "-" => return None,
+            Token::Str(s) if s == "-c" => {
+                return match args.get(i + 1) {
+                    Some(Token::Str(code)) => Some(Entry::Code(code.clone())),
+                    _ => None,
+                };
+            }
+            Token::Str(s) if s.starts_with("-c") && s.len() > 2 => {
+                return Some(Entry::Code(s[2..].to_string()));
+            }
+            Token::Str(s) if s == "-" => return None,
             // Options that take a separate argument.
             Token::Str(s) if s == "-W" || s == "-X" || s == "--check-hash-based-pycs" => i += 2,
             Token::Str(s) if s.starts_with('-') => i += 1,
@@ -320,7 +344,11 @@ mod tests {
             entry(strs(&["python", "-W", "ignore", "s.py"])),
             Some(Entry::Script(Token::Str("s.py".into())))
         );
-        assert_eq!(entry(strs(&["python", "-c", "pass"])), None);
+        assert_eq!(
+            entry(strs(&["python", "-c", "pass"])),
+            Some(Entry::Code("pass".into()))
+        );
+        assert_eq!(entry(strs(&["python", "-"])), None);
         let exe = Command {
             tokens: vec![Token::Str("anything".into()), Token::Str("s.py".into())],
             executable: Some(Token::SysExecutable),

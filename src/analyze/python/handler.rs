@@ -48,6 +48,7 @@ pub fn child_module(index: &Index<'_>, entry: &Entry, cwd: &Place) -> Option<Mod
             module_or_main(index, module)
         }
         Entry::Function { module, .. } => index.module_at(module),
+        Entry::Code(_) => None,
     }
 }
 

@@ -105,6 +105,27 @@ pub enum Val<'a> {
     Unknown,
 }
 
+/// Modules the analysis models itself; a project file of the same name (the
+/// standard library analysed as a project, say) never replaces them.
+const MODELLED_MODULES: &[&str] = &[
+    "asyncio",
+    "copy",
+    "coverage",
+    "functools",
+    "multiprocessing",
+    "os",
+    "pathlib",
+    "pexpect",
+    "pytest",
+    "pytest_cov",
+    "shlex",
+    "shutil",
+    "signal",
+    "subprocess",
+    "sys",
+    "tempfile",
+];
+
 /// How deep name and call resolution may go.
 const MAX_DEPTH: usize = 12;
 
@@ -537,22 +558,31 @@ impl<'a> Index<'a> {
         self.by_path.get(path).copied()
     }
 
-    /// The project module a dotted name refers to, seen from `from`: the
-    /// module whose base directory is the nearest ancestor of the importing
-    /// file (pytest puts test directories on `sys.path`), or one under
-    /// `src/`.
+    /// The project module a dotted name refers to, seen from `from`.
+    ///
+    /// Only directories that are on `sys.path` when pytest runs count: the
+    /// root, `src/`, and the importing file's "basedir" (its nearest
+    /// ancestor without `__init__.py`, which pytest inserts for test files);
+    /// the nearest wins. Modules whose behaviour covdoctor models
+    /// (`subprocess`, `os`, `signal`...) never resolve to project files.
     pub fn module_named(&self, name: &str, from: Option<ModId>) -> Option<ModId> {
+        let top = name.split('.').next().unwrap_or(name);
+        if MODELLED_MODULES.contains(&top) {
+            return None;
+        }
         let candidates = self.by_name.get(name)?;
-        let from_dir = from.and_then(|m| self.modules[m].path.parent());
+        let basedir = from.and_then(|m| self.basedir(&self.modules[m].path));
         let src = self.root.join("src");
         candidates
             .iter()
             .copied()
             .filter_map(|id| {
                 let base = &self.modules[id].names.iter().find(|(n, _)| n == name)?.1;
-                let rank = if from_dir.is_some_and(|d| d.starts_with(base)) {
-                    base.components().count() + 1
-                } else if base == &src || base == &self.root {
+                let rank = if basedir.as_deref() == Some(base.as_path()) {
+                    3
+                } else if base == &src {
+                    2
+                } else if base == &self.root {
                     1
                 } else {
                     return None;
@@ -561,6 +591,16 @@ impl<'a> Index<'a> {
             })
             .max_by_key(|(rank, _)| *rank)
             .map(|(_, id)| id)
+    }
+
+    /// The first directory above `file` without an `__init__.py`: what
+    /// pytest's default import mode puts on `sys.path` for a test file.
+    fn basedir(&self, file: &Path) -> Option<PathBuf> {
+        let mut dir = file.parent()?;
+        while self.by_path.contains_key(&dir.join("__init__.py")) && dir != self.root {
+            dir = dir.parent()?;
+        }
+        Some(dir.to_path_buf())
     }
 
     /// What a qualified name refers to inside the project, if anything:
@@ -572,6 +612,11 @@ impl<'a> Index<'a> {
         depth: usize,
         out: &mut Vec<Val<'a>>,
     ) -> bool {
+        if depth > MAX_DEPTH {
+            // An import cycle (`a` imports `x` from `b`, `b` from `a`).
+            out.push(Val::Unknown);
+            return true;
+        }
         let Some((module, name)) = qualified.rsplit_once('.') else {
             return false;
         };

@@ -2,10 +2,11 @@
 //! call is only a fallback.
 //!
 //! A stop is a fallback (never the normal way the child ends) when:
-//! - it sits in an `except`/`finally` of a `try` whose body waits for the
-//!   child with a bound (`wait(timeout=...)`, `communicate(timeout=...)`,
+//! - it sits in an `except` of a `try` whose body waits for the child with
+//!   a bound (`wait(timeout=...)`, `communicate(timeout=...)`,
 //!   `join(timeout)`, `asyncio.wait_for(p.wait(), ...)`): the documented
-//!   terminate, wait, kill-on-timeout pattern;
+//!   terminate, wait, kill-on-timeout pattern; or in the `finally` of a
+//!   `try` whose body waits at all;
 //! - it sits under a check that the child is still alive (`p.poll() is
 //!   None`, `p.is_alive()`, `p.returncode is None`) that follows a wait;
 //! - the child has certainly ended before it: a `wait()`/`communicate()`
@@ -173,7 +174,14 @@ pub fn is_fallback<'a>(
 
     // In the except/finally of a try that waits with a bound.
     for frame in frames {
-        if let Block::Handler(t) | Block::Finally(t) = frame.block
+        // A `finally` after any wait: when the body finished, the child
+        // has ended (or outlived a bounded wait).
+        if let Block::Finally(t) = frame.block
+            && !waits(&t.body).is_empty()
+        {
+            return true;
+        }
+        if let Block::Handler(t) = frame.block
             && waits(&t.body).iter().any(|w| w.bounded)
         {
             return true;
