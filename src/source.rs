@@ -56,6 +56,9 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     pub bom: bool,
+    /// A Python file's PEP 263 encoding when it is not UTF-8 (the text was
+    /// decoded from it; such a file is never rewritten).
+    pub encoding: Option<String>,
     line_starts: Vec<usize>,
 }
 
@@ -71,8 +74,53 @@ impl SourceFile {
             path,
             text,
             bom,
+            encoding: None,
             line_starts,
         }
+    }
+
+    /// Reads a Python file: UTF-8, unless a PEP 263 declaration
+    /// (`# -*- coding: latin-1 -*-`) on one of the first two lines names
+    /// another encoding, as Python itself does.
+    pub fn read_python(path: &Path) -> Result<Self, ReadError> {
+        let bytes = std::fs::read(path).map_err(|e| ReadError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let Some(label) = coding_declaration(&bytes) else {
+            return Self::read(path);
+        };
+        // Python's codec names (`latin-1`, `iso8859_15`, `utf_8`) are not all
+        // WHATWG labels; try the usual spellings.
+        let lower = label.to_ascii_lowercase();
+        let candidates = [
+            lower.clone(),
+            lower.replace('_', "-"),
+            lower.replace(['-', '_'], ""),
+            lower.replace('_', "-").replacen("iso8859", "iso-8859", 1),
+        ];
+        let Some(encoding) = candidates
+            .iter()
+            .find_map(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
+        else {
+            return Err(ReadError::Io {
+                path: path.to_path_buf(),
+                message: format!("unknown encoding `{label}` in its coding declaration"),
+            });
+        };
+        if encoding == encoding_rs::UTF_8 {
+            return Self::read(path);
+        }
+        let (text, _, had_errors) = encoding.decode(&bytes);
+        if had_errors {
+            return Err(ReadError::Io {
+                path: path.to_path_buf(),
+                message: format!("not valid {label}, the encoding its coding declaration names"),
+            });
+        }
+        let mut file = SourceFile::new(path.to_path_buf(), text.into_owned());
+        file.encoding = Some(label);
+        Ok(file)
     }
 
     /// Reads a file. Non-UTF-8 content is an error, like for Python's
@@ -116,6 +164,31 @@ impl SourceFile {
     pub fn slice(&self, span: Span) -> &str {
         &self.text[span.range()]
     }
+}
+
+/// The encoding named by a PEP 263 coding declaration on the first or second
+/// line (`^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)`, the regular expression
+/// the PEP gives).
+fn coding_declaration(bytes: &[u8]) -> Option<String> {
+    static COOKIE: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        regex::bytes::Regex::new(r"^[ \t\x0c]*#.*?coding[:=][ \t]*([-\w.]+)").expect("valid regex")
+    });
+    let mut lines = bytes.split(|b| *b == b'\n');
+    let first = lines.next()?;
+    let found = COOKIE.captures(first).or_else(|| {
+        // The second line counts only if the first is blank or a comment.
+        let trimmed = first
+            .iter()
+            .skip_while(|b| b.is_ascii_whitespace())
+            .copied()
+            .collect::<Vec<u8>>();
+        if trimmed.is_empty() || trimmed.starts_with(b"#") {
+            COOKIE.captures(lines.next()?)
+        } else {
+            None
+        }
+    })?;
+    Some(String::from_utf8_lossy(&found[1]).into_owned())
 }
 
 /// A file that could not be read as text.
@@ -227,6 +300,33 @@ mod tests {
         assert_eq!(normalize(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
         assert_eq!(normalize(Path::new("../x/./y/..")), PathBuf::from("../x"));
         assert_eq!(normalize(Path::new("/..")), PathBuf::from("/"));
+    }
+
+    #[test]
+    fn python_files_honour_their_coding_declaration() {
+        let dir = tempfile::tempdir().unwrap();
+        let latin = dir.path().join("latin.py");
+        std::fs::write(&latin, b"# -*- coding: latin-1 -*-\nx = '\xe9'\n").unwrap();
+        let file = SourceFile::read_python(&latin).unwrap();
+        assert_eq!(file.text, "# -*- coding: latin-1 -*-\nx = '\u{e9}'\n");
+        assert_eq!(file.encoding.as_deref(), Some("latin-1"));
+        let second = dir.path().join("second.py");
+        std::fs::write(
+            &second,
+            b"#!/usr/bin/env python\n# vim: set fileencoding=koi8-r :\ns = '\xc1'\n",
+        )
+        .unwrap();
+        assert!(SourceFile::read_python(&second).is_ok());
+        // Without a declaration, non-UTF-8 is an error.
+        let bad = dir.path().join("bad.py");
+        std::fs::write(&bad, b"x = '\xe9'\n").unwrap();
+        assert!(matches!(
+            SourceFile::read_python(&bad),
+            Err(ReadError::NotUtf8 { .. })
+        ));
+        // A declaration on line 2 after code does not count.
+        std::fs::write(&bad, b"x = 1\n# coding: latin-1\ny = '\xe9'\n").unwrap();
+        assert!(SourceFile::read_python(&bad).is_err());
     }
 
     #[test]

@@ -167,7 +167,7 @@ fn parse_all(files: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<Parsed> {
 }
 
 fn parse_file(path: &std::path::Path) -> Result<Parsed, Problem> {
-    let source = SourceFile::read(path).map_err(Problem::unreadable)?;
+    let source = SourceFile::read_python(path).map_err(Problem::unreadable)?;
     let parsed = parse_unchecked(&source.text, ParseOptions::from(Mode::Module));
     let errors = parsed
         .errors()
