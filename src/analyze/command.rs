@@ -74,6 +74,9 @@ pub enum HandlerEffect {
     DefaultAction,
     /// `signal.SIG_IGN`: SIGTERM does not stop the child.
     Ignores,
+    /// Lets the program finish, which then re-raises SIGTERM with the
+    /// previous handler restored: coverage saves only with `sigterm = true`.
+    Reraises,
     /// A handler covdoctor cannot judge.
     Unknown,
 }

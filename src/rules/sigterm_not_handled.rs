@@ -26,7 +26,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for stop in &cx.python.stops {
         let launch = &cx.python.launches[stop.launch];
-        if stop.signal != Signal::Term || stop.fallback {
+        if stop.signal != Signal::Term || stop.fallback || !launch.child.is_python() {
             continue;
         }
         let Child::Python { handler, .. } = &launch.child else {
@@ -39,6 +39,15 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
                     continue;
                 }
                 missing_setting(cx, stop, launch)
+            }
+            // The child handles SIGTERM, then dies of it with coverage's
+            // handler (if any) restored: the same as no handler.
+            Some((h, HandlerEffect::Reraises)) => {
+                if sigterm_on || coverage.selection == Selection::Unknown {
+                    continue;
+                }
+                missing_setting(cx, stop, launch)
+                    .label(h.location.clone(), format!("the child's SIGTERM handling: {}", h.how))
             }
             Some((_, HandlerEffect::ExitsNormally | HandlerEffect::Ignores | HandlerEffect::Unknown)) => continue,
             // The child's handler replaces coverage's (it is installed after

@@ -11,13 +11,15 @@ use std::path::{Path, PathBuf};
 use ruff_python_ast::{Expr, ExprCall, Stmt};
 
 use super::index::{Ctx, FuncId, Index, ModId, Val};
-use super::stop::signal_of;
+use super::stop::signals_of;
 use super::walk;
 use crate::analyze::command::{Entry, Handler, HandlerEffect, Token};
 use crate::analyze::{Place, Signal};
 
-/// The project module a child runs, given its working directory.
-pub fn child_module(index: &Index<'_>, entry: &Entry, cwd: &Place) -> Option<ModId> {
+/// The project modules a child starts in, given its working directory: the
+/// script, the `-m` module (or its `__main__`), the console script's module,
+/// the `multiprocessing` target's module, or what a `-c` snippet imports.
+pub fn child_modules(index: &Index<'_>, entry: &Entry, cwd: &Place) -> Vec<ModId> {
     let root = index.root.clone();
     let cwd_dir: PathBuf = match cwd {
         Place::Path {
@@ -30,7 +32,7 @@ pub fn child_module(index: &Index<'_>, entry: &Entry, cwd: &Place) -> Option<Mod
         } => root.join(path),
         _ => root.clone(),
     };
-    match entry {
+    let one = match entry {
         Entry::Script(Token::Str(s)) => {
             let p = Path::new(s);
             let path = if p.is_absolute() {
@@ -43,13 +45,14 @@ pub fn child_module(index: &Index<'_>, entry: &Entry, cwd: &Place) -> Option<Mod
         Entry::Script(Token::Path(p)) => index.module_at(&crate::source::normalize(p)),
         Entry::Script(_) => None,
         Entry::Module(m) => module_or_main(index, m),
-        Entry::ConsoleScript { target, .. } => {
-            let module = target.split(':').next()?.trim();
-            module_or_main(index, module)
-        }
+        Entry::ConsoleScript { target, .. } => target
+            .split(':')
+            .next()
+            .and_then(|m| module_or_main(index, m.trim())),
         Entry::Function { module, .. } => index.module_at(module),
-        Entry::Code(_) => None,
-    }
+        Entry::Code(code) => return code_imports(index, code).modules,
+    };
+    one.into_iter().collect()
 }
 
 fn module_or_main(index: &Index<'_>, name: &str) -> Option<ModId> {
@@ -58,14 +61,147 @@ fn module_or_main(index: &Index<'_>, name: &str) -> Option<ModId> {
         .or_else(|| index.module_named(name, None))
 }
 
-/// The SIGTERM handler a module installs (`signal.signal(SIGTERM, h)`,
+/// What a `python -c` snippet imports from the project.
+pub struct CodeImports {
+    pub modules: Vec<ModId>,
+    /// The snippet loads code in ways covdoctor cannot follow
+    /// (`__import__`, `importlib`, `runpy`, `exec`, a relative import).
+    pub dynamic: bool,
+}
+
+impl CodeImports {
+    /// Whether the snippet may run project code at all.
+    pub fn may_run_project(&self) -> bool {
+        self.dynamic || !self.modules.is_empty()
+    }
+}
+
+pub fn code_imports(index: &Index<'_>, code: &str) -> CodeImports {
+    use ruff_python_ast::visitor::{self, Visitor};
+    use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
+    struct Imports<'i, 'a> {
+        index: &'i Index<'a>,
+        out: CodeImports,
+    }
+    impl<'b> Visitor<'b> for Imports<'_, '_> {
+        fn visit_stmt(&mut self, stmt: &'b Stmt) {
+            match stmt {
+                Stmt::Import(i) => {
+                    for a in &i.names {
+                        self.out
+                            .modules
+                            .extend(project_module(self.index, a.name.as_str(), None));
+                    }
+                }
+                Stmt::ImportFrom(i) if i.level > 0 => self.out.dynamic = true,
+                Stmt::ImportFrom(i) => {
+                    if let Some(m) = &i.module {
+                        for a in &i.names {
+                            let full = format!("{}.{}", m.as_str(), a.name.as_str());
+                            self.out
+                                .modules
+                                .extend(project_module(self.index, &full, None));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            visitor::walk_stmt(self, stmt);
+        }
+        fn visit_expr(&mut self, expr: &'b Expr) {
+            if let Expr::Name(n) = expr {
+                self.out.dynamic |= matches!(
+                    n.id.as_str(),
+                    "__import__" | "exec" | "importlib" | "runpy" | "execfile"
+                );
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let parsed = parse_unchecked(code, ParseOptions::from(Mode::Module));
+    let ruff_python_ast::Mod::Module(module) = parsed.syntax() else {
+        unreachable!("parsed in module mode")
+    };
+    let mut imports = Imports {
+        index,
+        out: CodeImports {
+            modules: Vec::new(),
+            dynamic: parsed.has_syntax_errors(),
+        },
+    };
+    imports.visit_body(&module.body);
+    imports.out.modules.sort_unstable();
+    imports.out.modules.dedup();
+    imports.out
+}
+
+/// The project module an imported name lives in: the name itself when it
+/// is a module (`app.server`), else its parent (`app.server.main`).
+fn project_module(index: &Index<'_>, name: &str, from: Option<ModId>) -> Option<ModId> {
+    index
+        .module_named(name, from)
+        .or_else(|| index.module_named(name.rsplit_once('.')?.0, from))
+}
+
+/// How many project modules the handler search visits, following imports
+/// from the child's entry modules.
+const MAX_MODULES: usize = 32;
+
+/// The SIGTERM handler a child installs (`signal.signal(SIGTERM, h)`,
 /// `loop.add_signal_handler(SIGTERM, h)`, pytest-cov's
-/// `cleanup_on_sigterm()`), judged by what it does.
-pub fn sigterm_handler(index: &Index<'_>, module: ModId) -> Option<Handler> {
-    let mut scopes: Vec<(Ctx, &[Stmt])> =
+/// `cleanup_on_sigterm()`), looked for in the modules it starts in and the
+/// project modules they import, judged by what it does.
+pub fn sigterm_handler(index: &Index<'_>, roots: &[ModId]) -> Option<Handler> {
+    let mut seen: Vec<ModId> = Vec::new();
+    let mut queue: std::collections::VecDeque<ModId> = roots.iter().copied().collect();
+    let mut found = None;
+    while let Some(module) = queue.pop_front() {
+        if seen.contains(&module) || seen.len() >= MAX_MODULES {
+            continue;
+        }
+        seen.push(module);
+        for (ctx, body) in scopes(index, module) {
+            for call in walk::calls_in_stmts(body) {
+                if found.is_none() {
+                    found = installed_handler(index, call, ctx);
+                }
+            }
+        }
+        // The project modules this one imports, anywhere in it.
+        let m = &index.modules[module];
+        let function_bindings = m.functions.iter().map(|&f| &index.functions[f].bindings);
+        for bindings in std::iter::once(&m.bindings).chain(function_bindings) {
+            for b in bindings.values().flatten() {
+                if let super::index::Binding::Import(q) = b
+                    && let Some(imported) = project_module(index, q, Some(module))
+                {
+                    queue.push_back(imported);
+                }
+            }
+        }
+    }
+    let mut handler = found?;
+    // A handler that lets the program finish, after which the program
+    // re-raises SIGTERM with the default action (uvicorn does this): the
+    // child still dies by the signal, without running `atexit`.
+    if handler.effect == HandlerEffect::ExitsNormally
+        && let Some(location) = seen.iter().find_map(|&m| reraise(index, m))
+    {
+        handler.effect = HandlerEffect::Reraises;
+        handler.how = format!(
+            "{}, but the program re-raises the signal afterwards",
+            handler.how
+        );
+        handler.location = location;
+    }
+    Some(handler)
+}
+
+fn scopes<'a>(index: &Index<'a>, module: ModId) -> Vec<(Ctx, &'a [Stmt])> {
+    let mut out: Vec<(Ctx, &'a [Stmt])> =
         vec![(Ctx { module, func: None }, index.modules[module].suite)];
     for &f in &index.modules[module].functions {
-        scopes.push((
+        out.push((
             Ctx {
                 module,
                 func: Some(f),
@@ -73,10 +209,23 @@ pub fn sigterm_handler(index: &Index<'_>, module: ModId) -> Option<Handler> {
             &index.functions[f].def.body[..],
         ));
     }
-    for (ctx, body) in scopes {
+    out
+}
+
+/// `signal.raise_signal(...)` or `os.kill(os.getpid(), ...)` in a module.
+fn reraise(index: &Index<'_>, module: ModId) -> Option<crate::source::Location> {
+    for (ctx, body) in scopes(index, module) {
         for call in walk::calls_in_stmts(body) {
-            if let Some(handler) = installed_handler(index, call, ctx) {
-                return Some(handler);
+            let q = index.qualified_callee(call, ctx);
+            let own_pid = || {
+                call.arguments.args.first().is_some_and(|a| {
+                    matches!(a, Expr::Call(inner) if index.qualified_callee(inner, ctx).as_deref() == Some("os.getpid"))
+                })
+            };
+            if q.as_deref() == Some("signal.raise_signal")
+                || (q.as_deref() == Some("os.kill") && own_pid())
+            {
+                return Some(index.location(ctx.module, call));
             }
         }
     }
@@ -105,7 +254,8 @@ fn installed_handler<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Opt
     let [sig, handler, ..] = &call.arguments.args[..] else {
         return None;
     };
-    if signal_of(index, sig, ctx) != Some(Signal::Term) {
+    // `for sig in (SIGINT, SIGTERM): signal.signal(sig, handler)` counts.
+    if !signals_of(index, sig, ctx).contains(&Signal::Term) {
         return None;
     }
     let (effect, how) = judge(index, handler, ctx, 0);

@@ -40,6 +40,10 @@ pub enum Binding<'a> {
     Class(ClassId),
     /// An `import`: the qualified name it stands for.
     Import(&'a str),
+    /// `for name in X`: an element of `X`.
+    Element(&'a Expr),
+    /// `a, name = X`: the item at this index of `X`.
+    Item(&'a Expr, usize),
     /// A loop target, an `except ... as e`, a tuple unpacking...
     Unknown,
 }
@@ -363,7 +367,13 @@ impl<'a> Index<'a> {
                         }
                     }
                 }
-                Stmt::For(f) => bind_target(&f.target, None, bindings),
+                Stmt::For(f) => match &*f.target {
+                    Expr::Name(n) => bindings
+                        .entry(n.id.as_str())
+                        .or_default()
+                        .push(Binding::Element(&f.iter)),
+                    target => bind_target(target, None, bindings),
+                },
                 Stmt::With(w) => {
                     for item in &w.items {
                         if let Some(Expr::Name(n)) = item.optional_vars.as_deref() {
@@ -647,6 +657,31 @@ impl<'a> Index<'a> {
                     out.push(Val::Qualified(q.to_string()));
                 }
             }
+            Binding::Element(iterable) => {
+                // The elements of a literal list, tuple or set.
+                for v in self.values_at(iterable, ctx, depth + 1) {
+                    match v {
+                        Val::Expr(Expr::List(l), c) => l
+                            .elts
+                            .iter()
+                            .for_each(|e| out.extend(self.values_at(e, c, depth + 1))),
+                        Val::Expr(Expr::Tuple(t), c) => t
+                            .elts
+                            .iter()
+                            .for_each(|e| out.extend(self.values_at(e, c, depth + 1))),
+                        Val::Expr(Expr::Set(s), c) => s
+                            .elts
+                            .iter()
+                            .for_each(|e| out.extend(self.values_at(e, c, depth + 1))),
+                        _ => out.push(Val::Unknown),
+                    }
+                }
+            }
+            Binding::Item(value, i) => {
+                for v in self.values_at(value, ctx, depth + 1) {
+                    out.extend(self.item_of(v, i, depth + 1));
+                }
+            }
             Binding::Unknown => out.push(Val::Unknown),
         }
     }
@@ -774,6 +809,37 @@ impl<'a> Index<'a> {
         vec![Val::Param(name.to_string())]
     }
 
+    /// The item at index `i` of a value: of a literal tuple or list, or of
+    /// what a project function returns.
+    fn item_of(&self, v: Val<'a>, i: usize, depth: usize) -> Vec<Val<'a>> {
+        if depth > MAX_DEPTH {
+            return vec![Val::Unknown];
+        }
+        match v {
+            Val::Expr(Expr::Tuple(t), c) if t.elts.len() > i => {
+                self.values_at(&t.elts[i], c, depth + 1)
+            }
+            Val::Expr(Expr::List(l), c) if l.elts.len() > i => {
+                self.values_at(&l.elts[i], c, depth + 1)
+            }
+            Val::Expr(Expr::Call(call), c) => {
+                let mut out = Vec::new();
+                for callee in self.callee(call, c) {
+                    match callee {
+                        Val::Function(f) => {
+                            for r in self.returns_of(f, depth + 1) {
+                                out.extend(self.item_of(r, i, depth + 1));
+                            }
+                        }
+                        _ => out.push(Val::Unknown),
+                    }
+                }
+                out
+            }
+            _ => vec![Val::Unknown],
+        }
+    }
+
     /// Values a function returns or yields.
     pub fn returns_of(&self, f: FuncId, depth: usize) -> Vec<Val<'a>> {
         let function = &self.functions[f];
@@ -881,6 +947,20 @@ fn bind_target<'a>(
             {
                 for (te, ve) in t.elts.iter().zip(&v.elts) {
                     bind_target(te, Some(ve), bindings);
+                }
+            } else if let Some(v) = value
+                && !t.elts.iter().any(Expr::is_starred_expr)
+            {
+                // `args, env = make_command()`: the items of whatever the
+                // value turns out to be.
+                for (i, te) in t.elts.iter().enumerate() {
+                    match te {
+                        Expr::Name(n) => bindings
+                            .entry(n.id.as_str())
+                            .or_default()
+                            .push(Binding::Item(v, i)),
+                        other => bind_target(other, None, bindings),
+                    }
                 }
             } else {
                 for e in &t.elts {

@@ -191,74 +191,6 @@ fn parse_file(path: &std::path::Path) -> Result<Parsed, Problem> {
     })
 }
 
-/// Whether a `python -c` snippet may run project code: it imports a project
-/// module, or loads code dynamically (`__import__`, `importlib`, `runpy`,
-/// `exec`). A snippet that does neither (`import time; time.sleep(60)`)
-/// has no coverage to lose.
-fn code_may_run_project(index: &Index<'_>, code: &str) -> bool {
-    use ruff_python_ast::visitor::{self, Visitor};
-    use ruff_python_ast::{Expr, Stmt};
-    struct Imports<'i, 'a> {
-        index: &'i Index<'a>,
-        found: bool,
-    }
-    impl Imports<'_, '_> {
-        fn project(&self, name: &str) -> bool {
-            let mut prefix = String::new();
-            name.split('.').any(|part| {
-                if !prefix.is_empty() {
-                    prefix.push('.');
-                }
-                prefix.push_str(part);
-                self.index.module_named(&prefix, None).is_some()
-            })
-        }
-    }
-    impl<'b> Visitor<'b> for Imports<'_, '_> {
-        fn visit_stmt(&mut self, stmt: &'b Stmt) {
-            match stmt {
-                Stmt::Import(i) => {
-                    self.found |= i.names.iter().any(|a| self.project(a.name.as_str()));
-                }
-                Stmt::ImportFrom(i) => {
-                    // A relative import runs relative to the working directory's package.
-                    self.found |= i.level > 0
-                        || i.module.as_ref().is_some_and(|m| {
-                            self.project(m.as_str())
-                                || i.names.iter().any(|a| {
-                                    self.project(&format!("{}.{}", m.as_str(), a.name.as_str()))
-                                })
-                        });
-                }
-                _ => {}
-            }
-            visitor::walk_stmt(self, stmt);
-        }
-        fn visit_expr(&mut self, expr: &'b Expr) {
-            if let Expr::Name(n) = expr {
-                self.found |= matches!(
-                    n.id.as_str(),
-                    "__import__" | "exec" | "importlib" | "runpy" | "execfile"
-                );
-            }
-            visitor::walk_expr(self, expr);
-        }
-    }
-    let parsed = parse_unchecked(code, ParseOptions::from(Mode::Module));
-    if parsed.has_syntax_errors() {
-        return true;
-    }
-    let ruff_python_ast::Mod::Module(module) = parsed.syntax() else {
-        return true;
-    };
-    let mut imports = Imports {
-        index,
-        found: false,
-    };
-    imports.visit_body(&module.body);
-    imports.found
-}
-
 struct Extractor<'i, 'a> {
     index: &'i Index<'a>,
     scripts: &'i BTreeMap<String, String>,
@@ -414,15 +346,16 @@ impl<'a> Extractor<'_, 'a> {
         } = &mut child
         {
             if let Entry::Code(code) = entry {
-                *runs_project_code = code_may_run_project(index, code);
+                *runs_project_code = handler::code_imports(index, code).may_run_project();
             }
             let place = cwd
                 .as_ref()
                 .map_or(crate::analyze::Place::Inherited, |c| c.place.clone());
-            if let Some(m) = handler::child_module(index, entry, &place) {
+            let modules = handler::child_modules(index, entry, &place);
+            if let Some(&m) = modules.first() {
                 *source = Some(index.modules[m].path.clone());
-                *handler = handler::sigterm_handler(index, m);
             }
+            *handler = handler::sigterm_handler(index, &modules);
         }
         let env = args.env.map(|e| {
             let followed = environ::carried(index, e, ctx);

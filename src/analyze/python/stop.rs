@@ -134,26 +134,39 @@ fn pid_owner<'a>(index: &Index<'a>, pid: &'a Expr, ctx: Ctx) -> Option<&'a Expr>
 /// A signal argument: `signal.SIGKILL`, `SIGTERM` imported from `signal`,
 /// `signal.Signals.SIGINT`, or a number.
 pub fn signal_of<'a>(index: &Index<'a>, expr: &'a Expr, ctx: Ctx) -> Option<Signal> {
-    if let Some(v) = index.values_of(expr, ctx).into_iter().next() {
-        let signal = match v {
-            Val::Qualified(q) => match q.rsplit('.').next()? {
-                "SIGKILL" => Signal::Kill,
-                "SIGTERM" => Signal::Term,
-                "SIGINT" => Signal::Int,
-                _ if q.starts_with("signal.") => Signal::Other(0),
-                _ => return None,
-            },
-            Val::Expr(Expr::NumberLiteral(n), _) => match n.value.as_int()?.as_i64()? {
-                9 => Signal::Kill,
-                15 => Signal::Term,
-                2 => Signal::Int,
-                other => Signal::Other(other),
-            },
-            _ => return None,
-        };
-        return Some(signal);
+    index
+        .values_of(expr, ctx)
+        .into_iter()
+        .next()
+        .and_then(signal_of_value)
+}
+
+/// Every signal an expression may be (a loop variable over several).
+pub fn signals_of<'a>(index: &Index<'a>, expr: &'a Expr, ctx: Ctx) -> Vec<Signal> {
+    index
+        .values_of(expr, ctx)
+        .into_iter()
+        .filter_map(signal_of_value)
+        .collect()
+}
+
+fn signal_of_value(v: Val<'_>) -> Option<Signal> {
+    match v {
+        Val::Qualified(q) => match q.rsplit('.').next()? {
+            "SIGKILL" => Some(Signal::Kill),
+            "SIGTERM" => Some(Signal::Term),
+            "SIGINT" => Some(Signal::Int),
+            _ if q.starts_with("signal.") => Some(Signal::Other(0)),
+            _ => None,
+        },
+        Val::Expr(Expr::NumberLiteral(n), _) => match n.value.as_int()?.as_i64()? {
+            9 => Some(Signal::Kill),
+            15 => Some(Signal::Term),
+            2 => Some(Signal::Int),
+            other => Some(Signal::Other(other)),
+        },
+        _ => None,
     }
-    None
 }
 
 /// Whether the stop at `frames` (innermost last) on `receiver` is a fallback.
@@ -185,6 +198,29 @@ pub fn is_fallback<'a>(
             && waits(&t.body).iter().any(|w| w.bounded)
         {
             return true;
+        }
+    }
+
+    // In the `else` of a loop that polls or waits for the child: the loop
+    // ends with `break` when the child is done, so the `else` is the
+    // deadline's failure path.
+    for frame in frames {
+        if let Block::LoopElse(loop_stmt) = frame.block {
+            let (body, test): (&[Stmt], Option<&Expr>) = match loop_stmt {
+                Stmt::For(f) => (&f.body, None),
+                Stmt::While(w) => (&w.body, Some(&*w.test)),
+                _ => (&[], None),
+            };
+            let mut calls = walk::calls_in_stmts(body);
+            calls.extend(test.map(walk::calls_in).unwrap_or_default());
+            let polls = calls.into_iter().any(|c| {
+                matches!(&*c.func, Expr::Attribute(a)
+                    if matches!(a.attr.as_str(), "poll" | "wait" | "is_alive" | "isalive" | "join" | "communicate")
+                        && index.text(ctx.module, &*a.value) == name)
+            });
+            if polls {
+                return true;
+            }
         }
     }
 

@@ -12,6 +12,8 @@ pub enum Block<'a> {
     /// An `if`/`elif` branch with its test, or `else` (no test).
     Branch(Option<&'a Expr>),
     Loop,
+    /// The `else` of a `for`/`while`: runs when the loop was not broken.
+    LoopElse(&'a Stmt),
     With,
     TryBody,
     Handler(&'a StmtTry),
@@ -98,8 +100,14 @@ pub fn blocks(stmt: &Stmt) -> Vec<(Block<'_>, &[Stmt])> {
             }
             v
         }
-        Stmt::For(s) => vec![(Block::Loop, &s.body[..]), (Block::Body, &s.orelse[..])],
-        Stmt::While(s) => vec![(Block::Loop, &s.body[..]), (Block::Body, &s.orelse[..])],
+        Stmt::For(s) => vec![
+            (Block::Loop, &s.body[..]),
+            (Block::LoopElse(stmt), &s.orelse[..]),
+        ],
+        Stmt::While(s) => vec![
+            (Block::Loop, &s.body[..]),
+            (Block::LoopElse(stmt), &s.orelse[..]),
+        ],
         Stmt::With(s) => vec![(Block::With, &s.body[..])],
         Stmt::Try(t) => {
             let mut v = vec![(Block::TryBody, &t.body[..])];

@@ -1,0 +1,2 @@
+def test_server(server):
+    assert server.poll() is None
