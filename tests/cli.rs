@@ -261,3 +261,24 @@ fn nested_projects_use_their_own_configuration() {
     // The root project sets sigterm; the nested one does not.
     assert_eq!(got, vec![("sigterm-not-handled", "sub/tests/test_b.py")]);
 }
+
+#[test]
+fn import_cycles_and_pathological_aliasing_terminate() {
+    let mut aliasing = String::from("import subprocess, sys\nx = [sys.executable, 'a.py']\n");
+    for _ in 0..300 {
+        aliasing.push_str("x = x\n");
+    }
+    aliasing.push_str("p = subprocess.Popen(x)\np.kill()\n");
+    let dir = project(&[
+        ("pyproject.toml", b""),
+        ("alias.py", aliasing.as_bytes()),
+        ("a.py", b"from b import f\nf()\n"),
+        ("b.py", b"from a import f\n"),
+        ("pkg/__init__.py", b""),
+        ("pkg/functools.py", b"from functools import update_wrapper\nupdate_wrapper(1, 2)\n"),
+        ("c.py", b"x, y = x.split()\nz = [y]\n"),
+    ]);
+    let out = covdoctor(&["check", "--output-format", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("alias.py"));
+}

@@ -130,8 +130,35 @@ const MODELLED_MODULES: &[&str] = &[
     "tempfile",
 ];
 
-/// How deep name and call resolution may go.
+/// How deep name and call resolution may go along one chain.
 const MAX_DEPTH: usize = 12;
+/// How deep resolution may nest in all (analyses that resolve inside a
+/// resolution start a new chain).
+const MAX_NESTING: usize = 200;
+/// How many resolution steps one top-level question may take: a bound on
+/// pathological code (`x = f(x)` a thousand times) rather than a tuning knob.
+const MAX_STEPS: usize = 20_000;
+
+thread_local! {
+    static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static STEPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts nesting of `values_at` for as long as it lives.
+struct Nesting;
+
+impl Nesting {
+    fn enter() -> Nesting {
+        NESTING.set(NESTING.get() + 1);
+        Nesting
+    }
+}
+
+impl Drop for Nesting {
+    fn drop(&mut self) {
+        NESTING.set(NESTING.get() - 1);
+    }
+}
 
 pub struct Index<'a> {
     pub root: PathBuf,
@@ -690,11 +717,20 @@ impl<'a> Index<'a> {
     /// `await` and pytest fixture parameters are followed; other expressions
     /// are returned as they are.
     pub fn values_of(&self, expr: &'a Expr, ctx: Ctx) -> Vec<Val<'a>> {
+        if NESTING.get() == 0 {
+            STEPS.set(0);
+        }
         self.values_at(expr, ctx, 0)
     }
 
     fn values_at(&self, expr: &'a Expr, ctx: Ctx, depth: usize) -> Vec<Val<'a>> {
-        if depth > MAX_DEPTH {
+        // Every analysis resolves through here, so this is where recursion
+        // is bounded: by depth along one chain, and by total nesting and work
+        // across chains that start over (an analysis calling `values_of` from
+        // inside another one).
+        let _nesting = Nesting::enter();
+        STEPS.set(STEPS.get() + 1);
+        if depth > MAX_DEPTH || NESTING.get() > MAX_NESTING || STEPS.get() > MAX_STEPS {
             return vec![Val::Unknown];
         }
         match expr {
@@ -824,7 +860,7 @@ impl<'a> Index<'a> {
             }
             Val::Expr(Expr::Call(call), c) => {
                 let mut out = Vec::new();
-                for callee in self.callee(call, c) {
+                for callee in self.values_at(&call.func, c, depth + 1) {
                     match callee {
                         Val::Function(f) => {
                             for r in self.returns_of(f, depth + 1) {
