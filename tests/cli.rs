@@ -275,7 +275,10 @@ fn import_cycles_and_pathological_aliasing_terminate() {
         ("a.py", b"from b import f\nf()\n"),
         ("b.py", b"from a import f\n"),
         ("pkg/__init__.py", b""),
-        ("pkg/functools.py", b"from functools import update_wrapper\nupdate_wrapper(1, 2)\n"),
+        (
+            "pkg/functools.py",
+            b"from functools import update_wrapper\nupdate_wrapper(1, 2)\n",
+        ),
         ("c.py", b"x, y = x.split()\nz = [y]\n"),
     ]);
     let out = covdoctor(&["check", "--output-format", "json"], dir.path());

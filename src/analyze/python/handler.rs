@@ -143,6 +143,49 @@ fn project_module(index: &Index<'_>, name: &str, from: Option<ModId>) -> Option<
         .or_else(|| index.module_named(name.rsplit_once('.')?.0, from))
 }
 
+/// Servers from outside the project whose SIGTERM handling was measured:
+/// gunicorn and celery's worker shut down and exit normally (coverage's
+/// `atexit` saves); uvicorn shuts down, then re-raises SIGTERM.
+const KNOWN_SERVERS: &[(&str, HandlerEffect, &str)] = &[
+    (
+        "gunicorn",
+        HandlerEffect::ExitsNormally,
+        "gunicorn shuts down on SIGTERM and exits normally",
+    ),
+    (
+        "celery",
+        HandlerEffect::ExitsNormally,
+        "celery's worker shuts down on SIGTERM and exits normally",
+    ),
+    (
+        "uvicorn",
+        HandlerEffect::Reraises,
+        "uvicorn shuts down on SIGTERM, then re-raises the signal",
+    ),
+];
+
+/// The SIGTERM handling of a well-known server the child runs (`-m
+/// gunicorn`, the `gunicorn` command), located at the launch.
+pub fn known_server(
+    entry: Option<&Entry>,
+    evidence: &str,
+    launch: &crate::source::Location,
+) -> Option<Handler> {
+    let name = match entry {
+        Some(Entry::Module(m)) => m.split('.').next().unwrap_or(m),
+        Some(Entry::ConsoleScript { name, .. }) => name,
+        _ => evidence,
+    };
+    KNOWN_SERVERS
+        .iter()
+        .find(|(n, ..)| *n == name)
+        .map(|(_, effect, how)| Handler {
+            location: launch.clone(),
+            effect: *effect,
+            how: how.to_string(),
+        })
+}
+
 /// How many project modules the handler search visits, following imports
 /// from the child's entry modules.
 const MAX_MODULES: usize = 32;
@@ -154,33 +197,55 @@ const MAX_MODULES: usize = 32;
 pub fn sigterm_handler(index: &Index<'_>, roots: &[ModId]) -> Option<Handler> {
     let mut seen: Vec<ModId> = Vec::new();
     let mut queue: std::collections::VecDeque<ModId> = roots.iter().copied().collect();
-    let mut found = None;
+    // Handlers in the modules the child starts in, and in the modules they
+    // import, in the order found.
+    let mut in_roots: Vec<Handler> = Vec::new();
+    let mut imported: Vec<Handler> = Vec::new();
     while let Some(module) = queue.pop_front() {
         if seen.contains(&module) || seen.len() >= MAX_MODULES {
             continue;
         }
         seen.push(module);
+        let found = if roots.contains(&module) {
+            &mut in_roots
+        } else {
+            &mut imported
+        };
         for (ctx, body) in scopes(index, module) {
             for call in walk::calls_in_stmts(body) {
-                if found.is_none() {
-                    found = installed_handler(index, call, ctx);
-                }
+                found.extend(installed_handler(index, call, ctx));
             }
         }
-        // The project modules this one imports, anywhere in it.
+        // The project modules this one imports, anywhere in it, in a stable
+        // order.
         let m = &index.modules[module];
         let function_bindings = m.functions.iter().map(|&f| &index.functions[f].bindings);
-        for bindings in std::iter::once(&m.bindings).chain(function_bindings) {
-            for b in bindings.values().flatten() {
-                if let super::index::Binding::Import(q) = b
-                    && let Some(imported) = project_module(index, q, Some(module))
-                {
-                    queue.push_back(imported);
-                }
-            }
-        }
+        let mut next: Vec<ModId> = std::iter::once(&m.bindings)
+            .chain(function_bindings)
+            .flat_map(|bindings| bindings.values().flatten())
+            .filter_map(|b| match b {
+                super::index::Binding::Import(q) => project_module(index, q, Some(module)),
+                _ => None,
+            })
+            .collect();
+        next.sort_unstable();
+        next.dedup();
+        queue.extend(next);
     }
-    let mut handler = found?;
+    // The child's own module decides; otherwise the imported modules must
+    // agree, or covdoctor cannot tell which handler is in force.
+    let mut handler = match (in_roots.into_iter().next(), imported.as_slice()) {
+        (Some(h), _) => h,
+        (None, []) => return None,
+        (None, [first, rest @ ..]) if rest.iter().all(|h| h.effect == first.effect) => {
+            first.clone()
+        }
+        (None, [first, ..]) => Handler {
+            location: first.location.clone(),
+            effect: HandlerEffect::Unknown,
+            how: "the modules it imports install different SIGTERM handlers".to_string(),
+        },
+    };
     // A handler that lets the program finish, after which the program
     // re-raises SIGTERM with the default action (uvicorn does this): the
     // child still dies by the signal, without running `atexit`.
@@ -243,6 +308,19 @@ fn installed_handler<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Opt
             location,
             effect: HandlerEffect::ExitsNormally,
             how: "pytest-cov's cleanup_on_sigterm() saves coverage data".to_string(),
+        });
+    }
+    // aiohttp's `run_app` turns SIGTERM into `GracefulExit`, which unwinds
+    // and ends the interpreter normally.
+    if matches!(
+        q.as_deref(),
+        Some("aiohttp.web.run_app" | "aiohttp.web_runner.run_app")
+    ) {
+        return Some(Handler {
+            location,
+            effect: HandlerEffect::ExitsNormally,
+            how: "aiohttp's run_app() turns SIGTERM into GracefulExit and exits normally"
+                .to_string(),
         });
     }
     let is_signal = q.as_deref() == Some("signal.signal");
@@ -406,10 +484,12 @@ fn judge_calls<'a>(
                     }
                     _ if depth < MAX_DEPTH => {
                         index.callee(call, ctx).into_iter().find_map(|v| match v {
+                            // A called function counts only when it ends the
+                            // program normally: an `os._exit` deeper down is
+                            // usually on another path (a forked worker).
                             Val::Function(f) => {
                                 let verdict = judge_function(index, f, depth + 1);
-                                matches!(verdict.0, ExitsNormally | ExitsAbruptly)
-                                    .then_some(verdict)
+                                (verdict.0 == ExitsNormally).then_some(verdict)
                             }
                             _ => None,
                         })

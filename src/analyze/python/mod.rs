@@ -337,12 +337,23 @@ impl<'a> Extractor<'_, 'a> {
             let cmd = launch::command(index, ctx, &args, shape);
             command::classify(&cmd, self.scripts)
         };
+        let launch_location = index.location(ctx.module, call);
+        if let Child::Python {
+            entry,
+            evidence,
+            handler,
+            ..
+        } = &mut child
+            && entry.is_none()
+        {
+            *handler = handler::known_server(None, evidence, &launch_location);
+        }
         if let Child::Python {
             entry: Some(entry),
+            evidence,
             source,
             handler,
             runs_project_code,
-            ..
         } = &mut child
         {
             if let Entry::Code(code) = entry {
@@ -355,7 +366,8 @@ impl<'a> Extractor<'_, 'a> {
             if let Some(&m) = modules.first() {
                 *source = Some(index.modules[m].path.clone());
             }
-            *handler = handler::sigterm_handler(index, &modules);
+            *handler = handler::sigterm_handler(index, &modules)
+                .or_else(|| handler::known_server(Some(entry), evidence, &launch_location));
         }
         let env = args.env.map(|e| {
             let followed = environ::carried(index, e, ctx);
