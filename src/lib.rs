@@ -43,8 +43,18 @@ pub struct RunOptions {
     pub coverage_rcfile: Option<PathBuf>,
 }
 
-/// Runs the whole pipeline on the given paths.
+/// Runs the whole pipeline on the given paths, reading the disk.
 pub fn check(paths: &[PathBuf], options: &RunOptions) -> Outcome {
+    check_with(
+        paths,
+        options,
+        &(std::sync::Arc::new(source::Disk) as source::SharedFiles),
+    )
+}
+
+/// Runs the whole pipeline, reading files through `files` (the disk, or the
+/// disk with a fix run's edits on top).
+pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::SharedFiles) -> Outcome {
     let (projects, mut problems) = discover::discover(paths);
     let asked: Vec<PathBuf> = paths
         .iter()
@@ -54,11 +64,13 @@ pub fn check(paths: &[PathBuf], options: &RunOptions) -> Outcome {
     let mut diagnostics = Vec::new();
     for project in projects {
         let config = config::ProjectConfig::load(
+            files,
             &project.root,
             options.coverage_rcfile.clone(),
             &mut problems,
         );
         let (python, python_problems) = analyze::python::analyze(
+            std::sync::Arc::clone(files),
             project.root.clone(),
             project.python_files.clone(),
             config.scripts.clone(),

@@ -82,13 +82,13 @@ impl SourceFile {
     /// Reads a Python file: UTF-8, unless a PEP 263 declaration
     /// (`# -*- coding: latin-1 -*-`) on one of the first two lines names
     /// another encoding, as Python itself does.
-    pub fn read_python(path: &Path) -> Result<Self, ReadError> {
-        let bytes = std::fs::read(path).map_err(|e| ReadError::Io {
+    pub fn read_python(files: &dyn Files, path: &Path) -> Result<Self, ReadError> {
+        let bytes = files.read(path).map_err(|e| ReadError::Io {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
         let Some(label) = coding_declaration(&bytes) else {
-            return Self::read(path);
+            return Self::from_bytes(path, bytes);
         };
         // Python's codec names (`latin-1`, `iso8859_15`, `utf_8`) are not all
         // WHATWG labels; try the usual spellings.
@@ -109,7 +109,7 @@ impl SourceFile {
             });
         };
         if encoding == encoding_rs::UTF_8 {
-            return Self::read(path);
+            return Self::from_bytes(path, bytes);
         }
         let (text, _, had_errors) = encoding.decode(&bytes);
         if had_errors {
@@ -125,11 +125,15 @@ impl SourceFile {
 
     /// Reads a file. Non-UTF-8 content is an error, like for Python's
     /// `open(..., encoding="utf-8")` that coverage.py and pytest use.
-    pub fn read(path: &Path) -> Result<Self, ReadError> {
-        let bytes = std::fs::read(path).map_err(|e| ReadError::Io {
+    pub fn read(files: &dyn Files, path: &Path) -> Result<Self, ReadError> {
+        let bytes = files.read(path).map_err(|e| ReadError::Io {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
+        Self::from_bytes(path, bytes)
+    }
+
+    fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Self, ReadError> {
         match String::from_utf8(bytes) {
             Ok(text) => Ok(SourceFile::new(path.to_path_buf(), text)),
             Err(e) => {
@@ -254,6 +258,28 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// Where covdoctor reads files from: the disk, or the disk seen through the
+/// edits of a fix run that has not been written yet.
+pub trait Files: Send + Sync {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
+    fn is_file(&self, path: &Path) -> bool;
+}
+
+/// The file system itself.
+pub struct Disk;
+
+impl Files for Disk {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+}
+
+pub type SharedFiles = Arc<dyn Files>;
+
 /// A shared handle to a source file.
 pub type Source = Arc<SourceFile>;
 
@@ -307,7 +333,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let latin = dir.path().join("latin.py");
         std::fs::write(&latin, b"# -*- coding: latin-1 -*-\nx = '\xe9'\n").unwrap();
-        let file = SourceFile::read_python(&latin).unwrap();
+        let file = SourceFile::read_python(&Disk, &latin).unwrap();
         assert_eq!(file.text, "# -*- coding: latin-1 -*-\nx = '\u{e9}'\n");
         assert_eq!(file.encoding.as_deref(), Some("latin-1"));
         let second = dir.path().join("second.py");
@@ -316,17 +342,17 @@ mod tests {
             b"#!/usr/bin/env python\n# vim: set fileencoding=koi8-r :\ns = '\xc1'\n",
         )
         .unwrap();
-        assert!(SourceFile::read_python(&second).is_ok());
+        assert!(SourceFile::read_python(&Disk, &second).is_ok());
         // Without a declaration, non-UTF-8 is an error.
         let bad = dir.path().join("bad.py");
         std::fs::write(&bad, b"x = '\xe9'\n").unwrap();
         assert!(matches!(
-            SourceFile::read_python(&bad),
+            SourceFile::read_python(&Disk, &bad),
             Err(ReadError::NotUtf8 { .. })
         ));
         // A declaration on line 2 after code does not count.
         std::fs::write(&bad, b"x = 1\n# coding: latin-1\ny = '\xe9'\n").unwrap();
-        assert!(SourceFile::read_python(&bad).is_err());
+        assert!(SourceFile::read_python(&Disk, &bad).is_err());
     }
 
     #[test]

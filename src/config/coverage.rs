@@ -560,7 +560,7 @@ mod tests {
         cov_config: Option<&str>,
         rcfile: Option<&str>,
     ) -> (CoverageConfig, Vec<LoadError>) {
-        let mut files = ConfigFiles::default();
+        let mut files = ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
         let mut errors = Vec::new();
         let loc = Location::new(
             &std::sync::Arc::new(crate::source::SourceFile::new(

@@ -29,11 +29,22 @@ pub struct ProjectConfig {
 
 /// Reads each file once and remembers parse results, so pytest and
 /// coverage.py discovery can look at the same pyproject.toml.
-#[derive(Default)]
 pub struct ConfigFiles {
+    files: crate::source::SharedFiles,
     sources: HashMap<PathBuf, Option<Result<Source, ReadError>>>,
     inis: HashMap<PathBuf, Result<Arc<ini::IniFile>, ini::IniError>>,
     tomls: HashMap<PathBuf, Result<Arc<toml::TomlDoc>, toml::TomlError>>,
+}
+
+impl ConfigFiles {
+    pub fn new(files: crate::source::SharedFiles) -> Self {
+        ConfigFiles {
+            files,
+            sources: HashMap::new(),
+            inis: HashMap::new(),
+            tomls: HashMap::new(),
+        }
+    }
 }
 
 impl FileLoader for ConfigFiles {
@@ -41,10 +52,10 @@ impl FileLoader for ConfigFiles {
         self.sources
             .entry(path.to_path_buf())
             .or_insert_with(|| {
-                if !path.is_file() {
+                if !self.files.is_file(path) {
                     return None;
                 }
-                Some(SourceFile::read(path).map(Arc::new))
+                Some(SourceFile::read(&*self.files, path).map(Arc::new))
             })
             .clone()
     }
@@ -68,8 +79,13 @@ impl FileLoader for ConfigFiles {
 impl ProjectConfig {
     /// Loads the configuration of the project at `root`. Files that exist but
     /// cannot be read become problems; whatever can be read is still used.
-    pub fn load(root: &Path, rcfile_env: Option<PathBuf>, problems: &mut Vec<Problem>) -> Self {
-        let mut files = ConfigFiles::default();
+    pub fn load(
+        files: &crate::source::SharedFiles,
+        root: &Path,
+        rcfile_env: Option<PathBuf>,
+        problems: &mut Vec<Problem>,
+    ) -> Self {
+        let mut files = ConfigFiles::new(Arc::clone(files));
         let mut errors = Vec::new();
 
         // Every config file covdoctor reads (the files that mark a project

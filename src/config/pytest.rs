@@ -239,7 +239,10 @@ mod tests {
         for (name, text) in files {
             std::fs::write(dir.path().join(name), text).unwrap();
         }
-        discover(dir.path(), &mut ConfigFiles::default())
+        discover(
+            dir.path(),
+            &mut ConfigFiles::new(std::sync::Arc::new(crate::source::Disk)),
+        )
     }
 
     fn name(c: &PytestConfig) -> String {

@@ -28,7 +28,7 @@ use self::index::{Ctx, ImportTargets, Index, ModuleInput, Val};
 use crate::analyze::command::{self, Child, Entry};
 use crate::analyze::{CwdArg, EnvArg, Launch, LaunchKind, PythonFacts, Stop};
 use crate::problem::Problem;
-use crate::source::{Location, Source, SourceFile, Span};
+use crate::source::{Files, Location, SharedFiles, Source, SourceFile, Span};
 
 /// Stack size for parser and analysis threads.
 const STACK_SIZE: usize = 512 << 20;
@@ -42,11 +42,12 @@ struct Parsed {
 /// Analyses the Python files of one project. `scripts` are the project's
 /// console scripts. Unreadable files and syntax errors become problems.
 pub fn analyze(
+    fs: SharedFiles,
     root: PathBuf,
     files: Vec<PathBuf>,
     scripts: BTreeMap<String, String>,
 ) -> (PythonFacts, Vec<Problem>) {
-    let work = move || analyze_on_this_thread(&root, &files, &scripts);
+    let work = move || analyze_on_this_thread(&*fs, &root, &files, &scripts);
     match spawn_big(work) {
         Ok(result) => result,
         Err(message) => (
@@ -83,12 +84,13 @@ fn spawn_big<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Resul
 }
 
 fn analyze_on_this_thread(
+    fs: &dyn Files,
     root: &std::path::Path,
     files: &[PathBuf],
     scripts: &BTreeMap<String, String>,
 ) -> (PythonFacts, Vec<Problem>) {
     let mut problems = Vec::new();
-    let parsed = parse_all(files, &mut problems);
+    let parsed = parse_all(fs, files, &mut problems);
     let mut facts = PythonFacts::default();
     for p in &parsed {
         for (span, message) in &p.errors {
@@ -128,7 +130,7 @@ fn analyze_on_this_thread(
 }
 
 /// Reads and parses files on worker threads (each with a large stack).
-fn parse_all(files: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<Parsed> {
+fn parse_all(fs: &dyn Files, files: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<Parsed> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len().max(1));
@@ -143,7 +145,7 @@ fn parse_all(files: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<Parsed> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = files.get(i) else { break };
-                        *results[i].lock().expect("not poisoned") = Some(parse_file(path));
+                        *results[i].lock().expect("not poisoned") = Some(parse_file(fs, path));
                     }
                 });
             if spawned.is_err() {
@@ -157,7 +159,7 @@ fn parse_all(files: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<Parsed> {
         let result = slot
             .into_inner()
             .expect("not poisoned")
-            .unwrap_or_else(|| parse_file(&files[i]));
+            .unwrap_or_else(|| parse_file(fs, &files[i]));
         match result {
             Ok(p) => out.push(p),
             Err(problem) => problems.push(problem),
@@ -166,8 +168,8 @@ fn parse_all(files: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<Parsed> {
     out
 }
 
-fn parse_file(path: &std::path::Path) -> Result<Parsed, Problem> {
-    let source = SourceFile::read_python(path).map_err(Problem::unreadable)?;
+fn parse_file(fs: &dyn Files, path: &std::path::Path) -> Result<Parsed, Problem> {
+    let source = SourceFile::read_python(fs, path).map_err(Problem::unreadable)?;
     let parsed = parse_unchecked(&source.text, ParseOptions::from(Mode::Module));
     let errors = parsed
         .errors()
