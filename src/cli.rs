@@ -10,6 +10,8 @@ const EXAMPLES: &str = "\
 Examples:
   covdoctor check                    check the project in the current directory
   covdoctor check path/to/project    check another project
+  covdoctor check --fix              apply safe fixes
+  covdoctor check --diff --unsafe-fixes   show every fix as a diff, write nothing
   covdoctor check --output-format json
   covdoctor rules                    list the rules
   covdoctor rule env-drops-coverage  explain a rule
@@ -55,6 +57,23 @@ pub struct CheckArgs {
     /// When to use colours (NO_COLOR is respected in `auto`).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// Apply safe fixes, then report what remains.
+    #[arg(long)]
+    pub fix: bool,
+    /// Also apply (with --fix) or show (with --diff) unsafe fixes.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Print a unified diff of what --fix would change and write nothing;
+    /// exit 1 if there is anything to change.
+    #[arg(long)]
+    pub diff: bool,
+    /// List the fixes applied by --fix.
+    #[arg(long)]
+    pub show_fixes: bool,
+    /// With --fix, exit 1 when files were changed even if no finding
+    /// remains (for pre-commit).
+    #[arg(long)]
+    pub exit_non_zero_on_fix: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -36,6 +36,7 @@ pub struct Diagnostic {
     /// Places that explain it, in this file or others.
     pub labels: Vec<Label>,
     pub help: Option<String>,
+    pub fix: Option<crate::fix::Fix>,
 }
 
 impl Diagnostic {
@@ -49,6 +50,11 @@ impl Diagnostic {
 
     pub fn help(mut self, text: impl Into<String>) -> Self {
         self.help = Some(text.into());
+        self
+    }
+
+    pub fn fix(mut self, fix: Option<crate::fix::Fix>) -> Self {
+        self.fix = fix;
         self
     }
 

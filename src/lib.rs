@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod fix;
 pub mod problem;
 pub mod report;
 pub mod rules;

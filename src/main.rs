@@ -49,7 +49,6 @@ fn check(args: CheckArgs) -> ExitCode {
             .filter(|v| !v.is_empty())
             .map(Into::into),
     };
-    let outcome = covdoctor::check(&args.paths, &options);
     let stdout_tty = std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = match args.color {
@@ -62,25 +61,103 @@ fn check(args: CheckArgs) -> ExitCode {
         width: 100,
         cwd: std::env::current_dir().unwrap_or_default(),
     };
-    if !outcome.problems.is_empty() {
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(report::render_problems(&outcome.problems, &style).as_bytes());
+    if args.fix || args.diff {
+        return fix(&args, &options, &style);
     }
+    let outcome = covdoctor::check(&args.paths, &options);
+    report_problems(&outcome.problems, &style);
+    print_findings(&args, &outcome.diagnostics, &style, || {
+        report::summary(&outcome.diagnostics, outcome.problems.len())
+    });
+    exit_code(outcome.problems.len(), outcome.diagnostics.len(), false)
+}
+
+/// `--fix` and `--diff`: fix in memory until nothing fixable is left, then
+/// write (`--fix`) or show (`--diff`) the result.
+fn fix(args: &CheckArgs, options: &covdoctor::RunOptions, style: &Style) -> ExitCode {
+    let run = covdoctor::fix::run(&args.paths, options, args.unsafe_fixes);
+    let mut problems = run.outcome.problems.clone();
+    problems.extend(run.problems.iter().cloned());
+    if args.diff {
+        report_problems(&problems, style);
+        print(&report::render_diff(&run.changes, style));
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "covdoctor: --fix would fix {} finding{} in {} file{}; nothing was written",
+            run.fixed.len(),
+            if run.fixed.len() == 1 { "" } else { "s" },
+            run.changes.len(),
+            if run.changes.len() == 1 { "" } else { "s" },
+        );
+        return if !problems.is_empty() {
+            ExitCode::from(2)
+        } else if !run.changes.is_empty() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let mut written = 0;
+    for (path, change) in &run.changes {
+        match covdoctor::fix::write::write_change(path, change) {
+            Ok(()) => written += 1,
+            Err(problem) => problems.push(problem),
+        }
+    }
+    // A file that could not be written still has its findings: check again.
+    let outcome = if written == run.changes.len() {
+        run.outcome
+    } else {
+        covdoctor::check(&args.paths, options)
+    };
+    report_problems(&problems, style);
+    if args.show_fixes && args.output_format == OutputFormat::Full {
+        print(&report::render_fixed(&run.fixed, style));
+    }
+    let fixed = if written == run.changes.len() {
+        run.fixed.len()
+    } else {
+        0
+    };
+    print_findings(args, &outcome.diagnostics, style, || {
+        report::fix_summary(fixed, outcome.diagnostics.len(), problems.len())
+    });
+    exit_code(
+        problems.len(),
+        outcome.diagnostics.len(),
+        args.exit_non_zero_on_fix && written > 0,
+    )
+}
+
+fn report_problems(problems: &[covdoctor::problem::Problem], style: &Style) {
+    if !problems.is_empty() {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(report::render_problems(problems, style).as_bytes());
+    }
+}
+
+fn print_findings(
+    args: &CheckArgs,
+    diagnostics: &[covdoctor::diagnostic::Diagnostic],
+    style: &Style,
+    summary: impl FnOnce() -> String,
+) {
     match args.output_format {
         OutputFormat::Full => {
-            let mut text = report::render_full(&outcome.diagnostics, &style);
-            text.push_str(&report::summary(
-                outcome.diagnostics.len(),
-                outcome.problems.len(),
-            ));
+            let mut text = report::render_full(diagnostics, style);
+            text.push_str(&summary());
             text.push('\n');
             print(&text);
         }
-        OutputFormat::Json => print(&report::render_json(&outcome.diagnostics, &style)),
+        OutputFormat::Json => print(&report::render_json(diagnostics, style)),
     }
-    if !outcome.problems.is_empty() {
+}
+
+fn exit_code(problems: usize, findings: usize, changed: bool) -> ExitCode {
+    if problems > 0 {
         ExitCode::from(2)
-    } else if !outcome.diagnostics.is_empty() {
+    } else if findings > 0 || changed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -11,6 +11,7 @@ use miette::{
 use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::{Applicability, Change, Edit};
 use crate::problem::Problem;
 use crate::source::{Location, Source};
 
@@ -180,9 +181,21 @@ fn report_of(d: &Diagnostic, style: &Style) -> Report {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         },
-        help: Some(match &d.help {
-            Some(h) => format!("{h}\nmore: covdoctor rule {}", d.rule),
-            None => format!("more: covdoctor rule {}", d.rule),
+        help: Some({
+            let mut help = d.help.clone().map(|h| format!("{h}\n")).unwrap_or_default();
+            if let Some(fix) = &d.fix {
+                let flag = match fix.applicability {
+                    Applicability::Safe => "--fix",
+                    Applicability::Unsafe => "--fix --unsafe-fixes",
+                };
+                help.push_str(&format!(
+                    "fix ({}, {flag}): {}\n",
+                    fix.applicability.as_str(),
+                    fix.title
+                ));
+            }
+            help.push_str(&format!("more: covdoctor rule {}", d.rule));
+            help
         }),
         source: Some(source),
         labels,
@@ -272,7 +285,77 @@ struct JsonFinding<'a> {
     end_line: usize,
     end_column: usize,
     message: &'a str,
-    fix: Option<()>,
+    fix: Option<JsonFix>,
+}
+
+#[derive(Serialize)]
+struct JsonFix {
+    applicability: &'static str,
+    message: String,
+    edits: Vec<JsonEdit>,
+}
+
+/// A replacement (`content`, from `line:column` to `end_line:end_column`)
+/// or a deletion of the whole file (`delete: true`).
+#[derive(Serialize)]
+struct JsonEdit {
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    delete: bool,
+}
+
+fn json_fix(d: &Diagnostic, style: &Style) -> Option<JsonFix> {
+    let fix = d.fix.as_ref()?;
+    let edits = fix
+        .edits
+        .iter()
+        .map(|e| match e {
+            Edit::Replace {
+                path,
+                range,
+                content,
+            } => {
+                // Positions in the file as it is now (a new file is empty).
+                let file = std::fs::read_to_string(path).unwrap_or_default();
+                let file = crate::source::SourceFile::new(path.clone(), file);
+                let (line, column) = file.line_col(range.start);
+                let (end_line, end_column) = file.line_col(range.end);
+                JsonEdit {
+                    path: display_path(path, &style.cwd),
+                    line: Some(line),
+                    column: Some(column),
+                    end_line: Some(end_line),
+                    end_column: Some(end_column),
+                    content: Some(content.clone()),
+                    delete: false,
+                }
+            }
+            Edit::Delete { path } => JsonEdit {
+                path: display_path(path, &style.cwd),
+                line: None,
+                column: None,
+                end_line: None,
+                end_column: None,
+                content: None,
+                delete: true,
+            },
+        })
+        .collect();
+    Some(JsonFix {
+        applicability: fix.applicability.as_str(),
+        message: fix.title.clone(),
+        edits,
+    })
 }
 
 /// `--output-format json`: an array of findings, sorted by path and
@@ -294,7 +377,7 @@ pub fn render_json(diagnostics: &[Diagnostic], style: &Style) -> String {
                 end_line,
                 end_column,
                 message: &d.message,
-                fix: None,
+                fix: json_fix(d, style),
             }
         })
         .collect();
@@ -303,14 +386,37 @@ pub fn render_json(diagnostics: &[Diagnostic], style: &Style) -> String {
     out
 }
 
-/// The last line of a run.
-pub fn summary(findings: usize, problems: usize) -> String {
+/// The last line of a check: findings, how many have fixes, input errors.
+pub fn summary(diagnostics: &[Diagnostic], problems: usize) -> String {
+    let findings = diagnostics.len();
     let mut parts = Vec::new();
     parts.push(match findings {
         0 => "no findings".to_string(),
         1 => "1 finding".to_string(),
         n => format!("{n} findings"),
     });
+    let safe = diagnostics
+        .iter()
+        .filter(|d| {
+            d.fix
+                .as_ref()
+                .is_some_and(|f| f.applicability == Applicability::Safe)
+        })
+        .count();
+    let unsafe_ = diagnostics
+        .iter()
+        .filter(|d| {
+            d.fix
+                .as_ref()
+                .is_some_and(|f| f.applicability == Applicability::Unsafe)
+        })
+        .count();
+    if safe > 0 {
+        parts.push(format!("{safe} fixable with --fix"));
+    }
+    if unsafe_ > 0 {
+        parts.push(format!("{unsafe_} more with --unsafe-fixes"));
+    }
     if problems > 0 {
         parts.push(match problems {
             1 => "1 input error".to_string(),
@@ -318,4 +424,75 @@ pub fn summary(findings: usize, problems: usize) -> String {
         });
     }
     format!("covdoctor: {}", parts.join(", "))
+}
+
+/// The last line of a `--fix` run.
+pub fn fix_summary(fixed: usize, remaining: usize, problems: usize) -> String {
+    let mut line = format!("covdoctor: {fixed} fixed, {remaining} remaining");
+    if problems > 0 {
+        line.push_str(&format!(
+            ", {problems} input error{}",
+            if problems == 1 { "" } else { "s" }
+        ));
+    }
+    line
+}
+
+/// `--show-fixes`: one line per fixed finding.
+pub fn render_fixed(fixed: &[(Diagnostic, String)], style: &Style) -> String {
+    let mut out = String::new();
+    for (d, title) in fixed {
+        let loc = &d.primary.location;
+        let (line, column) = loc.file.line_col(loc.span.start);
+        out.push_str(&format!(
+            "fixed {}:{line}:{column}: {} ({title})\n",
+            display_path(&loc.file.path, &style.cwd),
+            d.rule
+        ));
+    }
+    out
+}
+
+/// `--diff`: a unified diff per changed file (`/dev/null` for created and
+/// deleted files).
+pub fn render_diff(
+    changes: &std::collections::BTreeMap<std::path::PathBuf, Change>,
+    style: &Style,
+) -> String {
+    let mut out = String::new();
+    for (path, change) in changes {
+        let name = display_path(path, &style.cwd);
+        let text = |b: &Option<Vec<u8>>| {
+            b.as_ref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default()
+        };
+        let (before, after) = (text(&change.before), text(&change.after));
+        let old = if change.before.is_some() {
+            format!("a/{name}")
+        } else {
+            "/dev/null".to_string()
+        };
+        let new = if change.after.is_some() {
+            format!("b/{name}")
+        } else {
+            "/dev/null".to_string()
+        };
+        let diff = similar::TextDiff::from_lines(&before, &after);
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&old, &new)
+            .to_string();
+        if text.is_empty() {
+            // An empty file created or deleted: only the header says so.
+            out.push_str(&format!("--- {old}\n+++ {new}\n"));
+            continue;
+        }
+        out.push_str(&text);
+        if !text.ends_with('\n') {
+            out.push_str("\n\\ No newline at end of file\n");
+        }
+    }
+    out
 }

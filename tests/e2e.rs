@@ -192,27 +192,32 @@ fn run_limited(mut cmd: Command, limit: Duration) -> (bool, String) {
     }
 }
 
-fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Result<String, Failed> {
-    let tmp = tempfile::tempdir().unwrap();
-    let project = tmp.path().join(&scenario.name);
-    std::fs::create_dir_all(&project).unwrap();
-    copy_dir(&scenario.dir, &project);
-
+/// Runs the project's tests under coverage and says whether the child's
+/// probe line was measured.
+fn measure(scenario: &Scenario, venv: &Path, project: &Path) -> Result<(bool, String), Failed> {
+    // Data of an earlier run must not count.
+    for entry in std::fs::read_dir(project).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(".coverage")
+            && entry.path().is_file()
+            && entry.file_name() != ".coveragerc"
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     let mut pytest = python(venv);
     pytest
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-        .current_dir(&project);
+        .current_dir(project);
     let (ok, pytest_output) = run_limited(pytest, Duration::from_secs(120));
     if !ok {
         return Err(format!("pytest failed:\n{pytest_output}").into());
     }
-
     let mut read = python(venv);
     read.args(["-c", READ_DATA])
-        .arg(&project)
+        .arg(project)
         .arg(&scenario.child)
         .arg(&scenario.probe)
-        .current_dir(&project);
+        .current_dir(project);
     let (ok, data) = run_limited(read, Duration::from_secs(60));
     if !ok {
         return Err(format!("reading coverage data failed:\n{data}").into());
@@ -224,7 +229,16 @@ fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Resu
     if probes.is_empty() {
         return Err(format!("probe `{}` not found in {}", scenario.probe, scenario.child).into());
     }
-    let measured = probes.iter().any(|p| executed.contains(p));
+    Ok((probes.iter().any(|p| executed.contains(p)), pytest_output))
+}
+
+fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Result<String, Failed> {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join(&scenario.name);
+    std::fs::create_dir_all(&project).unwrap();
+    copy_dir(&scenario.dir, &project);
+
+    let (measured, pytest_output) = measure(scenario, venv, &project)?;
     let outcome = if measured { "measured" } else { "lost" };
 
     let result = common::check(&project);
@@ -234,8 +248,8 @@ fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Resu
     let mut rules: Vec<&str> = result.diagnostics.iter().map(|d| d.rule).collect();
     rules.sort();
     rules.dedup();
-    let line = format!(
-        "{:<42} {:<13} {:<9} {}",
+    let mut line = format!(
+        "{:<42} {:<13} {:<9} {:<60}",
         scenario.name,
         generation,
         outcome,
@@ -258,7 +272,38 @@ fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Resu
         )
         .into());
     }
+    if !measured {
+        line.push_str(&after_fix(scenario, venv, &project)?);
+    }
     Ok(line)
+}
+
+/// Applies every fix (`--fix --unsafe-fixes`) to the project; when nothing
+/// is left, the child must now be measured.
+fn after_fix(scenario: &Scenario, venv: &Path, project: &Path) -> Result<String, Failed> {
+    let run = covdoctor::fix::run(
+        &[project.to_path_buf()],
+        &covdoctor::RunOptions::default(),
+        true,
+    );
+    if !run.problems.is_empty() {
+        return Err(format!("fix problems: {:?}", run.problems).into());
+    }
+    for (path, change) in &run.changes {
+        covdoctor::fix::write::write_change(path, change).map_err(|p| format!("{p:?}"))?;
+    }
+    let remaining: Vec<&str> = run.outcome.diagnostics.iter().map(|d| d.rule).collect();
+    if !remaining.is_empty() {
+        return Ok(format!(" not fixable: {}", remaining.join(", ")));
+    }
+    let (measured, output) = measure(scenario, venv, project)?;
+    if !measured {
+        return Err(format!(
+            "after --fix --unsafe-fixes the child is still not measured:\n{output}"
+        )
+        .into());
+    }
+    Ok(format!(" fixed: measured ({} fixes)", run.fixed.len()))
 }
 
 fn main() {

@@ -58,9 +58,17 @@ fn run_case(rule: &str, name: &str, case: &std::path::Path) -> Result<(), Failed
     if !fired {
         return Err(format!("`{rule}` did not fire:\n{rendered}").into());
     }
+    let (run, diff) = common::fix(case, &repo());
+    let fixes = if run.changes.is_empty() {
+        "no fix\n".to_string()
+    } else {
+        format!("fixes (safe and unsafe):\n{diff}")
+    };
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(repo().join("tests/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
-    settings.bind(|| insta::assert_snapshot!(format!("{rule}__{name}"), rendered));
+    settings.bind(|| {
+        insta::assert_snapshot!(format!("{rule}__{name}"), format!("{rendered}\n{fixes}"))
+    });
     Ok(())
 }

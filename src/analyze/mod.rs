@@ -15,7 +15,9 @@ use std::path::PathBuf;
 use crate::source::Location;
 
 pub use command::{Child, Command, Token};
+
 pub use env::{Carried, VarSet};
+use std::collections::HashMap;
 
 /// Everything the Python analysis found in one project.
 #[derive(Debug, Default)]
@@ -28,6 +30,25 @@ pub struct PythonFacts {
     /// Python files that do not parse completely: the analysis used what
     /// parsed.
     pub syntax_errors: Vec<(Location, String)>,
+    /// What fixes need to know about each Python file, by path.
+    pub files: HashMap<PathBuf, FileFacts>,
+}
+
+/// What a fix needs to know about a Python file.
+#[derive(Debug, Clone)]
+pub struct FileFacts {
+    pub source: crate::source::Source,
+    /// The file has syntax errors: no fix touches it.
+    pub has_syntax_errors: bool,
+    /// Modules imported at the top level, by module name: the local name
+    /// (`subprocess` → `sp` for `import subprocess as sp`).
+    pub imported_modules: HashMap<String, String>,
+    /// Where a new `import` line goes: the start of the line after the last
+    /// top-level import (or after the docstring and leading comments).
+    pub import_insert_at: usize,
+    /// Top-level `import x` statements of one module: the module and the
+    /// start of the statement's line, in order.
+    pub plain_imports: Vec<(String, usize)>,
 }
 
 /// How a launch API starts its child.
@@ -64,6 +85,8 @@ pub struct Launch {
 pub struct EnvArg {
     /// The argument's value expression.
     pub location: Location,
+    /// The expression is a dict display (`{...}`, not a comprehension).
+    pub is_dict_display: bool,
     pub carried: Carried,
     /// Where the mapping was built, when that is elsewhere (a helper's
     /// `return`, a variable's assignment), outermost first.
@@ -117,4 +140,20 @@ pub struct Stop {
     /// Only reached when the child has already ended, or did not end within
     /// a bounded wait: a fallback, not the normal way the child stops.
     pub fallback: bool,
+    /// When the call is `p.kill()`/`p.terminate()` as a statement of its
+    /// own line: what a fix needs to rewrite it.
+    pub statement: Option<StopStatement>,
+}
+
+/// A stop call that is a whole statement on its own line.
+#[derive(Debug, Clone)]
+pub struct StopStatement {
+    /// The statement, without its indentation.
+    pub span: crate::source::Span,
+    /// The indentation of its line.
+    pub indent: String,
+    /// The process expression as written (`process`, `self.proc`).
+    pub receiver: String,
+    /// Inside an `async def` (so `await` is allowed).
+    pub in_async: bool,
 }

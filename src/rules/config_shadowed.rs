@@ -3,6 +3,8 @@
 use super::{Context, Rule, relative};
 use crate::config::coverage::Role;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::{Edit, Fix, config_edit};
+use crate::source::Source;
 use crate::source::{Location, Span};
 
 pub static RULE: Rule = Rule {
@@ -28,6 +30,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         )
     {
         let winner = relative(root, &effective.source.path);
+        let shadowed_count = coverage.shadowed().count();
         for shadowed in coverage.shadowed() {
             let loser = relative(root, &shadowed.source.path);
             let Some(first) = shadowed.sections.first() else {
@@ -57,6 +60,17 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
                     ignored.join(", ")
                 )
             };
+            // Only an empty `.coveragerc` is repaired automatically, and only
+            // when one file is shadowed (pointing pytest at one file would
+            // leave another ignored without a finding).
+            let fix = if effective.settings.is_empty()
+                && effective.role == Role::Coveragerc
+                && shadowed_count == 1
+            {
+                empty_coveragerc_fix(cx, &effective.source, &loser)
+            } else {
+                None
+            };
             out.push(
                 RULE.diagnostic(
                     Location::new(&shadowed.source, first.span),
@@ -64,7 +78,8 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
                     format!("coverage.py reads {winner}, so the coverage settings in {loser} are ignored"),
                 )
                 .label(Location::new(&effective.source, winner_span), winner_label)
-                .help(help),
+                .help(help)
+                .fix(fix),
             );
         }
     }
@@ -73,6 +88,20 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     for file in &coverage.candidates {
         let name = relative(root, &file.source.path);
         for section in &file.unread_sections {
+            let prefixed = format!("coverage:{}", section.section);
+            let fix = (!file.sections.iter().any(|s| s.real_section == prefixed)).then(|| {
+                Fix::safe(
+                    format!(
+                        "rename [{}] to [{prefixed}] in {name}",
+                        section.real_section
+                    ),
+                    vec![config_edit::rename_section(
+                        &file.source,
+                        section.span,
+                        &prefixed,
+                    )],
+                )
+            });
             out.push(
                 RULE.diagnostic(
                     Location::new(&file.source, section.span),
@@ -82,9 +111,37 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
                         section.real_section
                     ),
                 )
-                .help(format!("rename the section to [coverage:{}]", section.section)),
+                .help(format!("rename the section to [coverage:{}]", section.section))
+                .fix(fix),
             );
         }
     }
     out
+}
+
+/// An empty `.coveragerc` hides the real settings: point pytest at the file
+/// that holds them (safe), or, without a pytest configuration to add it to,
+/// delete the `.coveragerc` when it holds nothing but comments (unsafe:
+/// `coverage` commands run by hand then read the other file too).
+fn empty_coveragerc_fix(cx: &Context<'_>, coveragerc: &Source, loser: &str) -> Option<Fix> {
+    if let Some(pytest) = &cx.config.pytest {
+        let arg = format!("--cov-config={loser}");
+        let edit = config_edit::add_addopt(pytest, &arg)?;
+        let name = relative(&cx.config.root, edit.path());
+        return Some(Fix::safe(
+            format!("add `{arg}` to addopts in {name}"),
+            vec![edit],
+        ));
+    }
+    let blank = coveragerc.text.lines().all(|l| {
+        l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim_start().starts_with(';')
+    });
+    blank.then(|| {
+        Fix::unsafe_(
+            "delete the empty .coveragerc".to_string(),
+            vec![Edit::Delete {
+                path: coveragerc.path.clone(),
+            }],
+        )
+    })
 }

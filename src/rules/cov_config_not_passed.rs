@@ -7,6 +7,7 @@ use super::{Context, Rule, launch_label, python_launches, relative};
 use crate::analyze::{LaunchKind, Place};
 use crate::config::coverage::Role;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::{Fix, config_edit};
 use crate::source::{Location, Span};
 
 pub static RULE: Rule = Rule {
@@ -96,9 +97,20 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             ),
             format!("settings the child does not see ({file_name})"),
         );
-        out.push(d.help(format!(
-            "add `--cov-config={file_name}` to pytest's addopts: pytest-cov then gives the child the absolute path of the file"
-        )));
+        let fix =
+            config_edit::add_addopt(pytest, &format!("--cov-config={file_name}")).map(|edit| {
+                let where_ = relative(root, edit.path());
+                Fix::safe(
+                    format!("add `--cov-config={file_name}` to addopts in {where_}"),
+                    vec![edit],
+                )
+            });
+        out.push(
+            d.help(format!(
+                "add `--cov-config={file_name}` to pytest's addopts: pytest-cov then gives the child the absolute path of the file"
+            ))
+            .fix(fix),
+        );
     }
     out
 }

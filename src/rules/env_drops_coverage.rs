@@ -4,6 +4,7 @@ use super::{Context, Rule, launch_label, python_launches};
 use crate::analyze::env::Mechanism;
 use crate::analyze::{Carried, LaunchKind};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::{Fix, python};
 
 pub static RULE: Rule = Rule {
     name: "env-drops-coverage",
@@ -78,9 +79,23 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             .map(|m| m.describe())
             .collect::<Vec<_>>()
             .join("; ");
-        out.push(d.help(format!(
-            "{why}. Start from the parent's environment and add your variables on top, e.g. `env={{**os.environ, **your_env}}`, or copy the coverage variables: `{{k: v for k, v in os.environ.items() if k.startswith(\"COV\")}}`"
-        )));
+        let fix = cx
+            .python
+            .files
+            .get(&env.location.file.path)
+            .and_then(|file| python::carry_coverage_env(file, env))
+            .map(|edits| {
+                Fix::unsafe_(
+                    "merge the parent's COV* variables into `env`, under its own keys",
+                    edits,
+                )
+            });
+        out.push(
+            d.help(format!(
+                "{why}. Start from the parent's environment and add your variables on top, e.g. `env={{**os.environ, **your_env}}`, or copy the coverage variables: `{{k: v for k, v in os.environ.items() if k.startswith(\"COV\")}}`"
+            ))
+            .fix(fix),
+        );
     }
     out
 }

@@ -49,6 +49,7 @@ impl Rule {
             },
             labels: Vec::new(),
             help: None,
+            fix: None,
         }
     }
 }

@@ -1,8 +1,10 @@
 //! `sigkill-loses-coverage`: see rules/sigkill-loses-coverage.md.
 
 use super::{Context, Rule, launch_label};
-use crate::analyze::{LaunchKind, Signal};
+use crate::analyze::{Launch, LaunchKind, Signal, Stop};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::Fix;
+use crate::fix::python::{self, Graceful};
 
 pub static RULE: Rule = Rule {
     name: "sigkill-loses-coverage",
@@ -11,6 +13,27 @@ pub static RULE: Rule = Rule {
     doc: include_str!("../../rules/sigkill-loses-coverage.md"),
     check,
 };
+
+/// Replaces a `p.kill()` statement with terminate, a bounded wait, and the
+/// kill as a fallback.
+fn graceful_fix(cx: &Context<'_>, stop: &Stop, launch: &Launch) -> Option<Fix> {
+    let statement = stop.statement.as_ref()?;
+    let file = cx.python.files.get(&stop.location.file.path)?;
+    let style = match launch.kind {
+        LaunchKind::Multiprocessing => Graceful::Multiprocessing,
+        _ if launch.api.starts_with("subprocess.") => Graceful::Subprocess,
+        _ if launch.api.starts_with("asyncio.") => Graceful::Asyncio,
+        _ => return None,
+    };
+    let edits = python::graceful_stop(file, statement, style)?;
+    Some(Fix::unsafe_(
+        format!(
+            "stop `{}` with terminate() and keep kill() as a fallback",
+            statement.receiver
+        ),
+        edits,
+    ))
+}
 
 fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -39,7 +62,8 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             .label(launch.location.clone(), launch_label(launch))
             .help(format!(
                 "stop it gracefully and keep the kill as a fallback: {graceful}; coverage then saves on SIGTERM when `[run] sigterm = true` is set"
-            )),
+            ))
+            .fix(graceful_fix(cx, stop, launch)),
         );
     }
     out

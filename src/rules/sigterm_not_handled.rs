@@ -3,8 +3,10 @@
 use super::{Context, Rule, launch_label, relative};
 use crate::analyze::command::HandlerEffect;
 use crate::analyze::{Child, Signal};
-use crate::config::coverage::{Format, Selection};
+use crate::config::coverage::{Format, Role, Selection};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::Fix;
+use crate::fix::config_edit::{self, Value};
 use crate::source::{Location, Span};
 
 pub static RULE: Rule = Rule {
@@ -154,5 +156,42 @@ fn missing_setting(
     }
     d.help(format!(
         "{help}: coverage then installs a SIGTERM handler that saves the data before the child exits (POSIX only)"
+    ))
+    .fix(sigterm_fix(cx))
+}
+
+/// Sets `sigterm = true` in the file coverage reads; with no configuration
+/// at all, in `[tool.coverage.run]` of pyproject.toml, or a new `.coveragerc`.
+fn sigterm_fix(cx: &Context<'_>) -> Option<Fix> {
+    let coverage = &cx.config.coverage;
+    let value = Value::Bool(true);
+    let edit = match coverage.selection {
+        Selection::File(_) => {
+            let file = coverage.effective()?;
+            config_edit::set_coverage_option(file, "run", "sigterm", &value)?
+        }
+        Selection::Defaults => {
+            // A bare `[run]` in setup.cfg or tox.ini is config-shadowed's to
+            // rename; writing a new file now would shadow it.
+            if coverage
+                .candidates
+                .iter()
+                .any(|f| !f.unread_sections.is_empty())
+            {
+                return None;
+            }
+            let pyproject = coverage
+                .candidates
+                .iter()
+                .find(|f| f.role == Role::Pyproject)
+                .map(|f| &*f.source);
+            config_edit::new_coverage_option(&cx.config.root, pyproject, "run", "sigterm", &value)
+        }
+        Selection::Unknown => return None,
+    };
+    let name = relative(&cx.config.root, edit.path());
+    Some(Fix::safe(
+        format!("set `sigterm = true` in {name}"),
+        vec![edit],
     ))
 }

@@ -25,11 +25,47 @@ pub fn render(outcome: &Outcome, cwd: &Path) -> String {
     let mut out = report::render_problems(&outcome.problems, &style);
     out.push_str(&report::render_full(&outcome.diagnostics, &style));
     out.push_str(&report::summary(
-        outcome.diagnostics.len(),
+        &outcome.diagnostics,
         outcome.problems.len(),
     ));
     out.push('\n');
     out
+}
+
+/// Applies every fix (safe and unsafe) in memory and checks the fix
+/// invariants: fixes converge, every changed file still parses (checked by
+/// the fix run itself), and fixing the result again changes nothing.
+/// Returns the run and its diff.
+pub fn fix(path: &Path, cwd: &Path) -> (covdoctor::fix::FixRun, String) {
+    let paths = [path.to_path_buf()];
+    let run = covdoctor::fix::run(&paths, &RunOptions::default(), true);
+    assert!(
+        run.problems.is_empty(),
+        "fix run problems: {:?}",
+        run.problems
+    );
+    let style = Style {
+        color: false,
+        width: 100,
+        cwd: cwd.to_path_buf(),
+    };
+    let diff = report::render_diff(&run.changes, &style);
+    let fixed = covdoctor::fix::Overlay::with_changes(
+        std::sync::Arc::new(covdoctor::source::Disk),
+        &run.changes,
+    );
+    let again = covdoctor::fix::run_on(
+        &paths,
+        &RunOptions::default(),
+        true,
+        std::sync::Arc::new(fixed),
+    );
+    assert!(
+        again.changes.is_empty(),
+        "a second fix run changed {:?}",
+        again.changes.keys()
+    );
+    (run, diff)
 }
 
 /// Sorted subdirectories.

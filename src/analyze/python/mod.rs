@@ -20,13 +20,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ruff_python_ast::{Expr, ExprCall, ModModule};
+use ruff_python_ast::{Expr, ExprCall, ModModule, Stmt};
 use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 use ruff_text_size::Ranged;
 
 use self::index::{Ctx, ImportTargets, Index, ModuleInput, Val};
 use crate::analyze::command::{self, Child, Entry};
-use crate::analyze::{CwdArg, EnvArg, Launch, LaunchKind, PythonFacts, Stop};
+use crate::analyze::{
+    CwdArg, EnvArg, FileFacts, Launch, LaunchKind, PythonFacts, Stop, StopStatement,
+};
 use crate::problem::Problem;
 use crate::source::{Files, Location, SharedFiles, Source, SourceFile, Span};
 
@@ -99,6 +101,9 @@ fn analyze_on_this_thread(
                 .push((Location::new(&p.source, *span), message.clone()));
         }
     }
+    for p in &parsed {
+        facts.files.insert(p.source.path.clone(), file_facts(p));
+    }
     let targets: Vec<ImportTargets> = parsed
         .iter()
         .map(|p| ImportTargets::compute(&p.module.body, &p.source.path, root))
@@ -127,6 +132,63 @@ fn analyze_on_this_thread(
     // The syntax trees are dropped here, on this big-stack thread.
     drop(parsed);
     (facts, problems)
+}
+
+/// What fixes need to know about a file: its top-level imports and where a
+/// new one goes.
+fn file_facts(p: &Parsed) -> FileFacts {
+    let text = &p.source.text;
+    let mut imported_modules = std::collections::HashMap::new();
+    let mut plain_imports = Vec::new();
+    let mut after: Option<usize> = None;
+    for (i, stmt) in p.module.body.iter().enumerate() {
+        match stmt {
+            Stmt::Import(import) => {
+                if let [alias] = &import.names[..] {
+                    let start = stmt.range().start().to_usize();
+                    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+                    if text[line_start..start].trim().is_empty() {
+                        plain_imports.push((alias.name.as_str().to_string(), line_start));
+                    }
+                }
+                for alias in &import.names {
+                    let local = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
+                    if alias.asname.is_some() || !alias.name.as_str().contains('.') {
+                        imported_modules.insert(alias.name.as_str().to_string(), local.to_string());
+                    }
+                }
+                after = Some(stmt.range().end().to_usize());
+            }
+            Stmt::ImportFrom(_) => after = Some(stmt.range().end().to_usize()),
+            // A module docstring.
+            Stmt::Expr(e) if i == 0 && e.value.is_string_literal_expr() => {
+                after = Some(stmt.range().end().to_usize())
+            }
+            _ => {}
+        }
+    }
+    let import_insert_at = match after {
+        Some(end) => text[end..].find('\n').map_or(text.len(), |i| end + i + 1),
+        // Below leading comments (shebang, coding declaration, licence).
+        None => {
+            let mut at = 0;
+            for line in text.split_inclusive('\n') {
+                if line.trim_start().starts_with('#') {
+                    at += line.len();
+                } else {
+                    break;
+                }
+            }
+            at
+        }
+    };
+    FileFacts {
+        source: Arc::clone(&p.source),
+        has_syntax_errors: !p.errors.is_empty(),
+        imported_modules,
+        import_insert_at,
+        plain_imports,
+    }
 }
 
 /// Reads and parses files on worker threads (each with a large stack).
@@ -191,6 +253,20 @@ fn parse_file(fs: &dyn Files, path: &std::path::Path) -> Result<Parsed, Problem>
         module,
         errors,
     })
+}
+
+/// Whether Python source parses without errors (used to check what a fix
+/// wrote).
+pub fn check_syntax(text: &str) -> Result<(), String> {
+    let text = text.to_string();
+    let result = spawn_big(move || {
+        let parsed = parse_unchecked(&text, ParseOptions::from(Mode::Module));
+        match parsed.errors().first() {
+            Some(e) => Err(e.error.to_string()),
+            None => Ok(()),
+        }
+    });
+    result.unwrap_or_else(Err)
 }
 
 struct Extractor<'i, 'a> {
@@ -375,6 +451,7 @@ impl<'a> Extractor<'_, 'a> {
             let followed = environ::carried(index, e, ctx);
             EnvArg {
                 location: index.location(ctx.module, e),
+                is_dict_display: e.is_dict_expr(),
                 carried: followed.carried,
                 trail: followed.trail,
             }
@@ -399,12 +476,13 @@ impl<'a> Extractor<'_, 'a> {
                 for e in walk::own_exprs(stmt) {
                     for call in walk::calls_in(e) {
                         if let Some(sc) = stop::stop_call(self.index, call, ctx) {
-                            found.push((sc, frames.to_vec()));
+                            let statement = self.stop_statement(stmt, call, ctx);
+                            found.push((sc, frames.to_vec(), statement));
                         }
                     }
                 }
             });
-            for (sc, frames) in found {
+            for (sc, frames, statement) in found {
                 let mut launches = Vec::new();
                 self.handles_of(sc.receiver, ctx, 0, &mut launches);
                 launches.sort_unstable();
@@ -420,10 +498,50 @@ impl<'a> Extractor<'_, 'a> {
                         signal: sc.signal,
                         call,
                         fallback,
+                        statement: statement.clone(),
                     });
                 }
             }
         }
+    }
+
+    /// `p.kill()` or `p.terminate()` as the only statement of its line.
+    fn stop_statement(
+        &self,
+        stmt: &'a Stmt,
+        call: &'a ExprCall,
+        ctx: Ctx,
+    ) -> Option<StopStatement> {
+        let Stmt::Expr(e) = stmt else { return None };
+        let Expr::Call(c) = &*e.value else {
+            return None;
+        };
+        if !std::ptr::eq(c, call) || !c.arguments.is_empty() {
+            return None;
+        }
+        let Expr::Attribute(a) = &*c.func else {
+            return None;
+        };
+        let text = &self.index.modules[ctx.module].source.text;
+        let start = stmt.range().start().to_usize();
+        let end = stmt.range().end().to_usize();
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let indent = &text[line_start..start];
+        let rest_of_line = text[end..].split('\n').next().unwrap_or_default();
+        let rest = rest_of_line.trim_start();
+        if !indent.chars().all(|c| c == ' ' || c == '\t')
+            || !(rest.is_empty() || rest.starts_with('#') || rest == "\r")
+        {
+            return None;
+        }
+        Some(StopStatement {
+            span: Span::new(start, end),
+            indent: indent.to_string(),
+            receiver: self.index.text(ctx.module, &*a.value).to_string(),
+            in_async: ctx
+                .func
+                .is_some_and(|f| self.index.functions[f].def.is_async),
+        })
     }
 
     /// The launches an expression may hold: a launch call itself, a
