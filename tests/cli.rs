@@ -70,12 +70,19 @@ fn seed_server_reports_the_four_problems_of_the_post() {
             ),
         ]
     );
-    for f in findings.as_array().unwrap() {
-        for key in ["severity", "column", "end_line", "end_column", "message"] {
-            assert!(!f[key].is_null(), "{key} missing in {f}");
-        }
-        assert!(f["fix"].is_null());
-    }
+    let applicability: Vec<&str> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            for key in ["severity", "column", "end_line", "end_column", "message"] {
+                assert!(!f[key].is_null(), "{key} missing in {f}");
+            }
+            assert!(!f["fix"]["edits"].as_array().unwrap().is_empty(), "{f}");
+            f["fix"]["applicability"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(applicability, vec!["safe", "unsafe", "unsafe", "safe"]);
 }
 
 #[test]
