@@ -292,3 +292,207 @@ fn import_cycles_and_pathological_aliasing_terminate() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stdout(&out).contains("alias.py"));
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "__pycache__" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn snapshot_tree(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(snapshot_tree(&path));
+        } else {
+            out.insert(path.clone(), std::fs::read(&path).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn seed_server_fixed_with_unsafe_fixes_is_clean_and_only_the_intended_edits_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed-server");
+    copy_dir(&common::repo().join("fixtures/seed-server"), &seed);
+    let before = snapshot_tree(&seed);
+
+    // `--diff` writes nothing, exits 1, and shows the edits `--fix` makes.
+    let diff = covdoctor(&["check", "--diff", "--unsafe-fixes"], &seed);
+    assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
+    assert_eq!(snapshot_tree(&seed), before, "--diff wrote files");
+    insta::assert_snapshot!("seed_server_diff", stdout(&diff));
+
+    let fixed = covdoctor(&["check", "--fix", "--unsafe-fixes", "--show-fixes"], &seed);
+    assert_eq!(
+        fixed.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&fixed),
+        stderr(&fixed)
+    );
+    assert!(
+        stdout(&fixed).contains("covdoctor: 4 fixed, 0 remaining"),
+        "{}",
+        stdout(&fixed)
+    );
+    // What changed on disk is exactly what --diff showed.
+    let after = snapshot_tree(&seed);
+    let changed: Vec<String> = after
+        .iter()
+        .filter(|(p, c)| before.get(*p) != Some(c))
+        .map(|(p, _)| {
+            p.strip_prefix(&seed)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(changed, vec!["pyproject.toml", "tests/conftest.py"]);
+    let again = covdoctor(&["check", "--diff", "--unsafe-fixes"], &seed);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "nothing left to change: {}",
+        stdout(&again)
+    );
+    assert_eq!(stdout(&again), "");
+    let second = covdoctor(&["check", "--fix", "--unsafe-fixes"], &seed);
+    assert_eq!(second.status.code(), Some(0));
+    assert_eq!(snapshot_tree(&seed), after, "a second --fix changed files");
+}
+
+#[test]
+fn fix_applies_only_safe_fixes_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed-server");
+    copy_dir(&common::repo().join("fixtures/seed-server"), &seed);
+    let out = covdoctor(&["check", "--fix"], &seed);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("covdoctor: 2 fixed, 2 remaining"), "{text}");
+    assert!(
+        text.contains("env-drops-coverage") && text.contains("sigkill-loses-coverage"),
+        "{text}"
+    );
+    let conftest = std::fs::read_to_string(seed.join("tests/conftest.py")).unwrap();
+    assert!(conftest.contains("process.kill()") && conftest.contains("env=get_command_env()"));
+}
+
+#[test]
+fn exit_non_zero_on_fix_reports_changed_files() {
+    let files: &[(&str, &[u8])] = &[
+        ("pyproject.toml", b"[tool.coverage.run]\nbranch = true\n"),
+        ("tests/test_a.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n"),
+    ];
+    let dir = project(files);
+    let out = covdoctor(&["check", "--fix"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let dir = project(files);
+    let out = covdoctor(&["check", "--fix", "--exit-non-zero-on-fix"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let out = covdoctor(&["check", "--fix", "--exit-non-zero-on-fix"], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "nothing changed the second time"
+    );
+}
+
+#[test]
+fn a_read_only_file_is_left_as_it_was() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = project(&[
+        ("pyproject.toml", b"[tool.coverage.run]\nbranch = true\n"),
+        ("tests/test_a.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n"),
+    ]);
+    let pyproject = dir.path().join("pyproject.toml");
+    std::fs::set_permissions(&pyproject, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let out = covdoctor(&["check", "--fix"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(&pyproject).unwrap(),
+        b"[tool.coverage.run]\nbranch = true\n"
+    );
+    assert!(
+        stdout(&out).contains("sigterm-not-handled"),
+        "the finding remains: {}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn crlf_bom_comments_and_continuations_survive_a_fix() {
+    let python = "\u{feff}import subprocess\r\nimport sys\r\n\r\n\r\ndef test_x():\r\n\tp = subprocess.Popen([sys.executable, 'srv.py'])\r\n\tp.kill()  # stop it\r\n";
+    let toml = "# project settings\r\n[tool.pytest.ini_options]\r\naddopts = [\r\n    \"--cov\",  # measure\r\n]\r\n\r\n[tool.coverage]\r\n# everything coverage reads\r\nrun.branch = true  # yes\r\nreport = { show_missing = true }\r\n";
+    let dir = project(&[
+        ("pyproject.toml", toml.as_bytes()),
+        ("tests/test_a.py", python.as_bytes()),
+    ]);
+    let out = covdoctor(&["check", "--fix", "--unsafe-fixes"], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let python_after = std::fs::read_to_string(dir.path().join("tests/test_a.py")).unwrap();
+    assert_eq!(
+        python_after,
+        "\u{feff}import subprocess\r\nimport sys\r\n\r\n\r\ndef test_x():\r\n\tp = subprocess.Popen([sys.executable, 'srv.py'])\r\n\tp.terminate()\r\n\ttry:\r\n\t\tp.wait(timeout=5)\r\n\texcept subprocess.TimeoutExpired:\r\n\t\tp.kill()  # stop it\r\n"
+    );
+    let toml_after = std::fs::read_to_string(dir.path().join("pyproject.toml")).unwrap();
+    assert_eq!(
+        toml_after,
+        "# project settings\r\n[tool.pytest.ini_options]\r\naddopts = [\r\n    \"--cov\",  # measure\r\n]\r\n\r\n[tool.coverage]\r\n# everything coverage reads\r\nrun.branch = true  # yes\r\nrun.sigterm = true\r\nreport = { show_missing = true }\r\n"
+    );
+    let ini = "[metadata]\nname = app\n\n[tool:pytest]\naddopts =\n    --cov=app\n    # branch data too\n    --cov-branch\n\n[coverage:run]\n; measured in children\nomit =\n    tests/*\nbranch = True\n";
+    let dir = project(&[
+        ("setup.cfg", ini.as_bytes()),
+        ("tests/test_a.py", b"import subprocess, sys\n\ndef test_x(tmp_path):\n    p = subprocess.Popen([sys.executable, 'srv.py'], cwd=tmp_path)\n    p.wait()\n"),
+    ]);
+    let out = covdoctor(&["check", "--fix"], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("setup.cfg")).unwrap(),
+        "[metadata]\nname = app\n\n[tool:pytest]\naddopts =\n    --cov=app\n    # branch data too\n    --cov-branch\n    --cov-config=setup.cfg\n\n[coverage:run]\n; measured in children\nomit =\n    tests/*\nbranch = True\n"
+    );
+}
+
+#[test]
+fn no_fix_for_a_python_file_with_syntax_errors() {
+    let dir = project(&[
+        ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"),
+        ("tests/test_a.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.kill()\n\ndef broken(:\n    pass\n"),
+    ]);
+    let before = std::fs::read(dir.path().join("tests/test_a.py")).unwrap();
+    let out = covdoctor(&["check", "--fix", "--unsafe-fixes"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("sigkill-loses-coverage"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("tests/test_a.py")).unwrap(),
+        before
+    );
+}

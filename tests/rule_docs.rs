@@ -1,7 +1,8 @@
 //! Every rule page in `rules/` is checked: it has the required sections in
-//! order, its "Example" makes the rule fire, and its "Use instead" (the
-//! Example's files with the ones it shows replaced) does not. The rendered
-//! Example is a snapshot, so reviewers see the real message.
+//! order, its "Example" makes the rule fire, its "Use instead" (the
+//! Example's files with the ones it shows replaced) does not, and fixing the
+//! Example (`--fix --unsafe-fixes`) gives exactly the "Use instead" files.
+//! The rendered Example is a snapshot, so reviewers see the real message.
 
 mod common;
 
@@ -16,6 +17,8 @@ const SECTIONS: &[&str] = &[
     "Why is this bad?",
     "Example",
     "Use instead",
+    "Fix",
+    "Fix safety",
     "Applies to",
     "References",
 ];
@@ -132,6 +135,17 @@ fn examples_fire_and_fixed_examples_do_not() {
             "{}: the Example does not fire:\n{rendered}",
             rule.name
         );
+        let others: Vec<&str> = common::check(bad.path())
+            .diagnostics
+            .iter()
+            .map(|d| d.rule)
+            .filter(|r| *r != rule.name)
+            .collect();
+        assert!(
+            others.is_empty(),
+            "{}: the Example also fires {others:?}",
+            rule.name
+        );
         insta::assert_snapshot!(format!("rule_page__{}", rule.name), rendered);
 
         let good = tempfile::tempdir().unwrap();
@@ -159,4 +173,65 @@ fn every_page_belongs_to_a_rule() {
             );
         }
     }
+}
+
+#[test]
+fn fixing_the_example_gives_the_fixed_example() {
+    for rule in ALL {
+        let page = parse(rule.doc);
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &page.files["Example"]);
+        let run = covdoctor::fix::run(
+            &[dir.path().to_path_buf()],
+            &covdoctor::RunOptions::default(),
+            true,
+        );
+        assert!(run.problems.is_empty(), "{}: {:?}", rule.name, run.problems);
+        for (path, change) in &run.changes {
+            covdoctor::fix::write::write_change(path, change).unwrap();
+        }
+        let mut expected: BTreeMap<String, String> =
+            page.files["Example"].iter().cloned().collect();
+        expected.extend(page.files["Use instead"].iter().cloned());
+        let mut actual = BTreeMap::new();
+        for entry in walk(dir.path()) {
+            let name = entry
+                .strip_prefix(dir.path())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            actual.insert(name, std::fs::read_to_string(&entry).unwrap());
+        }
+        for (name, text) in &expected {
+            // A file the fix deletes is absent; the page shows it emptied.
+            match actual.get(name) {
+                Some(got) => assert_eq!(
+                    got, text,
+                    "{}: fixed {name} differs from the page",
+                    rule.name
+                ),
+                None => assert!(text.is_empty(), "{}: the fix removed {name}", rule.name),
+            }
+        }
+        for name in actual.keys() {
+            assert!(
+                expected.contains_key(name),
+                "{}: the fix created {name}, which the page does not show",
+                rule.name
+            );
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

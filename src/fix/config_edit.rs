@@ -412,3 +412,188 @@ pub fn add_addopt(pytest: &PytestConfig, arg: &str) -> Option<Edit> {
 pub fn rename_section(source: &SourceFile, header: Span, name: &str) -> Edit {
     Edit::replace(&source.path, header, format!("[{name}]"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::coverage::{CoverageConfig, Lookup};
+    use crate::config::{ConfigFiles, pytest};
+    use std::sync::Arc;
+
+    fn apply(text: &str, edit: Edit) -> String {
+        match edit {
+            Edit::Replace { range, content, .. } => {
+                let mut out = text.to_string();
+                out.replace_range(range.range(), &content);
+                out
+            }
+            Edit::Delete { .. } => panic!("no deletes here"),
+        }
+    }
+
+    /// Sets `[run] sigterm = true` in the file coverage reads from `name`.
+    fn set_sigterm(name: &str, text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let mut files = ConfigFiles::new(Arc::new(crate::source::Disk));
+        let lookup = Lookup {
+            root: dir.path(),
+            cov_config: None,
+            rcfile_env: None,
+        };
+        let config = CoverageConfig::discover(&lookup, &mut files, &mut Vec::new());
+        let file = config
+            .candidates
+            .iter()
+            .find(|f| f.source.path.ends_with(name))
+            .expect("candidate");
+        let edit =
+            set_coverage_option(file, "run", "sigterm", &Value::Bool(true)).expect("an edit");
+        let out = apply(text, edit);
+        crate::fix::still_parses(Path::new(name), &out).unwrap();
+        out
+    }
+
+    #[test]
+    fn toml_forms() {
+        // After the table's last key, keeping comments.
+        assert_eq!(
+            set_sigterm(
+                "pyproject.toml",
+                "[tool.coverage.run]\nbranch = true  # b\n\n[tool.x]\ny = 1\n"
+            ),
+            "[tool.coverage.run]\nbranch = true  # b\nsigterm = true\n\n[tool.x]\ny = 1\n"
+        );
+        // An existing value is replaced in place.
+        assert_eq!(
+            set_sigterm(
+                "pyproject.toml",
+                "[tool.coverage.run]\nsigterm = false # no\n"
+            ),
+            "[tool.coverage.run]\nsigterm = true # no\n"
+        );
+        // Dotted keys keep their style.
+        assert_eq!(
+            set_sigterm(
+                "pyproject.toml",
+                "[tool.coverage]\nrun.branch = true\nreport.show_missing = true\n"
+            ),
+            "[tool.coverage]\nrun.branch = true\nrun.sigterm = true\nreport.show_missing = true\n"
+        );
+        assert_eq!(
+            set_sigterm(
+                "pyproject.toml",
+                "[tool.coverage]\nreport.show_missing = true\n"
+            ),
+            "[tool.coverage]\nreport.show_missing = true\nrun.sigterm = true\n"
+        );
+        // Inline tables.
+        assert_eq!(
+            set_sigterm(
+                "pyproject.toml",
+                "[tool.coverage]\nrun = { branch = true }\n"
+            ),
+            "[tool.coverage]\nrun = { branch = true, sigterm = true }\n"
+        );
+        // A new table after the last coverage table, before other tables.
+        assert_eq!(
+            set_sigterm(
+                "pyproject.toml",
+                "[tool.coverage.report]\nshow_missing = true\n\n[tool.ruff]\nline-length = 99\n"
+            ),
+            "[tool.coverage.report]\nshow_missing = true\n\n[tool.coverage.run]\nsigterm = true\n\n[tool.ruff]\nline-length = 99\n"
+        );
+        // An empty table with its header.
+        assert_eq!(
+            set_sigterm(".coveragerc.toml", "[tool.coverage.run]\n"),
+            "[tool.coverage.run]\nsigterm = true\n"
+        );
+    }
+
+    #[test]
+    fn ini_forms() {
+        assert_eq!(
+            set_sigterm(
+                ".coveragerc",
+                "[run]\nomit =\n    a.py\n    b.py\n\n[report]\nshow_missing = 1\n"
+            ),
+            "[run]\nomit =\n    a.py\n    b.py\nsigterm = true\n\n[report]\nshow_missing = 1\n"
+        );
+        assert_eq!(
+            set_sigterm("setup.cfg", "[coverage:report]\nshow_missing = 1\n"),
+            "[coverage:report]\nshow_missing = 1\n\n[coverage:run]\nsigterm = true\n"
+        );
+        assert_eq!(
+            set_sigterm(".coveragerc", "[coverage:report]\nshow_missing = 1"),
+            "[coverage:report]\nshow_missing = 1\n\n[coverage:run]\nsigterm = true\n"
+        );
+        assert_eq!(
+            set_sigterm(".coveragerc", "[run]\nSIGTERM = no\n"),
+            "[run]\nSIGTERM = true\n"
+        );
+        assert_eq!(
+            set_sigterm("tox.ini", "[coverage:run]\nsigterm =\n"),
+            "[coverage:run]\nsigterm = true\n"
+        );
+    }
+
+    fn add_cov_config(name: &str, text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let mut files = ConfigFiles::new(Arc::new(crate::source::Disk));
+        let config = pytest::discover(dir.path(), &mut files).expect("pytest config");
+        let out = apply(
+            text,
+            add_addopt(&config, "--cov-config=x.toml").expect("an edit"),
+        );
+        crate::fix::still_parses(Path::new(name), &out).unwrap();
+        out
+    }
+
+    #[test]
+    fn addopts_forms() {
+        assert_eq!(
+            add_cov_config(
+                "pyproject.toml",
+                "[tool.pytest.ini_options]\naddopts = '--cov'\n"
+            ),
+            "[tool.pytest.ini_options]\naddopts = '--cov --cov-config=x.toml'\n"
+        );
+        assert_eq!(
+            add_cov_config(
+                "pyproject.toml",
+                "[tool.pytest.ini_options]\naddopts = \"\"\"\n--cov\n\"\"\"\n"
+            ),
+            "[tool.pytest.ini_options]\naddopts = \"\"\"\n--cov\n --cov-config=x.toml\"\"\"\n"
+        );
+        assert_eq!(
+            add_cov_config(
+                "pyproject.toml",
+                "[tool.pytest.ini_options]\naddopts = []\n"
+            ),
+            "[tool.pytest.ini_options]\naddopts = [\"--cov-config=x.toml\"]\n"
+        );
+        assert_eq!(
+            add_cov_config(
+                "pyproject.toml",
+                "[tool.pytest.ini_options]\ntestpaths = [\"tests\"]\n"
+            ),
+            "[tool.pytest.ini_options]\ntestpaths = [\"tests\"]\naddopts = \"--cov-config=x.toml\"\n"
+        );
+        assert_eq!(
+            add_cov_config("pytest.toml", "[pytest]\naddopts = [\n  \"--cov\",\n]\n"),
+            "[pytest]\naddopts = [\n  \"--cov\",\n  \"--cov-config=x.toml\",\n]\n"
+        );
+        assert_eq!(
+            add_cov_config("pytest.ini", "[pytest]\naddopts = --cov -ra\n"),
+            "[pytest]\naddopts = --cov -ra --cov-config=x.toml\n"
+        );
+        assert_eq!(
+            add_cov_config(
+                "tox.ini",
+                "[tox]\nenv_list = py\n\n[pytest]\nmarkers = slow\n"
+            ),
+            "[tox]\nenv_list = py\n\n[pytest]\nmarkers = slow\naddopts = --cov-config=x.toml\n"
+        );
+    }
+}

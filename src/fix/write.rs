@@ -57,3 +57,63 @@ pub fn write_change(path: &Path, change: &Change) -> Result<(), Problem> {
         .map_err(|e| fail(format!("cannot replace this file: {}", e.error)))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(before: Option<&str>, after: Option<&str>) -> Change {
+        Change {
+            before: before.map(|b| b.as_bytes().to_vec()),
+            after: after.map(|a| a.as_bytes().to_vec()),
+        }
+    }
+
+    #[test]
+    fn writes_atomically_and_keeps_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pyproject.toml");
+        std::fs::write(&path, "a\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_change(&path, &change(Some("a\n"), Some("b\n"))).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "b\n");
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn refuses_files_that_vanished_changed_or_appeared() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("setup.cfg");
+        let err = write_change(&path, &change(Some("a\n"), Some("b\n"))).unwrap_err();
+        assert!(err.message.contains("vanished"), "{}", err.message);
+        assert!(!path.exists());
+        std::fs::write(&path, "edited by someone\n").unwrap();
+        let err = write_change(&path, &change(Some("a\n"), Some("b\n"))).unwrap_err();
+        assert!(err.message.contains("changed"), "{}", err.message);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "edited by someone\n"
+        );
+        let err = write_change(&path, &change(None, Some("new\n"))).unwrap_err();
+        assert!(err.message.contains("appeared"), "{}", err.message);
+    }
+
+    #[test]
+    fn creates_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".coveragerc");
+        write_change(&path, &change(None, Some("[run]\nsigterm = true\n"))).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "[run]\nsigterm = true\n"
+        );
+        write_change(&path, &change(Some("[run]\nsigterm = true\n"), None)).unwrap();
+        assert!(!path.exists());
+    }
+}
