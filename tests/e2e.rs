@@ -2,11 +2,12 @@
 //! scenario, and covdoctor must report a finding exactly when the child
 //! process's coverage is lost.
 //!
-//! Scenarios are small runnable projects: `tests/e2e/<name>/` and
-//! `fixtures/seed-server/`, each with an `e2e.toml` naming the child's source
-//! file, a `probe` text on a line only the child executes, and the expected
-//! outcome per pytest-cov generation (which also says which generations the
-//! scenario runs on). The virtual environments are built once from pinned
+//! Scenarios are the fixtures that can run: `fixtures/seed-server/` and the
+//! `fixtures/<rule>/<case>/` projects with an `e2e.toml` naming the child's
+//! source file, a `probe` text on a line only the child executes, and the
+//! expected outcome per pytest-cov generation (which also says which
+//! generations the scenario runs on). A `fires-*` case must lose the child's
+//! coverage, an `ok-*` case must keep it. The virtual environments are built once from pinned
 //! versions and cached under `target/tmp/`.
 //!
 //! A report of every run (generation, measured or lost, findings) is written
@@ -60,10 +61,18 @@ struct Scenario {
     expect: Vec<(String, String)>,
 }
 
+/// Every fixture with an `e2e.toml`: `fixtures/seed-server/` and the
+/// runnable cases under `fixtures/<rule>/`.
 fn scenarios() -> Vec<Scenario> {
-    let repo = common::repo();
-    let mut dirs = common::subdirs(&repo.join("tests/e2e"));
-    dirs.push(repo.join("fixtures/seed-server"));
+    let fixtures = common::repo().join("fixtures");
+    let mut dirs = vec![fixtures.join("seed-server")];
+    for rule in common::subdirs(&fixtures) {
+        dirs.extend(
+            common::subdirs(&rule)
+                .into_iter()
+                .filter(|c| c.join("e2e.toml").is_file()),
+        );
+    }
     dirs.into_iter()
         .map(|dir| {
             let text = std::fs::read_to_string(dir.join("e2e.toml"))
@@ -75,8 +84,13 @@ fn scenarios() -> Vec<Scenario> {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.as_str().expect("a string").to_string()))
                 .collect();
+            let name = dir
+                .strip_prefix(&fixtures)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             Scenario {
-                name: dir.file_name().unwrap().to_string_lossy().into_owned(),
+                name,
                 child: doc["child"].as_str().expect("child").to_string(),
                 probe: doc["probe"].as_str().expect("probe").to_string(),
                 expect,
@@ -234,7 +248,7 @@ fn measure(scenario: &Scenario, venv: &Path, project: &Path) -> Result<(bool, St
 
 fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Result<String, Failed> {
     let tmp = tempfile::tempdir().unwrap();
-    let project = tmp.path().join(&scenario.name);
+    let project = tmp.path().join(scenario.dir.file_name().unwrap());
     std::fs::create_dir_all(&project).unwrap();
     copy_dir(&scenario.dir, &project);
 
@@ -249,7 +263,7 @@ fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Resu
     rules.sort();
     rules.dedup();
     let mut line = format!(
-        "{:<42} {:<13} {:<9} {:<60}",
+        "{:<64} {:<13} {:<9} {:<50}",
         scenario.name,
         generation,
         outcome,
@@ -341,7 +355,7 @@ fn main() {
     if !lines.is_empty() {
         lines.sort();
         let header = format!(
-            "{:<42} {:<13} {:<9} {}",
+            "{:<64} {:<13} {:<9} {:<50} after --fix --unsafe-fixes",
             "scenario", "generation", "child", "findings"
         );
         let text = format!("{header}\n{}\n", lines.join("\n"));

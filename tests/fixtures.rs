@@ -15,6 +15,7 @@ fn main() {
     let args = Arguments::from_args();
     let fixtures = repo().join("fixtures");
     let mut trials = Vec::new();
+    let fixtures_for_orphans = fixtures.clone();
     for rule_dir in subdirs(&fixtures) {
         let rule = rule_dir.file_name().unwrap().to_string_lossy().into_owned();
         if OTHER_FIXTURES.contains(&rule.as_str()) {
@@ -36,6 +37,25 @@ fn main() {
             }));
         }
     }
+    trials.push(Trial::test("snapshots::none_orphaned", move || {
+        let dir = repo().join("tests/snapshots");
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(stem) = name.strip_suffix(".snap") else {
+                continue;
+            };
+            let Some((rule, case)) = stem.split_once("__") else {
+                continue;
+            };
+            if rule == "cli" || rule == "rule_docs" {
+                continue;
+            }
+            if !case.starts_with("fires-") || !fixtures_for_orphans.join(rule).join(case).is_dir() {
+                return Err(format!("tests/snapshots/{name} belongs to no fires-* fixture").into());
+            }
+        }
+        Ok(())
+    }));
     libtest_mimic::run(&args, trials).exit();
 }
 

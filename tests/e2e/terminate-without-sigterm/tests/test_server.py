@@ -1,2 +1,0 @@
-def test_server(server):
-    assert server.poll() is None
