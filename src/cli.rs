@@ -57,6 +57,12 @@ pub struct CheckArgs {
     /// When to use colours (NO_COLOR is respected in `auto`).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// The pytest-cov version to assume (instead of detecting it).
+    #[arg(long, value_name = "VERSION")]
+    pub pytest_cov_version: Option<String>,
+    /// The coverage.py version to assume (instead of detecting it).
+    #[arg(long, value_name = "VERSION")]
+    pub coverage_version: Option<String>,
     /// Apply safe fixes, then report what remains.
     #[arg(long)]
     pub fix: bool,

@@ -42,6 +42,8 @@ pub struct Outcome {
 pub struct RunOptions {
     /// `COVERAGE_RCFILE` as coverage.py would see it.
     pub coverage_rcfile: Option<PathBuf>,
+    /// Versions given on the command line, and `$VIRTUAL_ENV`.
+    pub versions: config::versions::Overrides,
 }
 
 /// Runs the whole pipeline on the given paths, reading the disk.
@@ -68,6 +70,7 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
             files,
             &project.root,
             options.coverage_rcfile.clone(),
+            &options.versions,
             &mut problems,
         );
         let (python, python_problems) = analyze::python::analyze(

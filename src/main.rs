@@ -48,6 +48,13 @@ fn check(args: CheckArgs) -> ExitCode {
         coverage_rcfile: std::env::var_os("COVERAGE_RCFILE")
             .filter(|v| !v.is_empty())
             .map(Into::into),
+        versions: covdoctor::config::versions::Overrides {
+            pytest_cov: args.pytest_cov_version.clone(),
+            coverage: args.coverage_version.clone(),
+            virtual_env: std::env::var_os("VIRTUAL_ENV")
+                .filter(|v| !v.is_empty())
+                .map(Into::into),
+        },
     };
     let stdout_tty = std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod ini;
 pub mod pytest;
 pub mod toml;
+pub mod versions;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -25,6 +26,8 @@ pub struct ProjectConfig {
     pub pytest: Option<PytestConfig>,
     /// Console scripts the project declares: name → `module:function`.
     pub scripts: BTreeMap<String, String>,
+    /// The pytest-cov and coverage.py versions the project uses.
+    pub versions: versions::Versions,
 }
 
 /// Reads each file once and remembers parse results, so pytest and
@@ -83,6 +86,7 @@ impl ProjectConfig {
         files: &crate::source::SharedFiles,
         root: &Path,
         rcfile_env: Option<PathBuf>,
+        overrides: &versions::Overrides,
         problems: &mut Vec<Problem>,
     ) -> Self {
         let mut files = ConfigFiles::new(Arc::clone(files));
@@ -125,11 +129,13 @@ impl ProjectConfig {
         }
 
         let scripts = console_scripts(root, &mut files);
+        let versions = versions::Versions::detect(root, overrides, &mut files);
         ProjectConfig {
             root: root.to_path_buf(),
             coverage,
             pytest,
             scripts,
+            versions,
         }
     }
 }
