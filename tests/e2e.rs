@@ -259,13 +259,58 @@ fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Resu
     if !result.problems.is_empty() {
         return Err(format!("covdoctor input problems: {:?}", result.problems).into());
     }
+    // covdoctor must read from the project the versions this generation
+    // installs.
+    let mut loader =
+        covdoctor::config::ConfigFiles::new(std::sync::Arc::new(covdoctor::source::Disk));
+    let detected =
+        covdoctor::config::versions::Versions::detect(&project, &Default::default(), &mut loader);
+    let pins = GENERATIONS
+        .iter()
+        .find(|(g, _)| *g == generation)
+        .unwrap()
+        .1;
+    for (package, found) in [
+        ("pytest-cov", &detected.pytest_cov),
+        ("coverage", &detected.coverage),
+    ] {
+        let pinned = pins
+            .iter()
+            .find_map(|p| p.strip_prefix(&format!("{package}==")))
+            .unwrap();
+        if found
+            .range
+            .exact
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref()
+            != Some(pinned)
+        {
+            return Err(format!(
+                "the project must declare {package}=={pinned}; covdoctor read {}",
+                found.describe(package)
+            )
+            .into());
+        }
+    }
+    let claims: Vec<&str> = result
+        .diagnostics
+        .iter()
+        .filter(|d| covdoctor::rules::by_name(d.rule).is_some_and(|r| r.claims_loss))
+        .map(|d| d.rule)
+        .collect();
     let mut rules: Vec<&str> = result.diagnostics.iter().map(|d| d.rule).collect();
     rules.sort();
     rules.dedup();
+    let versions: Vec<&str> = pins
+        .iter()
+        .filter(|p| !p.starts_with("pytest=="))
+        .copied()
+        .collect();
     let mut line = format!(
-        "{:<64} {:<13} {:<9} {:<50}",
+        "{:<64} {:<36} {:<9} {:<50}",
         scenario.name,
-        generation,
+        versions.join(" "),
         outcome,
         if rules.is_empty() {
             "-".to_string()
@@ -279,7 +324,7 @@ fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Resu
         )
         .into());
     }
-    if measured != rules.is_empty() {
+    if measured != claims.is_empty() {
         let rendered = common::render(&result, &project);
         return Err(format!(
             "covdoctor must report a finding exactly when the child's coverage is lost; child {outcome}, findings:\n{rendered}"
@@ -306,7 +351,13 @@ fn after_fix(scenario: &Scenario, venv: &Path, project: &Path) -> Result<String,
     for (path, change) in &run.changes {
         covdoctor::fix::write::write_change(path, change).map_err(|p| format!("{p:?}"))?;
     }
-    let remaining: Vec<&str> = run.outcome.diagnostics.iter().map(|d| d.rule).collect();
+    let remaining: Vec<&str> = run
+        .outcome
+        .diagnostics
+        .iter()
+        .filter(|d| covdoctor::rules::by_name(d.rule).is_some_and(|r| r.claims_loss))
+        .map(|d| d.rule)
+        .collect();
     if !remaining.is_empty() {
         return Ok(format!(" not fixable: {}", remaining.join(", ")));
     }
@@ -355,8 +406,8 @@ fn main() {
     if !lines.is_empty() {
         lines.sort();
         let header = format!(
-            "{:<64} {:<13} {:<9} {:<50} after --fix --unsafe-fixes",
-            "scenario", "generation", "child", "findings"
+            "{:<64} {:<36} {:<9} {:<50} after --fix --unsafe-fixes",
+            "scenario", "versions", "child", "findings"
         );
         let text = format!("{header}\n{}\n", lines.join("\n"));
         let _ = std::fs::write(

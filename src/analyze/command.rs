@@ -56,6 +56,8 @@ pub enum Entry {
 pub struct Handler {
     pub location: crate::source::Location,
     pub effect: HandlerEffect,
+    /// pytest-cov's `cleanup_on_sigterm()`: gone in pytest-cov 7.
+    pub from_pytest_cov: bool,
     /// What it does, for messages.
     pub how: String,
 }

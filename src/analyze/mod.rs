@@ -32,6 +32,24 @@ pub struct PythonFacts {
     pub syntax_errors: Vec<(Location, String)>,
     /// What fixes need to know about each Python file, by path.
     pub files: HashMap<PathBuf, FileFacts>,
+    /// Imports of `pytest_cov.embed`, removed in pytest-cov 7.
+    pub embed_imports: Vec<EmbedImport>,
+}
+
+/// An import of `pytest_cov.embed` (pytest-cov < 7's `cleanup_on_sigterm`
+/// and friends).
+#[derive(Debug, Clone)]
+pub struct EmbedImport {
+    /// The import statement.
+    pub location: Location,
+    /// Inside a `try` that catches `ImportError` (or a parent class): on
+    /// pytest-cov 7 the block does nothing instead of crashing.
+    pub guarded: bool,
+    /// Whole lines to delete to remove the block: the guarding `try`
+    /// statement when it holds nothing else, or the import and the
+    /// statements calling what it imports. `None` when removing them would
+    /// leave a block empty.
+    pub removal: Option<Vec<crate::source::Span>>,
 }
 
 /// What a fix needs to know about a Python file.

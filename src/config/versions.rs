@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use super::coverage::FileLoader;
 use super::toml as tomlx;
-use crate::source::{Location, Source, Span};
+use crate::source::{Location, Source as SourceFile, Span};
 
 /// A release version (`7.10.6`); pre-releases sort before their release,
 /// and trailing zeros do not count (`7` equals `7.0.0`).
@@ -56,7 +56,7 @@ impl Version {
         }
         let pre = rest
             .trim_start_matches(['.', '-', '_'])
-            .starts_with(|c: char| matches!(c, 'a' | 'b' | 'r' | 'c' | 'd' | 'p'))
+            .starts_with(['a', 'b', 'r', 'c', 'd', 'p'])
             && !rest.trim_start_matches(['.', '-', '_']).starts_with("post");
         Some(Version { release, pre })
     }
@@ -209,6 +209,9 @@ pub struct Versions {
     pub coverage: Detected,
 }
 
+/// One place versions are read from: a package name in, what it says out.
+type Source<'a> = dyn Fn(&str, &mut dyn FileLoader) -> Option<Detected> + 'a;
+
 /// Explicit versions from the command line.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
@@ -238,7 +241,7 @@ impl Versions {
     /// Finds the versions for the project at `root`.
     pub fn detect(root: &Path, overrides: &Overrides, loader: &mut dyn FileLoader) -> Versions {
         let mut versions = Versions::default();
-        let sources: [&dyn Fn(&str, &mut dyn FileLoader) -> Option<Detected>; 5] = [
+        let sources: [&Source<'_>; 5] = [
             &|name, loader| explicit(root, name, overrides, loader),
             &|name, _| environment(root, name, overrides),
             &|name, loader| locked(root, name, loader),
@@ -445,7 +448,11 @@ fn locked(root: &Path, package: &str, loader: &mut dyn FileLoader) -> Option<Det
     Some(lock_result(&source, "Pipfile.lock", found))
 }
 
-fn lock_result(source: &Source, name: &str, found: Option<(Version, Option<Span>)>) -> Detected {
+fn lock_result(
+    source: &SourceFile,
+    name: &str,
+    found: Option<(Version, Option<Span>)>,
+) -> Detected {
     match found {
         Some((v, span)) => Detected {
             range: Range::exactly(v),
@@ -697,7 +704,7 @@ fn declared(root: &Path, package: &str, loader: &mut dyn FileLoader) -> Option<D
     None
 }
 
-fn declared_at(source: &Source, range: Range, span: Option<Span>) -> Detected {
+fn declared_at(source: &SourceFile, range: Range, span: Option<Span>) -> Detected {
     Detected {
         range,
         source: Some(Provenance {

@@ -130,6 +130,48 @@ pub fn set_coverage_option(
     }
 }
 
+/// Adds `item` to the list option `[section] key` (creating the option), in
+/// the file's syntax: a new element of a TOML array, or `, item` after an
+/// INI value. `None` when the value is not a list coverage.py can read.
+pub fn add_to_list(file: &CoverageFile, section: &str, key: &str, item: &str) -> Option<Edit> {
+    let Some(setting) = file.get(section, key) else {
+        return set_coverage_option(file, section, key, &Value::List(vec![item.to_string()]));
+    };
+    let source = &file.source;
+    match file.format {
+        Format::Ini if setting.value_span.is_empty() => Some(Edit::insert(
+            &source.path,
+            setting.value_span.start,
+            format!(" {item}"),
+        )),
+        Format::Ini => Some(Edit::insert(
+            &source.path,
+            setting.value_span.end,
+            format!(", {item}"),
+        )),
+        Format::Toml => {
+            let doc = tomlx::parse(&source.text).ok()?;
+            let parts: Vec<&str> = setting.real_section.split('.').collect();
+            let array = tomlx::table_at(&doc, &parts)?
+                .as_table_like()?
+                .get(key)?
+                .as_array()?;
+            match array.iter().last().and_then(|v| v.span()) {
+                Some(last) => Some(Edit::insert(
+                    &source.path,
+                    last.end,
+                    format!(", \"{item}\""),
+                )),
+                None => Some(Edit::insert(
+                    &source.path,
+                    setting.value_span.start + 1,
+                    format!("\"{item}\""),
+                )),
+            }
+        }
+    }
+}
+
 /// Creates the file that will hold a setting when no coverage
 /// configuration exists: `[tool.coverage.run]` in pyproject.toml when there
 /// is one, else a new `.coveragerc`.

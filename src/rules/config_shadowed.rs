@@ -8,6 +8,7 @@ use crate::source::Source;
 use crate::source::{Location, Span};
 
 pub static RULE: Rule = Rule {
+    claims_loss: false,
     name: "config-shadowed",
     summary: "coverage settings sit in a file coverage.py never reads",
     severity: Severity::Error,

@@ -11,6 +11,7 @@ use crate::fix::{Fix, config_edit};
 use crate::source::{Location, Span};
 
 pub static RULE: Rule = Rule {
+    claims_loss: true,
     name: "cov-config-not-passed",
     summary: "with pytest-cov < 7, a Python child in another directory never finds coverage settings kept in pyproject.toml, setup.cfg or tox.ini",
     severity: Severity::Error,
@@ -39,9 +40,13 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     if pytest.cov.cov_config.is_some() || pytest.cov.disabled.is_some() {
         return Vec::new();
     }
-    // With coverage's subprocess patch the whole configuration travels in
-    // COVERAGE_PROCESS_CONFIG, so the child's directory does not matter.
-    if patches_subprocess(cx) {
+    // pytest-cov 7 has no hook of its own: with coverage's subprocess patch
+    // the whole configuration travels in COVERAGE_PROCESS_CONFIG, so the
+    // child's directory does not matter.
+    let versions = &cx.config.versions;
+    if versions.pytest_cov_at_least_7()
+        || (!versions.pytest_cov_below_7() && patches_subprocess(cx))
+    {
         return Vec::new();
     }
     let Some(file) = cx.config.coverage.effective() else {
@@ -89,6 +94,9 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             )
             .label(launch.location.clone(), launch_label(launch))
             .label(cov.location.clone(), "pytest-cov runs without --cov-config");
+        if versions.pytest_cov.source.is_some() {
+            d = super::with_version(d, &versions.pytest_cov, "pytest-cov");
+        }
         let first = run[0];
         d = d.label(
             Location::new(

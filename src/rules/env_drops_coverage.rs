@@ -7,6 +7,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Fix, python};
 
 pub static RULE: Rule = Rule {
+    claims_loss: true,
     name: "env-drops-coverage",
     summary: "a Python child gets an environment without the variables that start coverage in it",
     severity: Severity::Error,
@@ -14,20 +15,37 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-/// The mechanisms that may start coverage in children of this project:
-/// coverage's subprocess patch when the configuration enables it, pytest-cov
-/// < 7's hook otherwise; both when the configuration cannot be read.
+/// The mechanisms that start coverage in children of this project: by
+/// version when it is known (pytest-cov < 7: its hook; pytest-cov >= 7, or
+/// coverage >= 7.10 without pytest-cov: the subprocess patch), otherwise by
+/// configuration (the patch when it is enabled, pytest-cov's hook when not,
+/// both when the configuration cannot be read).
 pub fn mechanisms(cx: &Context<'_>) -> Vec<Mechanism> {
     use crate::config::coverage::Selection;
-    let mut out = match cx.config.coverage.selection {
-        Selection::Unknown => vec![Mechanism::PytestCovHook, Mechanism::SubprocessPatch],
-        _ if patches_subprocess(cx) => vec![Mechanism::SubprocessPatch],
-        _ => vec![Mechanism::PytestCovHook],
+    let versions = &cx.config.versions;
+    let mut out = if versions.pytest_cov_below_7() {
+        vec![Mechanism::PytestCovHook]
+    } else if uses_subprocess_patch(cx) {
+        vec![Mechanism::SubprocessPatch]
+    } else {
+        match cx.config.coverage.selection {
+            Selection::Unknown => vec![Mechanism::PytestCovHook, Mechanism::SubprocessPatch],
+            _ if patches_subprocess(cx) => vec![Mechanism::SubprocessPatch],
+            _ => vec![Mechanism::PytestCovHook],
+        }
     };
     if cx.python.process_startup.is_some() {
         out.push(Mechanism::ProcessStart);
     }
     out
+}
+
+/// The project's versions say children are measured only through
+/// coverage's subprocess patch: pytest-cov >= 7, or coverage >= 7.10 with no
+/// pytest-cov at all.
+pub fn uses_subprocess_patch(cx: &Context<'_>) -> bool {
+    let v = &cx.config.versions;
+    v.pytest_cov_at_least_7() || (v.pytest_cov.absent && v.coverage_has_patch())
 }
 
 /// `[run] patch` of the effective configuration includes `subprocess`.
@@ -73,6 +91,10 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             if location != &env.location {
                 d = d.label(location.clone(), text.clone());
             }
+        }
+        let versions = &cx.config.versions;
+        if versions.pytest_cov.source.is_some() {
+            d = super::with_version(d, &versions.pytest_cov, "pytest-cov");
         }
         let why = mechanisms
             .iter()

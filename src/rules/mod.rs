@@ -6,8 +6,11 @@
 mod config_shadowed;
 mod cov_config_not_passed;
 mod env_drops_coverage;
+mod patch_unsupported;
+mod removed_embed_api;
 mod sigkill_loses_coverage;
 mod sigterm_not_handled;
+mod subprocess_patch_missing;
 
 use crate::analyze::{Launch, PythonFacts};
 use crate::config::ProjectConfig;
@@ -23,6 +26,9 @@ pub struct Context<'a> {
 pub struct Rule {
     /// Kebab-case, naming the problem.
     pub name: &'static str,
+    /// A finding claims that a child's coverage is lost (the end-to-end
+    /// tests hold the rule to it); otherwise it is about configuration.
+    pub claims_loss: bool,
     /// One line for `covdoctor rules`.
     pub summary: &'static str,
     pub severity: Severity,
@@ -59,8 +65,11 @@ pub static ALL: &[&Rule] = &[
     &config_shadowed::RULE,
     &cov_config_not_passed::RULE,
     &env_drops_coverage::RULE,
+    &patch_unsupported::RULE,
+    &removed_embed_api::RULE,
     &sigkill_loses_coverage::RULE,
     &sigterm_not_handled::RULE,
+    &subprocess_patch_missing::RULE,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static Rule> {
@@ -79,6 +88,22 @@ pub fn python_launches(python: &PythonFacts) -> impl Iterator<Item = (usize, &La
         .iter()
         .enumerate()
         .filter(|(_, l)| l.child.is_python())
+}
+
+/// Points at the file that says which version of a package the project
+/// uses, when the diagnosis depends on it.
+pub fn with_version(
+    d: Diagnostic,
+    detected: &crate::config::versions::Detected,
+    package: &str,
+) -> Diagnostic {
+    match detected.source.as_ref().and_then(|p| p.location.clone()) {
+        Some(location) => d.label(
+            location,
+            format!("{} is used here", detected.describe(package)),
+        ),
+        None => d,
+    }
 }
 
 /// "Python child started here (sys.executable)".

@@ -7,6 +7,7 @@ use crate::fix::Fix;
 use crate::fix::python::{self, Graceful};
 
 pub static RULE: Rule = Rule {
+    claims_loss: true,
     name: "sigkill-loses-coverage",
     summary: "a Python child is stopped with SIGKILL, so it dies before coverage saves its data",
     severity: Severity::Error,

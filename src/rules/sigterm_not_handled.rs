@@ -10,6 +10,7 @@ use crate::fix::config_edit::{self, Value};
 use crate::source::{Location, Span};
 
 pub static RULE: Rule = Rule {
+    claims_loss: true,
     name: "sigterm-not-handled",
     summary: "a Python child is stopped with SIGTERM while coverage is not configured to save on SIGTERM",
     severity: Severity::Error,
@@ -34,7 +35,12 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         let Child::Python { handler, .. } = &launch.child else {
             continue;
         };
-        let d = match handler.as_ref().map(|h| (h, h.effect)) {
+        // pytest-cov's `cleanup_on_sigterm()` is gone in pytest-cov 7 (see
+        // removed-embed-api): no handler is installed.
+        let handler = handler
+            .as_ref()
+            .filter(|h| !(h.from_pytest_cov && cx.config.versions.pytest_cov_at_least_7()));
+        let d = match handler.map(|h| (h, h.effect)) {
             // coverage's own handler decides.
             None => {
                 if sigterm_on || coverage.selection == Selection::Unknown {

@@ -183,6 +183,7 @@ pub fn known_server(
             location: launch.clone(),
             effect: *effect,
             how: how.to_string(),
+            from_pytest_cov: false,
         })
 }
 
@@ -244,6 +245,7 @@ pub fn sigterm_handler(index: &Index<'_>, roots: &[ModId]) -> Option<Handler> {
             location: first.location.clone(),
             effect: HandlerEffect::Unknown,
             how: "the modules it imports install different SIGTERM handlers".to_string(),
+            from_pytest_cov: false,
         },
     };
     // A handler that lets the program finish, after which the program
@@ -308,6 +310,7 @@ fn installed_handler<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Opt
             location,
             effect: HandlerEffect::ExitsNormally,
             how: "pytest-cov's cleanup_on_sigterm() saves coverage data".to_string(),
+            from_pytest_cov: true,
         });
     }
     // aiohttp's `run_app` turns SIGTERM into `GracefulExit`, which unwinds
@@ -321,6 +324,7 @@ fn installed_handler<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Opt
             effect: HandlerEffect::ExitsNormally,
             how: "aiohttp's run_app() turns SIGTERM into GracefulExit and exits normally"
                 .to_string(),
+            from_pytest_cov: false,
         });
     }
     let is_signal = q.as_deref() == Some("signal.signal");
@@ -341,6 +345,7 @@ fn installed_handler<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Opt
         location,
         effect,
         how,
+        from_pytest_cov: false,
     })
 }
 

@@ -127,11 +127,71 @@ fn analyze_on_this_thread(
     };
     extractor.launches();
     extractor.stops();
+    extractor.embed_imports();
     drop(index);
     drop(targets);
     // The syntax trees are dropped here, on this big-stack thread.
     drop(parsed);
     (facts, problems)
+}
+
+/// Whether a `try` catches `ImportError` (or `ModuleNotFoundError`,
+/// `Exception`, `BaseException`, or everything).
+fn catches_import_error(t: &ruff_python_ast::StmtTry) -> bool {
+    t.handlers.iter().any(|h| {
+        let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
+        let Some(kind) = &h.type_ else { return true };
+        let names: Vec<&Expr> = match &**kind {
+            Expr::Tuple(t) => t.elts.iter().collect(),
+            other => vec![other],
+        };
+        names.iter().any(|n| {
+            let name = match n {
+                Expr::Name(n) => n.id.as_str(),
+                Expr::Attribute(a) => a.attr.as_str(),
+                _ => "",
+            };
+            matches!(
+                name,
+                "ImportError" | "ModuleNotFoundError" | "Exception" | "BaseException"
+            )
+        })
+    })
+}
+
+/// The whole lines of a statement (from the start of its first line to
+/// after the line break of its last), when nothing else shares them.
+fn whole_lines(text: &str, stmt: &Stmt) -> Option<Span> {
+    let start = stmt.range().start().to_usize();
+    let end = stmt.range().end().to_usize();
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    if !text[line_start..start].trim().is_empty() {
+        return None;
+    }
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+    let rest = text[end..line_end].trim();
+    if !(rest.is_empty() || rest.starts_with('#')) {
+        return None;
+    }
+    Some(Span::new(line_start, line_end))
+}
+
+/// A removed block between two blank lines would leave two: take the one
+/// after it too.
+fn absorb_blank_line(text: &str, span: Span) -> Span {
+    let before_blank = span.start == 0 || {
+        let prev_start = text[..span.start - 1].rfind('\n').map_or(0, |i| i + 1);
+        text[prev_start..span.start].trim().is_empty()
+    };
+    let next_end = text[span.end..]
+        .find('\n')
+        .map_or(text.len(), |i| span.end + i + 1);
+    let after_blank = span.end < text.len() && text[span.end..next_end].trim().is_empty();
+    if before_blank && after_blank {
+        Span::new(span.start, next_end)
+    } else {
+        span
+    }
 }
 
 /// What fixes need to know about a file: its top-level imports and where a
@@ -501,6 +561,104 @@ impl<'a> Extractor<'_, 'a> {
                         statement: statement.clone(),
                     });
                 }
+            }
+        }
+    }
+
+    /// Imports of `pytest_cov.embed`, whether a `try` guards them, and the
+    /// lines that remove them with what calls them.
+    fn embed_imports(&mut self) {
+        for (ctx, body) in self.scopes() {
+            let text = &self.index.modules[ctx.module].source.text;
+            // Statements calling into the embed API, with their block.
+            let mut calls: Vec<(&'a Stmt, &'a [Stmt])> = Vec::new();
+            let mut imports: Vec<(&'a Stmt, Vec<walk::Frame<'a>>)> = Vec::new();
+            walk::walk_scope(body, &mut |stmt, frames| {
+                let block = frames.last().map_or(&[][..], |f| f.stmts);
+                match stmt {
+                    Stmt::Import(i)
+                        if i.names
+                            .iter()
+                            .any(|a| a.name.as_str().starts_with("pytest_cov.embed")) =>
+                    {
+                        imports.push((stmt, frames.to_vec()));
+                    }
+                    Stmt::ImportFrom(i)
+                        if i.level == 0
+                            && i.module.as_ref().is_some_and(|m| {
+                                m.as_str() == "pytest_cov.embed"
+                                    || (m.as_str() == "pytest_cov"
+                                        && i.names.iter().any(|a| a.name.as_str() == "embed"))
+                            }) =>
+                    {
+                        imports.push((stmt, frames.to_vec()));
+                    }
+                    Stmt::Expr(e) => {
+                        if let Expr::Call(call) = &*e.value
+                            && self
+                                .index
+                                .qualified_callee(call, ctx)
+                                .is_some_and(|q| q.starts_with("pytest_cov.embed"))
+                        {
+                            calls.push((stmt, block));
+                        }
+                    }
+                    _ => {}
+                }
+            });
+            for (stmt, frames) in imports {
+                let guard = frames.iter().rposition(
+                    |f| matches!(f.block, walk::Block::TryBody(t) if catches_import_error(t)),
+                );
+                let removal = match guard {
+                    Some(i) => {
+                        let walk::Block::TryBody(t) = frames[i].block else {
+                            unreachable!()
+                        };
+                        let only_embed = t.body.iter().all(|s| {
+                            std::ptr::eq(s, stmt) || calls.iter().any(|(c, _)| std::ptr::eq(*c, s)) || matches!(s, Stmt::Import(_) | Stmt::ImportFrom(_))
+                        }) && t.orelse.iter().all(|s| calls.iter().any(|(c, _)| std::ptr::eq(*c, s)))
+                            && t.finalbody.is_empty()
+                            && t.handlers.iter().all(|h| {
+                                let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
+                                h.body.iter().all(|s| matches!(s, Stmt::Pass(_)) || matches!(s, Stmt::Expr(e) if e.value.is_ellipsis_literal_expr()))
+                            });
+                        // The block holding the `try` must keep a statement.
+                        let outer = i.checked_sub(1).map(|o| frames[o].stmts).unwrap_or(body);
+                        let try_stmt = outer
+                            .iter()
+                            .find(|s| matches!(s, Stmt::Try(x) if std::ptr::eq(x, t)));
+                        match try_stmt {
+                            Some(ts) if only_embed && outer.len() > 1 => {
+                                whole_lines(text, ts).map(|l| vec![absorb_blank_line(text, l)])
+                            }
+                            _ => None,
+                        }
+                    }
+                    None => {
+                        let block = frames.last().map_or(&[][..], |f| f.stmts);
+                        let mut spans = Vec::new();
+                        let mut removed_per_block: Vec<(&[Stmt], usize)> = vec![(block, 1)];
+                        let mut ok = whole_lines(text, stmt).map(|l| spans.push(l)).is_some();
+                        for (call, call_block) in &calls {
+                            ok &= whole_lines(text, call).map(|l| spans.push(l)).is_some();
+                            match removed_per_block
+                                .iter_mut()
+                                .find(|(b, _)| std::ptr::eq(*b, *call_block))
+                            {
+                                Some((_, n)) => *n += 1,
+                                None => removed_per_block.push((call_block, 1)),
+                            }
+                        }
+                        ok &= removed_per_block.iter().all(|(b, n)| b.len() > *n);
+                        ok.then_some(spans)
+                    }
+                };
+                self.facts.embed_imports.push(crate::analyze::EmbedImport {
+                    location: self.index.location(ctx.module, stmt),
+                    guarded: guard.is_some(),
+                    removal,
+                });
             }
         }
     }

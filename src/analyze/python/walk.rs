@@ -15,7 +15,7 @@ pub enum Block<'a> {
     /// The `else` of a `for`/`while`: runs when the loop was not broken.
     LoopElse(&'a Stmt),
     With,
-    TryBody,
+    TryBody(&'a StmtTry),
     Handler(&'a StmtTry),
     TryElse,
     Finally(&'a StmtTry),
@@ -110,7 +110,7 @@ pub fn blocks(stmt: &Stmt) -> Vec<(Block<'_>, &[Stmt])> {
         ],
         Stmt::With(s) => vec![(Block::With, &s.body[..])],
         Stmt::Try(t) => {
-            let mut v = vec![(Block::TryBody, &t.body[..])];
+            let mut v = vec![(Block::TryBody(t), &t.body[..])];
             for h in &t.handlers {
                 let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
                 v.push((Block::Handler(t), &h.body[..]));

@@ -1,0 +1,133 @@
+//! `subprocess-patch-missing`: see rules/subprocess-patch-missing.md.
+
+use super::env_drops_coverage::{patches_subprocess, uses_subprocess_patch};
+use super::{Context, Rule, launch_label, python_launches, relative, with_version};
+use crate::analyze::LaunchKind;
+use crate::config::coverage::{Role, Selection};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::{Fix, config_edit};
+use crate::source::{Location, Span};
+
+pub static RULE: Rule = Rule {
+    claims_loss: true,
+    name: "subprocess-patch-missing",
+    summary: "pytest-cov >= 7 measures Python children only with coverage's `patch = [\"subprocess\"]`, which is not set",
+    severity: Severity::Error,
+    doc: include_str!("../../rules/subprocess-patch-missing.md"),
+    check,
+};
+
+/// How many child launches are labelled.
+const LABELS: usize = 3;
+
+fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
+    let coverage = &cx.config.coverage;
+    let versions = &cx.config.versions;
+    if !uses_subprocess_patch(cx)
+        || patches_subprocess(cx)
+        || coverage.selection == Selection::Unknown
+        // The manual recipe starts coverage itself.
+        || cx.python.process_startup.is_some()
+    {
+        return Vec::new();
+    }
+    let children: Vec<_> = python_launches(cx.python)
+        .map(|(_, l)| l)
+        .filter(|l| matches!(l.kind, LaunchKind::Subprocess | LaunchKind::Spawn))
+        .collect();
+    let Some(first) = children.first() else {
+        return Vec::new();
+    };
+    let tool = if versions.pytest_cov_at_least_7() {
+        versions.pytest_cov.describe("pytest-cov")
+    } else {
+        format!(
+            "{}, with no pytest-cov,",
+            versions.coverage.describe("coverage")
+        )
+    };
+    let count = match children.len() {
+        1 => "the Python child the project starts runs".to_string(),
+        n => format!("the {n} Python children the project starts run"),
+    };
+    let (primary, label, file_name) = match coverage.effective() {
+        Some(file) => {
+            let name = relative(&cx.config.root, &file.source.path);
+            let span = file
+                .get("run", "patch")
+                .map(|s| Span::new(s.key_span.start, s.value_span.end))
+                .or_else(|| {
+                    file.sections
+                        .iter()
+                        .find(|s| s.section == "run")
+                        .map(|s| s.span)
+                })
+                .or_else(|| file.sections.first().map(|s| s.span))
+                .unwrap_or(Span::empty(0));
+            (
+                Location::new(&file.source, span),
+                format!("{name} does not patch `subprocess`"),
+                Some(name),
+            )
+        }
+        None => (first.location.clone(), launch_label(first), None),
+    };
+    let where_ = file_name.map_or("no coverage configuration".to_string(), |n| n.to_string());
+    let mut d = RULE.diagnostic(
+        primary,
+        label,
+        format!(
+            "{tool} measures Python subprocesses only through coverage's `patch = [\"subprocess\"]`, which {where_} does not set: {count} unmeasured"
+        ),
+    );
+    for child in children.iter().take(LABELS) {
+        d = d.label(child.location.clone(), launch_label(child));
+    }
+    if versions.pytest_cov_at_least_7() {
+        d = with_version(d, &versions.pytest_cov, "pytest-cov");
+    } else {
+        d = with_version(d, &versions.coverage, "coverage");
+    }
+    let fix = patch_fix(cx);
+    vec![
+        d.help(
+            "add `patch = [\"subprocess\"]` to coverage's `[run]` section (`patch = subprocess` in INI files): coverage then starts in every Python child and passes it the whole configuration; pytest-cov 7 removed its own subprocess support",
+        )
+        .fix(fix),
+    ]
+}
+
+/// Adds `subprocess` to `[run] patch` in the file coverage reads (or in new
+/// configuration).
+fn patch_fix(cx: &Context<'_>) -> Option<Fix> {
+    let coverage = &cx.config.coverage;
+    let edit = match coverage.effective() {
+        Some(file) => config_edit::add_to_list(file, "run", "patch", "subprocess")?,
+        None => {
+            if coverage
+                .candidates
+                .iter()
+                .any(|f| !f.unread_sections.is_empty())
+            {
+                return None;
+            }
+            let pyproject = coverage
+                .candidates
+                .iter()
+                .find(|f| f.role == Role::Pyproject)
+                .map(|f| &*f.source);
+            config_edit::new_coverage_option(
+                &cx.config.root,
+                pyproject,
+                "run",
+                "patch",
+                &config_edit::Value::List(vec!["subprocess".to_string()]),
+            )
+        }
+    };
+    let name = relative(&cx.config.root, edit.path());
+    Some(Fix::safe(
+        format!("add `subprocess` to `[run] patch` in {name}"),
+        vec![edit],
+    ))
+}
