@@ -72,12 +72,15 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         }
         None => (first.location.clone(), launch_label(first), None),
     };
-    let where_ = file_name.map_or("no coverage configuration".to_string(), |n| n.to_string());
+    let missing = match file_name {
+        Some(name) => format!("which {name} does not set"),
+        None => "and the project has no coverage configuration".to_string(),
+    };
     let mut d = RULE.diagnostic(
         primary,
         label,
         format!(
-            "{tool} measures Python subprocesses only through coverage's `patch = [\"subprocess\"]`, which {where_} does not set: {count} unmeasured"
+            "{tool} measures Python subprocesses only through coverage's `patch = [\"subprocess\"]`, {missing}: {count} unmeasured"
         ),
     );
     for child in children.iter().take(LABELS) {

@@ -135,6 +135,75 @@ fn analyze_on_this_thread(
     (facts, problems)
 }
 
+/// `import pytest_cov.embed`, `from pytest_cov.embed import ...`,
+/// `from pytest_cov import embed`.
+fn is_embed_import(stmt: &Stmt) -> bool {
+    match stmt {
+        Stmt::Import(i) => i
+            .names
+            .iter()
+            .any(|a| a.name.as_str().starts_with("pytest_cov.embed")),
+        Stmt::ImportFrom(i) => {
+            i.level == 0
+                && i.module.as_ref().is_some_and(|m| {
+                    m.as_str() == "pytest_cov.embed"
+                        || (m.as_str() == "pytest_cov"
+                            && i.names.iter().any(|a| a.name.as_str() == "embed"))
+                })
+        }
+        _ => false,
+    }
+}
+
+/// The names an import binds.
+fn import_bound_names(stmt: &Stmt) -> Vec<String> {
+    match stmt {
+        Stmt::Import(i) => i
+            .names
+            .iter()
+            .map(|a| match &a.asname {
+                Some(n) => n.as_str().to_string(),
+                None => a
+                    .name
+                    .as_str()
+                    .split('.')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+            .collect(),
+        Stmt::ImportFrom(i) => i
+            .names
+            .iter()
+            .map(|a| a.asname.as_ref().unwrap_or(&a.name).as_str().to_string())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether any of `names` appears as a word in `text` outside `spans`.
+fn uses_outside(text: &str, spans: &[Span], names: &[String]) -> bool {
+    let mut rest = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut sorted = spans.to_vec();
+    sorted.sort();
+    for s in sorted {
+        if s.start >= at {
+            rest.push_str(&text[at..s.start]);
+            at = s.end;
+        }
+    }
+    rest.push_str(&text[at.min(text.len())..]);
+    names.iter().any(|n| {
+        rest.match_indices(n.as_str()).any(|(i, _)| {
+            let before = rest[..i].chars().next_back();
+            let after = rest[i + n.len()..].chars().next();
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            !word(before) && !word(after)
+        })
+    })
+}
+
 /// Whether a `try` catches `ImportError` (or `ModuleNotFoundError`,
 /// `Exception`, `BaseException`, or everything).
 fn catches_import_error(t: &ruff_python_ast::StmtTry) -> bool {
@@ -568,60 +637,49 @@ impl<'a> Extractor<'_, 'a> {
     /// Imports of `pytest_cov.embed`, whether a `try` guards them, and the
     /// lines that remove them with what calls them.
     fn embed_imports(&mut self) {
-        for (ctx, body) in self.scopes() {
-            let text = &self.index.modules[ctx.module].source.text;
-            // Statements calling into the embed API, with their block.
+        let scopes = self.scopes();
+        for module in 0..self.index.modules.len() {
+            let text = &self.index.modules[module].source.text;
+            // Across the module: statements calling into the embed API
+            // (with their block), and the imports (with their frames and
+            // scope body).
             let mut calls: Vec<(&'a Stmt, &'a [Stmt])> = Vec::new();
-            let mut imports: Vec<(&'a Stmt, Vec<walk::Frame<'a>>)> = Vec::new();
-            walk::walk_scope(body, &mut |stmt, frames| {
-                let block = frames.last().map_or(&[][..], |f| f.stmts);
-                match stmt {
-                    Stmt::Import(i)
-                        if i.names
-                            .iter()
-                            .any(|a| a.name.as_str().starts_with("pytest_cov.embed")) =>
+            let mut imports: Vec<(&'a Stmt, Vec<walk::Frame<'a>>, &'a [Stmt])> = Vec::new();
+            for (ctx, body) in scopes.iter().filter(|(c, _)| c.module == module) {
+                walk::walk_scope(body, &mut |stmt, frames| {
+                    let block = frames.last().map_or(&[][..], |f| f.stmts);
+                    if is_embed_import(stmt) {
+                        imports.push((stmt, frames.to_vec(), body));
+                    } else if let Stmt::Expr(e) = stmt
+                        && let Expr::Call(call) = &*e.value
+                        && self
+                            .index
+                            .qualified_callee(call, *ctx)
+                            .is_some_and(|q| q.starts_with("pytest_cov.embed"))
                     {
-                        imports.push((stmt, frames.to_vec()));
+                        calls.push((stmt, block));
                     }
-                    Stmt::ImportFrom(i)
-                        if i.level == 0
-                            && i.module.as_ref().is_some_and(|m| {
-                                m.as_str() == "pytest_cov.embed"
-                                    || (m.as_str() == "pytest_cov"
-                                        && i.names.iter().any(|a| a.name.as_str() == "embed"))
-                            }) =>
-                    {
-                        imports.push((stmt, frames.to_vec()));
-                    }
-                    Stmt::Expr(e) => {
-                        if let Expr::Call(call) = &*e.value
-                            && self
-                                .index
-                                .qualified_callee(call, ctx)
-                                .is_some_and(|q| q.starts_with("pytest_cov.embed"))
-                        {
-                            calls.push((stmt, block));
-                        }
-                    }
-                    _ => {}
-                }
-            });
-            for (stmt, frames) in imports {
+                });
+            }
+            for (stmt, frames, body) in &imports {
                 let guard = frames.iter().rposition(
                     |f| matches!(f.block, walk::Block::TryBody(t) if catches_import_error(t)),
                 );
+                let is_call = |s: &Stmt| calls.iter().any(|(c, _)| std::ptr::eq(*c, s));
                 let removal = match guard {
                     Some(i) => {
                         let walk::Block::TryBody(t) = frames[i].block else {
-                            unreachable!()
+                            unreachable!("matched above")
                         };
-                        let only_embed = t.body.iter().all(|s| {
-                            std::ptr::eq(s, stmt) || calls.iter().any(|(c, _)| std::ptr::eq(*c, s)) || matches!(s, Stmt::Import(_) | Stmt::ImportFrom(_))
-                        }) && t.orelse.iter().all(|s| calls.iter().any(|(c, _)| std::ptr::eq(*c, s)))
+                        let only_embed = t.body.iter().all(|s| is_embed_import(s) || is_call(s))
+                            && t.orelse.iter().all(is_call)
                             && t.finalbody.is_empty()
                             && t.handlers.iter().all(|h| {
                                 let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
-                                h.body.iter().all(|s| matches!(s, Stmt::Pass(_)) || matches!(s, Stmt::Expr(e) if e.value.is_ellipsis_literal_expr()))
+                                h.body.iter().all(|s| {
+                                    matches!(s, Stmt::Pass(_))
+                                        || matches!(s, Stmt::Expr(e) if e.value.is_ellipsis_literal_expr())
+                                })
                             });
                         // The block holding the `try` must keep a statement.
                         let outer = i.checked_sub(1).map(|o| frames[o].stmts).unwrap_or(body);
@@ -636,26 +694,35 @@ impl<'a> Extractor<'_, 'a> {
                         }
                     }
                     None => {
+                        // The import and every call into the API, each on
+                        // lines of its own, no block left empty.
                         let block = frames.last().map_or(&[][..], |f| f.stmts);
-                        let mut spans = Vec::new();
-                        let mut removed_per_block: Vec<(&[Stmt], usize)> = vec![(block, 1)];
-                        let mut ok = whole_lines(text, stmt).map(|l| spans.push(l)).is_some();
-                        for (call, call_block) in &calls {
-                            ok &= whole_lines(text, call).map(|l| spans.push(l)).is_some();
-                            match removed_per_block
+                        let mut removed: Vec<(&[Stmt], usize)> = vec![(block, 1)];
+                        let mut spans: Vec<Span> = Vec::new();
+                        let mut ok = true;
+                        for s in std::iter::once(*stmt).chain(calls.iter().map(|(c, _)| *c)) {
+                            match whole_lines(text, s) {
+                                Some(l) => spans.push(absorb_blank_line(text, l)),
+                                None => ok = false,
+                            }
+                        }
+                        for (_, call_block) in &calls {
+                            match removed
                                 .iter_mut()
                                 .find(|(b, _)| std::ptr::eq(*b, *call_block))
                             {
                                 Some((_, n)) => *n += 1,
-                                None => removed_per_block.push((call_block, 1)),
+                                None => removed.push((call_block, 1)),
                             }
                         }
-                        ok &= removed_per_block.iter().all(|(b, n)| b.len() > *n);
+                        ok &= removed.iter().all(|(b, n)| b.len() > *n);
+                        // Nothing else may use what the import binds.
+                        ok &= !uses_outside(text, &spans, &import_bound_names(stmt));
                         ok.then_some(spans)
                     }
                 };
                 self.facts.embed_imports.push(crate::analyze::EmbedImport {
-                    location: self.index.location(ctx.module, stmt),
+                    location: self.index.location(module, *stmt),
                     guarded: guard.is_some(),
                     removal,
                 });
