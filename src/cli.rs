@@ -57,6 +57,26 @@ pub struct CheckArgs {
     /// When to use colours (NO_COLOR is respected in `auto`).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// Run only these rules (comma-separated; `ALL` for all).
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Option<Vec<String>>,
+    /// Also run these rules.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub extend_select: Option<Vec<String>>,
+    /// Do not run these rules.
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Option<Vec<String>>,
+    /// Paths to skip (globs), instead of the built-in list (.venv, .tox,
+    /// build, ...).
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    pub exclude: Option<Vec<String>>,
+    /// Paths to skip besides the built-in list.
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    pub extend_exclude: Option<Vec<String>>,
+    /// Ignore covdoctor's settings files (`[tool.covdoctor]`,
+    /// covdoctor.toml).
+    #[arg(long)]
+    pub isolated: bool,
     /// The pytest-cov version to assume (instead of detecting it).
     #[arg(long, value_name = "VERSION")]
     pub pytest_cov_version: Option<String>,

@@ -12,6 +12,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use globset::GlobSet;
+
 use crate::problem::Problem;
 use crate::source::normalize;
 
@@ -55,7 +57,12 @@ pub struct Project {
 }
 
 /// The projects for the given paths, and the paths that do not exist.
-pub fn discover(paths: &[PathBuf]) -> (Vec<Project>, Vec<Problem>) {
+/// Finds the projects, walking each with the exclusions `exclusions_for`
+/// gives for its root (built-in ones plus its settings).
+pub fn discover(
+    paths: &[PathBuf],
+    exclusions_for: &mut dyn FnMut(&Path) -> GlobSet,
+) -> (Vec<Project>, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut asked: Vec<PathBuf> = Vec::new();
     for path in paths {
@@ -80,7 +87,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<Project>, Vec<Problem>) {
             continue;
         }
         let nested = Arc::new(Mutex::new(Vec::new()));
-        let python_files = walk(&root, &nested);
+        let python_files = walk(&root, exclusions_for(&root), &nested);
         for n in nested.lock().expect("walk finished").drain(..) {
             // A nested project is only checked when it was asked for.
             if asked.iter().any(|a| n.starts_with(a)) {
@@ -112,23 +119,26 @@ fn is_root(dir: &Path) -> bool {
 }
 
 /// The Python files under `root`, not descending into nested projects (which
-/// are pushed to `nested`).
-fn walk(root: &Path, nested: &Arc<Mutex<Vec<PathBuf>>>) -> Vec<PathBuf> {
+/// are pushed to `nested`) or excluded paths.
+fn walk(root: &Path, excluded: GlobSet, nested: &Arc<Mutex<Vec<PathBuf>>>) -> Vec<PathBuf> {
     let root_owned = root.to_path_buf();
     let nested = Arc::clone(nested);
     let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root)
         .standard_filters(true)
         .require_git(false)
         .filter_entry(move |entry| {
-            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            if !is_dir {
+            if entry.path() == root_owned {
                 return true;
             }
-            let name = entry.file_name().to_string_lossy();
-            if SKIPPED_DIRS.contains(&name.as_ref()) || name.ends_with(".egg-info") {
+            let relative = entry
+                .path()
+                .strip_prefix(&root_owned)
+                .unwrap_or(entry.path());
+            if excluded.is_match(entry.file_name()) || excluded.is_match(relative) {
                 return false;
             }
-            if entry.path() != root_owned && is_root(entry.path()) {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if is_dir && is_root(entry.path()) {
                 nested
                     .lock()
                     .expect("single walker")

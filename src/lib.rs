@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub coverage_rcfile: Option<PathBuf>,
     /// Versions given on the command line, and `$VIRTUAL_ENV`.
     pub versions: config::versions::Overrides,
+    /// covdoctor settings given on the command line.
+    pub settings: config::settings::CliSettings,
 }
 
 /// Runs the whole pipeline on the given paths, reading the disk.
@@ -58,7 +60,17 @@ pub fn check(paths: &[PathBuf], options: &RunOptions) -> Outcome {
 /// Runs the whole pipeline, reading files through `files` (the disk, or the
 /// disk with a fix run's edits on top).
 pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::SharedFiles) -> Outcome {
-    let (projects, mut problems) = discover::discover(paths);
+    let mut problems = Vec::new();
+    let mut settings_by_root = std::collections::BTreeMap::new();
+    let (projects, discover_problems) = discover::discover(paths, &mut |root| {
+        let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(files));
+        let settings =
+            config::settings::Settings::load(root, &options.settings, &mut loader, &mut problems);
+        let exclusions = settings.exclusions();
+        settings_by_root.insert(root.to_path_buf(), settings);
+        exclusions
+    });
+    problems.extend(discover_problems);
     let asked: Vec<PathBuf> = paths
         .iter()
         .filter_map(|p| std::path::absolute(p).ok())
@@ -66,11 +78,13 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
         .collect();
     let mut diagnostics = Vec::new();
     for project in projects {
+        let settings = settings_by_root.remove(&project.root).unwrap_or_default();
+        let overrides = versions_for(options, &settings);
         let config = config::ProjectConfig::load(
             files,
             &project.root,
             options.coverage_rcfile.clone(),
-            &options.versions,
+            &overrides,
             &mut problems,
         );
         let (python, python_problems) = analyze::python::analyze(
@@ -78,6 +92,7 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
             project.root.clone(),
             project.python_files.clone(),
             config.scripts.clone(),
+            settings.python_launchers.clone(),
         );
         problems.extend(python_problems);
         // One problem per file with syntax errors: its first error.
@@ -94,7 +109,17 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
             config: &config,
             python: &python,
         };
-        diagnostics.extend(rules::check(&context).into_iter().filter(|d| {
+        let found = rules::check(&context).into_iter().filter(|d| {
+            let relative = d
+                .primary
+                .location
+                .file
+                .path
+                .strip_prefix(&project.root)
+                .unwrap_or(&d.primary.location.file.path);
+            settings.enabled(d.rule) && !settings.ignored_in(d.rule, relative)
+        });
+        diagnostics.extend(found.filter(|d| {
             asked
                 .iter()
                 .any(|a| d.primary.location.file.path.starts_with(a))
@@ -105,5 +130,36 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
     Outcome {
         diagnostics,
         problems,
+    }
+}
+
+/// Explicit versions: the command line's, then the settings'.
+fn versions_for(
+    options: &RunOptions,
+    settings: &config::settings::Settings,
+) -> config::versions::Overrides {
+    use config::versions::Explicit;
+    let from_settings = |key: &str, given: &Option<config::settings::Located<String>>| {
+        given.as_ref().map(|l| Explicit {
+            value: l.value.clone(),
+            what: format!(
+                "`{key}` in {}",
+                settings.file.as_deref().unwrap_or("covdoctor's settings")
+            ),
+            location: l.location.clone(),
+        })
+    };
+    config::versions::Overrides {
+        pytest_cov: options
+            .versions
+            .pytest_cov
+            .clone()
+            .or_else(|| from_settings("pytest-cov-version", &settings.pytest_cov_version)),
+        coverage: options
+            .versions
+            .coverage
+            .clone()
+            .or_else(|| from_settings("coverage-version", &settings.coverage_version)),
+        virtual_env: options.versions.virtual_env.clone(),
     }
 }

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use covdoctor::cli::{CheckArgs, Cli, Color, Command};
+use covdoctor::config::settings::CliSettings;
+use covdoctor::config::versions::Explicit;
 use covdoctor::report::{self, OutputFormat, Style};
 use covdoctor::rules;
 
@@ -49,11 +51,27 @@ fn check(args: CheckArgs) -> ExitCode {
             .filter(|v| !v.is_empty())
             .map(Into::into),
         versions: covdoctor::config::versions::Overrides {
-            pytest_cov: args.pytest_cov_version.clone(),
-            coverage: args.coverage_version.clone(),
+            pytest_cov: args.pytest_cov_version.clone().map(|value| Explicit {
+                value,
+                what: "--pytest-cov-version".to_string(),
+                location: None,
+            }),
+            coverage: args.coverage_version.clone().map(|value| Explicit {
+                value,
+                what: "--coverage-version".to_string(),
+                location: None,
+            }),
             virtual_env: std::env::var_os("VIRTUAL_ENV")
                 .filter(|v| !v.is_empty())
                 .map(Into::into),
+        },
+        settings: CliSettings {
+            select: args.select.clone(),
+            extend_select: args.extend_select.clone().unwrap_or_default(),
+            ignore: args.ignore.clone().unwrap_or_default(),
+            exclude: args.exclude.clone(),
+            extend_exclude: args.extend_exclude.clone().unwrap_or_default(),
+            isolated: args.isolated,
         },
     };
     let stdout_tty = std::io::stdout().is_terminal();

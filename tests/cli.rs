@@ -496,3 +496,134 @@ fn no_fix_for_a_python_file_with_syntax_errors() {
         before
     );
 }
+
+const TERMINATING_TEST: &[u8] = b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n    p.kill()\n";
+
+fn rules_found(out: &Output) -> Vec<String> {
+    let findings: serde_json::Value = serde_json::from_str(&stdout(out))
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(out), stderr(out)));
+    findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}",
+                f["rule"].as_str().unwrap(),
+                f["path"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn settings_select_ignore_and_per_file_ignores() {
+    let pyproject = b"[tool.covdoctor]\nignore = [\"sigterm-not-handled\"]\n\n[tool.covdoctor.per-file-ignores]\n\"tests/legacy/*\" = [\"sigkill-loses-coverage\"]\n";
+    let dir = project(&[
+        ("pyproject.toml", pyproject),
+        ("tests/test_a.py", TERMINATING_TEST),
+        ("tests/legacy/test_b.py", TERMINATING_TEST),
+    ]);
+    let out = covdoctor(&["check", "--output-format", "json"], dir.path());
+    assert_eq!(
+        rules_found(&out),
+        vec!["sigkill-loses-coverage:tests/test_a.py"]
+    );
+    // The command line wins over the file; --isolated ignores the file.
+    let out = covdoctor(
+        &[
+            "check",
+            "--output-format",
+            "json",
+            "--select",
+            "sigterm-not-handled",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        rules_found(&out),
+        Vec::<String>::new(),
+        "select keeps the file's ignore"
+    );
+    let out = covdoctor(
+        &[
+            "check",
+            "--output-format",
+            "json",
+            "--isolated",
+            "--select",
+            "sigterm-not-handled",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        rules_found(&out),
+        vec![
+            "sigterm-not-handled:tests/legacy/test_b.py",
+            "sigterm-not-handled:tests/test_a.py"
+        ]
+    );
+}
+
+#[test]
+fn covdoctor_toml_exclude_and_extend_exclude() {
+    let dir = project(&[
+        (
+            "pyproject.toml",
+            b"[tool.covdoctor]\nextend-exclude = [\"tests/legacy\"]\n",
+        ),
+        ("covdoctor.toml", b"extend-exclude = [\"generated_*.py\"]\n"),
+        ("tests/test_a.py", KILLING_TEST),
+        ("tests/generated_x.py", KILLING_TEST),
+        ("tests/legacy/test_b.py", KILLING_TEST),
+    ]);
+    // covdoctor.toml wins over [tool.covdoctor]: legacy is checked again.
+    let out = covdoctor(&["check", "--output-format", "json"], dir.path());
+    assert_eq!(
+        rules_found(&out),
+        vec![
+            "sigkill-loses-coverage:tests/legacy/test_b.py",
+            "sigkill-loses-coverage:tests/test_a.py"
+        ]
+    );
+}
+
+#[test]
+fn unknown_settings_are_errors_with_suggestions() {
+    let dir = project(&[
+        ("pyproject.toml", b"[tool.covdoctor]\nignor = [\"sigkill-loses-coverage\"]\nselect = [\"sigkill-lose-coverage\"]\n"),
+        ("tests/test_a.py", KILLING_TEST),
+    ]);
+    let out = covdoctor(&["check"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("unknown covdoctor setting `ignor`; did you mean `ignore`?"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "unknown rule `sigkill-lose-coverage`; did you mean `sigkill-loses-coverage`?"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("pyproject.toml:2:1"), "{err}");
+}
+
+#[test]
+fn python_launchers_are_launches() {
+    let dir = project(&[
+        ("pyproject.toml", b"[tool.covdoctor]\npython-launchers = [\"tests.support.start_server\"]\n\n[tool.coverage.run]\nsigterm = true\n"),
+        ("tests/__init__.py", b""),
+        ("tests/support.py", b"def start_server(name, **kwargs):\n    return make_process(name, **kwargs)\n"),
+        ("tests/test_a.py", b"from tests.support import start_server\n\ndef test_x():\n    server = start_server('api', env={'PATH': '/usr/bin'})\n    server.kill()\n"),
+    ]);
+    let out = covdoctor(&["check", "--output-format", "json"], dir.path());
+    assert_eq!(
+        rules_found(&out),
+        vec![
+            "env-drops-coverage:tests/test_a.py",
+            "sigkill-loses-coverage:tests/test_a.py"
+        ]
+    );
+}

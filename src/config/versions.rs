@@ -2,8 +2,8 @@
 //! covdoctor learnt it. Read from the project's files, never by running
 //! Python. For each package the first source that names it wins:
 //!
-//! 1. an explicit setting: a command-line flag, or `[tool.covdoctor]`
-//!    `pytest-cov-version` / `coverage-version`;
+//! 1. an explicit setting: a command-line flag, or covdoctor's
+//!    `pytest-cov-version` / `coverage-version` setting;
 //! 2. the project's environment: `$VIRTUAL_ENV`, else `.venv/` or `venv/` in
 //!    the project (`*.dist-info/METADATA` in site-packages);
 //! 3. lock files: `uv.lock`, `poetry.lock`, `pdm.lock`, `Pipfile.lock`;
@@ -212,11 +212,20 @@ pub struct Versions {
 /// One place versions are read from: a package name in, what it says out.
 type Source<'a> = dyn Fn(&str, &mut dyn FileLoader) -> Option<Detected> + 'a;
 
-/// Explicit versions from the command line.
+/// A version given explicitly, and by whom.
+#[derive(Clone, Debug)]
+pub struct Explicit {
+    pub value: String,
+    pub what: String,
+    pub location: Option<Location>,
+}
+
+/// Explicit versions (command line, then covdoctor's settings) and
+/// `$VIRTUAL_ENV`.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
-    pub pytest_cov: Option<String>,
-    pub coverage: Option<String>,
+    pub pytest_cov: Option<Explicit>,
+    pub coverage: Option<Explicit>,
     /// `$VIRTUAL_ENV`.
     pub virtual_env: Option<PathBuf>,
 }
@@ -242,7 +251,7 @@ impl Versions {
     pub fn detect(root: &Path, overrides: &Overrides, loader: &mut dyn FileLoader) -> Versions {
         let mut versions = Versions::default();
         let sources: [&Source<'_>; 5] = [
-            &|name, loader| explicit(root, name, overrides, loader),
+            &|name, _| explicit(name, overrides),
             &|name, _| environment(root, name, overrides),
             &|name, loader| locked(root, name, loader),
             &|name, loader| required(root, name, loader),
@@ -304,37 +313,16 @@ fn normalize(name: &str) -> String {
     out
 }
 
-fn explicit(
-    root: &Path,
-    package: &str,
-    overrides: &Overrides,
-    loader: &mut dyn FileLoader,
-) -> Option<Detected> {
-    let flag = match package {
-        "pytest-cov" => overrides.pytest_cov.as_deref(),
-        _ => overrides.coverage.as_deref(),
-    };
-    if let Some(value) = flag {
-        return Some(Detected {
-            range: Range::exactly(Version::parse(value)?),
-            source: Some(Provenance {
-                what: format!("--{package}-version"),
-                location: None,
-            }),
-            absent: false,
-        });
-    }
-    let source = loader.load(&root.join("pyproject.toml"))?.ok()?;
-    let doc = loader.toml(&source).ok()?;
-    let key = format!("{package}-version");
-    let table = tomlx::table_at(&doc, &["tool", "covdoctor"])?.as_table_like()?;
-    let item = table.get(&key)?;
-    let version = Version::parse(item.as_str()?)?;
+fn explicit(package: &str, overrides: &Overrides) -> Option<Detected> {
+    let given = match package {
+        "pytest-cov" => overrides.pytest_cov.as_ref(),
+        _ => overrides.coverage.as_ref(),
+    }?;
     Some(Detected {
-        range: Range::exactly(version),
+        range: Range::exactly(Version::parse(&given.value)?),
         source: Some(Provenance {
-            what: format!("`{key}` in [tool.covdoctor]"),
-            location: tomlx::item_span(item).map(|s| Location::new(&source, s)),
+            what: given.what.clone(),
+            location: given.location.clone(),
         }),
         absent: false,
     })
@@ -814,7 +802,11 @@ mod tests {
         let (v, _d) = detect(
             &files,
             Overrides {
-                pytest_cov: Some("7.0.0".into()),
+                pytest_cov: Some(Explicit {
+                    value: "7.0.0".into(),
+                    what: "--pytest-cov-version".into(),
+                    location: None,
+                }),
                 ..Overrides::default()
             },
         );
@@ -872,14 +864,7 @@ mod tests {
             Overrides::default(),
         );
         assert!(v.pytest_cov_below_7());
-        let (v, _d) = detect(
-            &[(
-                "pyproject.toml",
-                "[tool.covdoctor]\npytest-cov-version = \"7.1.0\"\n",
-            )],
-            Overrides::default(),
-        );
-        assert!(v.pytest_cov_at_least_7());
+
         let (v, _d) = detect(
             &[("setup.cfg", "[metadata]\nname = x\n")],
             Overrides::default(),

@@ -28,6 +28,9 @@ pub enum Shape {
     SpawnL,
     /// `multiprocessing.Process(group, target, ...)`.
     Process,
+    /// A helper named in `python-launchers`: it starts a Python child and
+    /// returns it; `env=` and `cwd=` are its own keyword arguments.
+    Launcher,
     /// A project subclass of `multiprocessing.Process`.
     ProcessClass(super::index::ClassId),
     /// `pexpect.spawn(command, args, timeout, maxread, searchwindowsize,
@@ -142,6 +145,10 @@ pub fn args(call: &ExprCall, shape: Shape) -> LaunchArgs<'_> {
             out.target = arg(call, Some(1), "target");
         }
         Shape::ProcessClass(_) => {}
+        Shape::Launcher => {
+            out.cwd = call.arguments.find_keyword("cwd").map(|k| &k.value);
+            out.env = call.arguments.find_keyword("env").map(|k| &k.value);
+        }
         Shape::Pexpect => {
             out.command.extend(arg(call, Some(0), "command"));
             out.command.extend(arg(call, Some(1), "args"));

@@ -48,8 +48,9 @@ pub fn analyze(
     root: PathBuf,
     files: Vec<PathBuf>,
     scripts: BTreeMap<String, String>,
+    launchers: Vec<String>,
 ) -> (PythonFacts, Vec<Problem>) {
-    let work = move || analyze_on_this_thread(&*fs, &root, &files, &scripts);
+    let work = move || analyze_on_this_thread(&*fs, &root, &files, &scripts, &launchers);
     match spawn_big(work) {
         Ok(result) => result,
         Err(message) => (
@@ -90,6 +91,7 @@ fn analyze_on_this_thread(
     root: &std::path::Path,
     files: &[PathBuf],
     scripts: &BTreeMap<String, String>,
+    launchers: &[String],
 ) -> (PythonFacts, Vec<Problem>) {
     let mut problems = Vec::new();
     let parsed = parse_all(fs, files, &mut problems);
@@ -122,6 +124,7 @@ fn analyze_on_this_thread(
     let mut extractor = Extractor {
         index: &index,
         scripts,
+        launchers,
         facts: &mut facts,
         launch_at: HashMap::new(),
     };
@@ -401,6 +404,8 @@ pub fn check_syntax(text: &str) -> Result<(), String> {
 struct Extractor<'i, 'a> {
     index: &'i Index<'a>,
     scripts: &'i BTreeMap<String, String>,
+    /// `python-launchers`: helpers that start Python children.
+    launchers: &'i [String],
     facts: &'i mut PythonFacts,
     /// Launch calls by (module, start offset).
     launch_at: HashMap<(usize, u32), usize>,
@@ -467,6 +472,22 @@ impl<'a> Extractor<'_, 'a> {
                     if let Some((kind, shape)) = launch::api(&q) {
                         return Some((q, kind, shape));
                     }
+                    if self.launchers.contains(&q) {
+                        return Some((q, LaunchKind::Subprocess, launch::Shape::Launcher));
+                    }
+                }
+                // A project helper named in `python-launchers`.
+                Val::Function(f) if self.index.functions[f].class.is_none() => {
+                    let function = &self.index.functions[f];
+                    let name = function.def.name.as_str();
+                    if let Some(q) = self.index.modules[function.module]
+                        .names
+                        .iter()
+                        .map(|(m, _)| format!("{m}.{name}"))
+                        .find(|q| self.launchers.contains(q))
+                    {
+                        return Some((q, LaunchKind::Subprocess, launch::Shape::Launcher));
+                    }
                 }
                 // A project class derived from `multiprocessing.Process`.
                 Val::Class(c) if self.index.is_process_class(c, 0) => {
@@ -511,7 +532,15 @@ impl<'a> Extractor<'_, 'a> {
             location: index.location(ctx.module, e),
             place: paths::place_of(index, e, ctx),
         });
-        let mut child = if let launch::Shape::ProcessClass(c) = shape {
+        let mut child = if let launch::Shape::Launcher = shape {
+            Child::Python {
+                evidence: format!("`{api}` is one of the python-launchers"),
+                entry: None,
+                source: None,
+                handler: None,
+                runs_project_code: true,
+            }
+        } else if let launch::Shape::ProcessClass(c) = shape {
             let class = &index.classes[c];
             Child::Python {
                 evidence: "multiprocessing".into(),
