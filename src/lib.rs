@@ -24,6 +24,7 @@ pub mod problem;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod suppress;
 
 use std::path::PathBuf;
 
@@ -109,21 +110,25 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
             config: &config,
             python: &python,
         };
-        let found = rules::check(&context).into_iter().filter(|d| {
-            let relative = d
-                .primary
-                .location
-                .file
-                .path
-                .strip_prefix(&project.root)
-                .unwrap_or(&d.primary.location.file.path);
+        let reported = |d: &diagnostic::Diagnostic| {
+            let path = &d.primary.location.file.path;
+            let relative = path.strip_prefix(&project.root).unwrap_or(path);
             settings.enabled(d.rule) && !settings.ignored_in(d.rule, relative)
-        });
-        diagnostics.extend(found.filter(|d| {
-            asked
-                .iter()
-                .any(|a| d.primary.location.file.path.starts_with(a))
-        }));
+        };
+        let found: Vec<_> = rules::check(&context)
+            .into_iter()
+            .filter(|d| reported(d))
+            .collect();
+        let (kept, unused) = suppress::apply(found, &suppressions(&config, &python), &settings);
+        diagnostics.extend(
+            kept.into_iter()
+                .chain(unused.into_iter().filter(|d| reported(d)))
+                .filter(|d| {
+                    asked
+                        .iter()
+                        .any(|a| d.primary.location.file.path.starts_with(a))
+                }),
+        );
     }
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     problems.sort_by(|a, b| a.path.cmp(&b.path));
@@ -131,6 +136,32 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
         diagnostics,
         problems,
     }
+}
+
+/// Every suppression comment of a project: in its Python files and in the
+/// configuration files covdoctor reads.
+fn suppressions(
+    config: &config::ProjectConfig,
+    python: &analyze::PythonFacts,
+) -> Vec<suppress::Suppression> {
+    let mut out: Vec<suppress::Suppression> = python
+        .files
+        .values()
+        .flat_map(|f| suppress::in_python(&f.source, &f.comments))
+        .collect();
+    let mut sources: Vec<&source::Source> = config
+        .coverage
+        .candidates
+        .iter()
+        .map(|c| &c.source)
+        .collect();
+    sources.extend(config.pytest.as_ref().map(|p| &p.source));
+    sources.sort_by(|a, b| a.path.cmp(&b.path));
+    sources.dedup_by(|a, b| a.path == b.path);
+    for s in sources {
+        out.extend(suppress::in_config(s));
+    }
+    out
 }
 
 /// Explicit versions: the command line's, then the settings'.

@@ -67,6 +67,8 @@ pub struct FileFacts {
     /// Top-level `import x` statements of one module: the module and the
     /// start of the statement's line, in order.
     pub plain_imports: Vec<(String, usize)>,
+    /// Every comment (from the tokenizer, so never text inside a string).
+    pub comments: Vec<crate::source::Span>,
 }
 
 /// How a launch API starts its child.

@@ -11,6 +11,7 @@ mod removed_embed_api;
 mod sigkill_loses_coverage;
 mod sigterm_not_handled;
 mod subprocess_patch_missing;
+mod unused_suppression;
 
 use crate::analyze::{Launch, PythonFacts};
 use crate::config::ProjectConfig;
@@ -70,7 +71,13 @@ pub static ALL: &[&Rule] = &[
     &sigkill_loses_coverage::RULE,
     &sigterm_not_handled::RULE,
     &subprocess_patch_missing::RULE,
+    &unused_suppression::RULE,
 ];
+
+/// `unused-suppression`, whose findings the suppression step produces.
+pub fn unused_suppression_rule() -> &'static Rule {
+    &unused_suppression::RULE
+}
 
 pub fn by_name(name: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.name == name)

@@ -39,6 +39,7 @@ struct Parsed {
     source: Source,
     module: ModModule,
     errors: Vec<(Span, String)>,
+    comments: Vec<Span>,
 }
 
 /// Analyses the Python files of one project. `scripts` are the project's
@@ -320,6 +321,7 @@ fn file_facts(p: &Parsed) -> FileFacts {
         imported_modules,
         import_insert_at,
         plain_imports,
+        comments: p.comments.clone(),
     }
 }
 
@@ -376,6 +378,12 @@ fn parse_file(fs: &dyn Files, path: &std::path::Path) -> Result<Parsed, Problem>
             )
         })
         .collect();
+    let comments = parsed
+        .tokens()
+        .iter()
+        .filter(|t| t.kind() == ruff_python_ast::token::TokenKind::Comment)
+        .map(|t| Span::new(t.range().start().to_usize(), t.range().end().to_usize()))
+        .collect();
     let module = match parsed.into_syntax() {
         ruff_python_ast::Mod::Module(m) => m,
         ruff_python_ast::Mod::Expression(_) => unreachable!("parsed in module mode"),
@@ -384,6 +392,7 @@ fn parse_file(fs: &dyn Files, path: &std::path::Path) -> Result<Parsed, Problem>
         source: Arc::new(source),
         module,
         errors,
+        comments,
     })
 }
 
