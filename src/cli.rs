@@ -13,6 +13,7 @@ Examples:
   covdoctor check --fix              apply safe fixes
   covdoctor check --diff --unsafe-fixes   show every fix as a diff, write nothing
   covdoctor check --output-format json
+  covdoctor check --output-format sarif -o covdoctor.sarif
   covdoctor rules                    list the rules
   covdoctor rule env-drops-coverage  explain a rule
 
@@ -34,7 +35,7 @@ pub struct Cli {
 pub enum Command {
     /// Check projects for lost subprocess coverage.
     #[command(after_help = EXAMPLES)]
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Print a rule's documentation.
     Rule {
         /// The rule's name, e.g. env-drops-coverage.
@@ -54,6 +55,15 @@ pub struct CheckArgs {
     /// How to print findings.
     #[arg(long, value_enum, default_value_t = OutputFormat::Full)]
     pub output_format: OutputFormat,
+    /// Write the findings to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
+    /// Print how many findings each rule produced, instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Print the findings and nothing else (no summary line).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// When to use colours (NO_COLOR is respected in `auto`).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,

@@ -13,7 +13,7 @@ use covdoctor::rules;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Rule { name } => match rules::by_name(&name) {
             Some(rule) => {
                 print(rule.doc);
@@ -74,47 +74,75 @@ fn check(args: CheckArgs) -> ExitCode {
             isolated: args.isolated,
         },
     };
-    let stdout_tty = std::io::stdout().is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let color = match args.color {
+    let color = |terminal: bool| match args.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => stdout_tty && !no_color,
+        Color::Auto => terminal && !no_color,
     };
-    let style = Style {
-        color,
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let out_style = Style {
+        color: color(args.output_file.is_none() && std::io::stdout().is_terminal()),
         width: 100,
-        cwd: std::env::current_dir().unwrap_or_default(),
+        cwd: cwd.clone(),
+    };
+    let err_style = Style {
+        color: color(std::io::stderr().is_terminal()),
+        width: 100,
+        cwd,
     };
     if args.fix || args.diff {
-        return fix(&args, &options, &style);
+        return fix(&args, &options, &out_style, &err_style);
     }
     let outcome = covdoctor::check(&args.paths, &options);
-    report_problems(&outcome.problems, &style);
-    print_findings(&args, &outcome.diagnostics, &style, || {
-        report::summary(&outcome.diagnostics, outcome.problems.len())
-    });
+    report_problems(&args, &outcome.problems, &err_style);
+    let results = report::Results {
+        diagnostics: &outcome.diagnostics,
+        problems: &outcome.problems,
+        summary: report::summary(&outcome.diagnostics, outcome.problems.len()),
+    };
+    if let Err(code) = emit(
+        &args,
+        &report::render(
+            args.output_format,
+            &results,
+            &out_style,
+            args.quiet,
+            args.statistics,
+        ),
+    ) {
+        return code;
+    }
     exit_code(outcome.problems.len(), outcome.diagnostics.len(), false)
 }
 
 /// `--fix` and `--diff`: fix in memory until nothing fixable is left, then
 /// write (`--fix`) or show (`--diff`) the result.
-fn fix(args: &CheckArgs, options: &covdoctor::RunOptions, style: &Style) -> ExitCode {
+fn fix(
+    args: &CheckArgs,
+    options: &covdoctor::RunOptions,
+    out_style: &Style,
+    err_style: &Style,
+) -> ExitCode {
     let run = covdoctor::fix::run(&args.paths, options, args.unsafe_fixes);
     let mut problems = run.outcome.problems.clone();
     problems.extend(run.problems.iter().cloned());
     if args.diff {
-        report_problems(&problems, style);
-        print(&report::render_diff(&run.changes, style));
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "covdoctor: --fix would fix {} finding{} in {} file{}; nothing was written",
-            run.fixed.len(),
-            if run.fixed.len() == 1 { "" } else { "s" },
-            run.changes.len(),
-            if run.changes.len() == 1 { "" } else { "s" },
-        );
+        report_problems(args, &problems, err_style);
+        if let Err(code) = emit(args, &report::render_diff(&run.changes, out_style)) {
+            return code;
+        }
+        if !args.quiet {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(
+                err,
+                "covdoctor: --fix would fix {} finding{} in {} file{}; nothing was written",
+                run.fixed.len(),
+                if run.fixed.len() == 1 { "" } else { "s" },
+                run.changes.len(),
+                if run.changes.len() == 1 { "" } else { "s" },
+            );
+        }
         return if !problems.is_empty() {
             ExitCode::from(2)
         } else if !run.changes.is_empty() {
@@ -136,18 +164,35 @@ fn fix(args: &CheckArgs, options: &covdoctor::RunOptions, style: &Style) -> Exit
     } else {
         covdoctor::check(&args.paths, options)
     };
-    report_problems(&problems, style);
-    if args.show_fixes && args.output_format == OutputFormat::Full {
-        print(&report::render_fixed(&run.fixed, style));
-    }
+    report_problems(args, &problems, err_style);
     let fixed = if written == run.changes.len() {
         run.fixed.len()
     } else {
         0
     };
-    print_findings(args, &outcome.diagnostics, style, || {
-        report::fix_summary(fixed, outcome.diagnostics.len(), problems.len())
-    });
+    let mut text = String::new();
+    let human = matches!(
+        args.output_format,
+        OutputFormat::Full | OutputFormat::Concise
+    );
+    if args.show_fixes && human && !args.statistics {
+        text.push_str(&report::render_fixed(&run.fixed, out_style));
+    }
+    let results = report::Results {
+        diagnostics: &outcome.diagnostics,
+        problems: &problems,
+        summary: report::fix_summary(fixed, outcome.diagnostics.len(), problems.len()),
+    };
+    text.push_str(&report::render(
+        args.output_format,
+        &results,
+        out_style,
+        args.quiet,
+        args.statistics,
+    ));
+    if let Err(code) = emit(args, &text) {
+        return code;
+    }
     exit_code(
         problems.len(),
         outcome.diagnostics.len(),
@@ -155,27 +200,35 @@ fn fix(args: &CheckArgs, options: &covdoctor::RunOptions, style: &Style) -> Exit
     )
 }
 
-fn report_problems(problems: &[covdoctor::problem::Problem], style: &Style) {
-    if !problems.is_empty() {
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(report::render_problems(problems, style).as_bytes());
+/// Input problems go to stderr. GitHub annotations carry them on stdout
+/// already (and stderr lands in the same log).
+fn report_problems(args: &CheckArgs, problems: &[covdoctor::problem::Problem], style: &Style) {
+    if problems.is_empty() || args.output_format == OutputFormat::Github {
+        return;
     }
+    let mut err = std::io::stderr().lock();
+    let _ =
+        err.write_all(report::render_problems_for(args.output_format, problems, style).as_bytes());
 }
 
-fn print_findings(
-    args: &CheckArgs,
-    diagnostics: &[covdoctor::diagnostic::Diagnostic],
-    style: &Style,
-    summary: impl FnOnce() -> String,
-) {
-    match args.output_format {
-        OutputFormat::Full => {
-            let mut text = report::render_full(diagnostics, style);
-            text.push_str(&summary());
-            text.push('\n');
-            print(&text);
+/// Prints to stdout, or writes `--output-file` (creating its directory).
+/// A file that cannot be written is a usage error.
+fn emit(args: &CheckArgs, text: &str) -> Result<(), ExitCode> {
+    let Some(path) = &args.output_file else {
+        print(text);
+        return Ok(());
+    };
+    let written = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(path, text));
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            eprintln!("covdoctor: cannot write {}: {e}", path.display());
+            Err(ExitCode::from(2))
         }
-        OutputFormat::Json => print(&report::render_json(diagnostics, style)),
     }
 }
 

@@ -43,7 +43,9 @@ fn seed_server_reports_the_four_problems_of_the_post() {
         &common::repo(),
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let findings: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let document: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(document["version"], 1);
+    let findings = &document["findings"];
     let got: Vec<(String, String, u64)> = findings
         .as_array()
         .unwrap()
@@ -239,7 +241,9 @@ fn ignored_and_environment_directories_are_skipped() {
         ("tests/test_real.py", KILLING_TEST),
     ]);
     let out = covdoctor(&["check", "--output-format", "json"], dir.path());
-    let findings: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let document: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(document["version"], 1);
+    let findings = &document["findings"];
     let paths: Vec<&str> = findings
         .as_array()
         .unwrap()
@@ -258,7 +262,9 @@ fn nested_projects_use_their_own_configuration() {
         ("sub/tests/test_b.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n"),
     ]);
     let out = covdoctor(&["check", "--output-format", "json"], dir.path());
-    let findings: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let document: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(document["version"], 1);
+    let findings = &document["findings"];
     let got: Vec<(&str, &str)> = findings
         .as_array()
         .unwrap()
@@ -500,9 +506,9 @@ fn no_fix_for_a_python_file_with_syntax_errors() {
 const TERMINATING_TEST: &[u8] = b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n    p.kill()\n";
 
 fn rules_found(out: &Output) -> Vec<String> {
-    let findings: serde_json::Value = serde_json::from_str(&stdout(out))
+    let document: serde_json::Value = serde_json::from_str(&stdout(out))
         .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(out), stderr(out)));
-    findings
+    document["findings"]
         .as_array()
         .unwrap()
         .iter()

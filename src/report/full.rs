@@ -1,0 +1,249 @@
+//! `--output-format full`: source snippets with labels and help, rendered by
+//! miette. Input problems are always rendered this way on stderr.
+
+use std::fmt;
+
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, NamedSource, SourceCode,
+    SourceSpan, SpanContents,
+};
+
+use super::{Style, display_path};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::Applicability;
+use crate::problem::Problem;
+use crate::source::{Location, Source};
+
+/// miette reads source through this, without copying the file.
+struct Text(Source);
+
+impl SourceCode for Text {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        self.0
+            .text
+            .read_span(span, context_lines_before, context_lines_after)
+    }
+}
+
+/// One file's part of a diagnostic, as miette renders it.
+struct Report {
+    message: String,
+    code: Option<String>,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: Option<NamedSource<Text>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Report>,
+}
+
+impl fmt::Debug for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Report {}
+
+impl miette::Diagnostic for Report {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+fn labeled(location: &Location, text: Option<&str>, primary: bool) -> LabeledSpan {
+    let span = SourceSpan::new(location.span.start.into(), location.span.len());
+    let text = text.map(str::to_string);
+    if primary {
+        LabeledSpan::new_primary_with_span(text, span)
+    } else {
+        LabeledSpan::new_with_span(text, span)
+    }
+}
+
+fn source_name(source: &Source, style: &Style) -> String {
+    display_path(&source.path, &style.cwd)
+}
+
+fn named(text: &Source, style: &Style) -> NamedSource<Text> {
+    NamedSource::new(source_name(text, style), Text(text.clone()))
+}
+
+fn report_of(d: &Diagnostic, style: &Style) -> Report {
+    let primary_file = &d.primary.location.file;
+    let source = named(primary_file, style);
+    let mut labels = vec![labeled(
+        &d.primary.location,
+        d.primary.text.as_deref(),
+        true,
+    )];
+    // Labels in other files become related reports, one per file, in the
+    // order they first appear.
+    let mut others: Vec<(Source, Vec<LabeledSpan>)> = Vec::new();
+    for l in &d.labels {
+        if l.location.file.path == primary_file.path {
+            labels.push(labeled(&l.location, l.text.as_deref(), false));
+            continue;
+        }
+        match others
+            .iter_mut()
+            .find(|(s, _)| s.path == l.location.file.path)
+        {
+            Some((_, v)) => v.push(labeled(&l.location, l.text.as_deref(), false)),
+            None => others.push((
+                l.location.file.clone(),
+                vec![labeled(&l.location, l.text.as_deref(), false)],
+            )),
+        }
+    }
+    let related = others
+        .into_iter()
+        .map(|(file, labels)| {
+            let name = source_name(&file, style);
+            Report {
+                message: format!("related code in {name}"),
+                code: None,
+                severity: miette::Severity::Advice,
+                help: None,
+                source: Some(named(&file, style)),
+                labels,
+                related: Vec::new(),
+            }
+        })
+        .collect();
+    Report {
+        message: d.message.clone(),
+        code: Some(d.rule.to_string()),
+        severity: match d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        },
+        help: Some({
+            let mut help = d.help.clone().map(|h| format!("{h}\n")).unwrap_or_default();
+            if let Some(fix) = &d.fix {
+                let flag = match fix.applicability {
+                    Applicability::Safe => "--fix",
+                    Applicability::Unsafe => "--fix --unsafe-fixes",
+                };
+                help.push_str(&format!(
+                    "fix ({}, {flag}): {}\n",
+                    fix.applicability.as_str(),
+                    fix.title
+                ));
+            }
+            help.push_str(&format!("more: covdoctor rule {}", d.rule));
+            help
+        }),
+        source: Some(source),
+        labels,
+        related,
+    }
+}
+
+fn handler(style: &Style) -> GraphicalReportHandler {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false)
+        .with_urls(false)
+        .with_context_lines(1)
+        .with_show_related_as_nested(true)
+}
+
+/// The human-readable rendering of findings.
+pub fn render_full(diagnostics: &[Diagnostic], style: &Style) -> String {
+    let handler = handler(style);
+    let mut out = String::new();
+    for d in diagnostics {
+        let report = report_of(d, style);
+        let mut text = String::new();
+        if handler.render_report(&mut text, &report).is_err() {
+            text = format!("{}: {}\n", d.rule, d.message);
+        }
+        out.push_str(&text);
+        out.push('\n');
+    }
+    out
+}
+
+/// The human-readable rendering of input problems.
+pub fn render_problems(problems: &[Problem], style: &Style) -> String {
+    let handler = handler(style);
+    let mut out = String::new();
+    for p in problems {
+        let report = match &p.location {
+            Some(loc) => {
+                let source = named(&loc.file, style);
+                Report {
+                    message: p.message.clone(),
+                    code: Some("input-error".into()),
+                    severity: miette::Severity::Error,
+                    help: Some(
+                        "covdoctor checked the rest of the project; fix this file and run it again"
+                            .into(),
+                    ),
+                    source: Some(source),
+                    labels: vec![labeled(loc, Some("here"), true)],
+                    related: Vec::new(),
+                }
+            }
+            None => Report {
+                message: format!("{}: {}", display_path(&p.path, &style.cwd), p.message),
+                code: Some("input-error".into()),
+                severity: miette::Severity::Error,
+                help: None,
+                source: None,
+                labels: Vec::new(),
+                related: Vec::new(),
+            },
+        };
+        let mut text = String::new();
+        if handler.render_report(&mut text, &report).is_err() {
+            text = format!("error: {}\n", p.message);
+        }
+        out.push_str(&text);
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,294 @@
+//! `--output-format sarif`: SARIF 2.1.0 as GitHub code scanning reads it.
+//! The document is built from `serde-sarif`'s typed structures, so every
+//! field has the name and type the specification gives it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_sarif::sarif;
+
+use super::{Results, Style};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::problem::Problem;
+use crate::rules::{self, Rule};
+use crate::source::Location;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// Relative paths are relative to this base, the directory covdoctor ran
+/// in (GitHub resolves it to the repository's root).
+const SRCROOT: &str = "%SRCROOT%";
+
+/// Characters a URI path segment keeps as they are (RFC 3986 unreserved).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+pub fn render_sarif(results: &Results<'_>, style: &Style) -> String {
+    let rule_index: BTreeMap<&str, usize> = rules::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.name, i))
+        .collect();
+    let mut driver = sarif::ToolComponent::builder()
+        .name("covdoctor")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .rules(rules::ALL.iter().map(|r| descriptor(r)).collect::<Vec<_>>())
+        .build();
+    let repository = env!("CARGO_PKG_REPOSITORY");
+    if !repository.is_empty() {
+        driver.information_uri = Some(repository.to_string());
+    }
+    let findings: Vec<sarif::Result> = results
+        .diagnostics
+        .iter()
+        .map(|d| result(d, rule_index[d.rule], style))
+        .collect();
+    let notifications: Vec<sarif::Notification> = results
+        .problems
+        .iter()
+        .map(|p| notification(p, style))
+        .collect();
+    let invocation = sarif::Invocation::builder()
+        .execution_successful(results.problems.is_empty())
+        .tool_execution_notifications(notifications)
+        .build();
+    let mut run = sarif::Run::builder()
+        .tool(sarif::Tool::builder().driver(driver).build())
+        .results(findings)
+        .invocations(vec![invocation])
+        .column_kind(serde_json::json!("unicodeCodePoints"))
+        .build();
+    if let Some(root) = directory_uri(&style.cwd) {
+        let mut bases = BTreeMap::new();
+        bases.insert(
+            SRCROOT.to_string(),
+            sarif::ArtifactLocation::builder().uri(root).build(),
+        );
+        run.original_uri_base_ids = Some(bases);
+    }
+    let log = sarif::Sarif::builder()
+        .schema(SCHEMA)
+        .version(serde_json::json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    let mut out = serde_json::to_string_pretty(&log).expect("serializable");
+    out.push('\n');
+    out
+}
+
+/// A rule as SARIF describes it: its summary, its page as help (text and
+/// markdown), and its level.
+fn descriptor(rule: &Rule) -> sarif::ReportingDescriptor {
+    sarif::ReportingDescriptor::builder()
+        .id(rule.name)
+        .name(rule.name)
+        .short_description(
+            sarif::MultiformatMessageString::builder()
+                .text(rule.summary)
+                .build(),
+        )
+        .full_description(
+            sarif::MultiformatMessageString::builder()
+                .text(what_it_does(rule.doc))
+                .build(),
+        )
+        .help(
+            sarif::MultiformatMessageString::builder()
+                .text(rule.doc)
+                .markdown(rule.doc)
+                .build(),
+        )
+        .default_configuration(
+            sarif::ReportingConfiguration::builder()
+                .level(serde_json::json!(level(rule.severity)))
+                .build(),
+        )
+        .properties(
+            sarif::PropertyBag::builder()
+                .tags(vec!["coverage".to_string(), "testing".to_string()])
+                .build(),
+        )
+        .build()
+}
+
+/// The first paragraph under "What it does", on one line.
+fn what_it_does(doc: &str) -> String {
+    let section = doc
+        .split_once("## What it does")
+        .map_or(doc, |(_, rest)| rest);
+    section
+        .trim_start()
+        .split("\n\n")
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+fn result(d: &Diagnostic, rule_index: usize, style: &Style) -> sarif::Result {
+    let mut text = d.message.clone();
+    if let Some(help) = &d.help {
+        text.push_str("\n\n");
+        text.push_str(help);
+    }
+    let related: Vec<sarif::Location> = d
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, label)| location(&label.location, label.text.as_deref(), Some(i), style))
+        .collect();
+    let mut builder = sarif::Result::builder()
+        .rule_id(d.rule)
+        .rule_index(rule_index as i64)
+        .level(
+            serde_json::from_value::<sarif::ResultLevel>(serde_json::json!(level(d.severity)))
+                .expect("a SARIF level"),
+        )
+        .message(sarif::Message::builder().text(text).build())
+        .locations(vec![location(
+            &d.primary.location,
+            d.primary.text.as_deref(),
+            None,
+            style,
+        )])
+        .build();
+    if !related.is_empty() {
+        builder.related_locations = Some(related);
+    }
+    builder
+}
+
+fn location(
+    location: &Location,
+    text: Option<&str>,
+    id: Option<usize>,
+    style: &Style,
+) -> sarif::Location {
+    let file = &location.file;
+    let (start_line, start_column) = file.line_col(location.span.start);
+    let (end_line, end_column) = file.line_col(location.span.end);
+    let region = sarif::Region::builder()
+        .start_line(start_line as i64)
+        .start_column(start_column as i64)
+        .end_line(end_line as i64)
+        .end_column(end_column as i64)
+        .build();
+    let physical = sarif::PhysicalLocation::builder()
+        .artifact_location(artifact(&file.path, style))
+        .region(region)
+        .build();
+    let mut loc = sarif::Location::builder()
+        .physical_location(physical)
+        .build();
+    loc.message = text.map(|t| sarif::Message::builder().text(t).build());
+    loc.id = id.map(|i| i as i64);
+    loc
+}
+
+fn notification(p: &Problem, style: &Style) -> sarif::Notification {
+    let loc = match &p.location {
+        Some(location) => self::location(location, None, None, style),
+        None => sarif::Location::builder()
+            .physical_location(
+                sarif::PhysicalLocation::builder()
+                    .artifact_location(artifact(&p.path, style))
+                    .build(),
+            )
+            .build(),
+    };
+    sarif::Notification::builder()
+        .level(serde_json::json!("error"))
+        .message(sarif::Message::builder().text(p.message.clone()).build())
+        .locations(vec![loc])
+        .build()
+}
+
+/// A file as a URI: relative to `%SRCROOT%` when it lies under the working
+/// directory, else an absolute `file://` URI.
+fn artifact(path: &Path, style: &Style) -> sarif::ArtifactLocation {
+    match path.strip_prefix(&style.cwd) {
+        Ok(relative) => sarif::ArtifactLocation::builder()
+            .uri(encode(relative))
+            .uri_base_id(SRCROOT)
+            .build(),
+        Err(_) => sarif::ArtifactLocation::builder()
+            .uri(format!("file://{}", absolute(path)))
+            .build(),
+    }
+}
+
+/// Percent-encodes each component and joins them with `/` on every
+/// platform.
+fn encode(path: &Path) -> String {
+    path.components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(s) => {
+                Some(utf8_percent_encode(&s.to_string_lossy(), SEGMENT).to_string())
+            }
+            std::path::Component::ParentDir => Some("..".to_string()),
+            // A Windows drive (`C:`) stays as it is: `file:///C:/...`.
+            std::path::Component::Prefix(p) => Some(p.as_os_str().to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// An absolute path as the path part of a `file://` URI.
+fn absolute(path: &Path) -> String {
+    let encoded = encode(path);
+    if encoded.starts_with('/') {
+        encoded
+    } else {
+        format!("/{encoded}")
+    }
+}
+
+/// The working directory as a `file://` URI ending in `/`, as SARIF wants
+/// for a base.
+fn directory_uri(cwd: &Path) -> Option<String> {
+    if !cwd.is_absolute() {
+        return None;
+    }
+    let mut uri = format!("file://{}", absolute(cwd));
+    if !uri.ends_with('/') {
+        uri.push('/');
+    }
+    Some(uri)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_uris() {
+        assert_eq!(
+            encode(Path::new("tests/my conftest.py")),
+            "tests/my%20conftest.py"
+        );
+        assert_eq!(
+            directory_uri(Path::new("/home/me/proj")).as_deref(),
+            Some("file:///home/me/proj/")
+        );
+        assert_eq!(absolute(Path::new("/a b/c")), "/a%20b/c");
+    }
+
+    #[test]
+    fn full_description_is_the_first_paragraph() {
+        let doc = "# x\n\n## What it does\n\nFinds a\nthing.\n\nMore.\n";
+        assert_eq!(what_it_does(doc), "Finds a thing.");
+    }
+}
