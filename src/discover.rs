@@ -6,7 +6,10 @@
 //! are projects of their own. All Python files of a root are analysed, even
 //! when only part of it was asked for, because a fixture in `conftest.py` or a
 //! helper module elsewhere decides what a test does; findings are then
-//! reported only for the paths that were asked for.
+//! reported only for the paths that were asked for (see [`crate::scope`]).
+//!
+//! Files can be given one by one (pre-commit passes the changed files):
+//! only files covdoctor reads count ([`matters`]); others are ignored.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -47,6 +50,34 @@ pub const SKIPPED_DIRS: &[&str] = &[
     ".eggs",
 ];
 
+/// Whether a file given on the command line is one covdoctor reads: Python
+/// sources, the configuration files of pytest, coverage.py and covdoctor,
+/// and the files the versions of pytest-cov and coverage come from
+/// (requirements, constraints, lock files). `.toml`, `.cfg` and `.ini`
+/// files count too, since `--cov-config` or `COVERAGE_RCFILE` can name any
+/// of them; whether such a file is part of a project's configuration is
+/// decided once the configuration is read.
+pub fn matters(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    MARKERS.contains(&name.as_str())
+        || name.starts_with(".coveragerc")
+        || name == "Pipfile"
+        || matches!(
+            extension.as_deref(),
+            Some("py" | "toml" | "cfg" | "ini" | "lock")
+        )
+        || (extension.as_deref() == Some("txt")
+            && (name.starts_with("requirements")
+                || name.starts_with("constraints")
+                || path.parent().is_some_and(|d| d.ends_with("requirements"))))
+}
+
 /// One project to check.
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -79,7 +110,11 @@ pub fn discover(
         }
     }
 
-    let mut queue: Vec<PathBuf> = asked.iter().map(|p| root_of(p)).collect();
+    let mut queue: Vec<PathBuf> = asked
+        .iter()
+        .filter(|p| p.is_dir() || matters(p))
+        .map(|p| root_of(p))
+        .collect();
     let mut done: BTreeSet<PathBuf> = BTreeSet::new();
     let mut projects = Vec::new();
     while let Some(root) = queue.pop() {

@@ -9,7 +9,9 @@
 //!    started, their command, environment and directory, how they are
 //!    stopped;
 //! 4. [`rules`] judge the facts and return [`diagnostic::Diagnostic`]s;
-//! 5. [`report`] renders them (only `main` prints).
+//! 5. [`suppress`] drops the findings silenced by comments, and [`scope`]
+//!    keeps those of the paths asked for;
+//! 6. [`report`] renders them (only `main` prints); [`fix`] edits files.
 //!
 //! Files that cannot be read are [`problem::Problem`]s: reported, never
 //! fatal for the rest of the project.
@@ -23,6 +25,7 @@ pub mod fix;
 pub mod problem;
 pub mod report;
 pub mod rules;
+pub mod scope;
 pub mod source;
 pub mod suppress;
 
@@ -77,6 +80,7 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
         .filter_map(|p| std::path::absolute(p).ok())
         .map(|p| crate::source::normalize(&p))
         .collect();
+    let roots: Vec<PathBuf> = projects.iter().map(|p| p.root.clone()).collect();
     let mut diagnostics = Vec::new();
     for project in projects {
         let settings = settings_by_root.remove(&project.root).unwrap_or_default();
@@ -120,14 +124,11 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
             .filter(|d| reported(d))
             .collect();
         let (kept, unused) = suppress::apply(found, &suppressions(&config, &python), &settings);
+        let scope = scope::Scope::new(&project.root, &roots, &asked, &config.files_read);
         diagnostics.extend(
             kept.into_iter()
                 .chain(unused.into_iter().filter(|d| reported(d)))
-                .filter(|d| {
-                    asked
-                        .iter()
-                        .any(|a| d.primary.location.file.path.starts_with(a))
-                }),
+                .filter(|d| scope.wants(d, |path| python.files.contains_key(path))),
         );
     }
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

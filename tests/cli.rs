@@ -633,3 +633,75 @@ fn python_launchers_are_launches() {
         ]
     );
 }
+
+/// pre-commit passes the changed files: each counts for its project, the
+/// project's configuration findings come once, other files are ignored.
+#[test]
+fn a_list_of_files_reports_their_findings_and_the_projects_once() {
+    let dir = project(&[
+        (
+            "pyproject.toml",
+            b"[tool.coverage.run]\nsigterm = true\n\n[tool.pytest.ini_options]\naddopts = \"--cov\"\n",
+        ),
+        ("requirements-test.txt", b"pytest-cov==7.1.0\ncoverage==7.17.5\n"),
+        ("README.md", b"# a project\n"),
+        ("tests/test_a.py", KILLING_TEST),
+        ("tests/test_b.py", KILLING_TEST),
+        ("sub/setup.cfg", b"[coverage:run]\nsigterm = true\n"),
+        ("sub/tests/test_c.py", KILLING_TEST),
+    ]);
+    let run = |args: &[&str]| {
+        let mut all = vec!["check", "--output-format", "json"];
+        all.extend_from_slice(args);
+        let out = covdoctor(&all, dir.path());
+        (out.status.code(), rules_found(&out))
+    };
+    let patch = "subprocess-patch-missing:pyproject.toml".to_string();
+    let kill = |file: &str| format!("sigkill-loses-coverage:{file}");
+
+    // One Python file: its findings and the project's configuration finding.
+    assert_eq!(
+        run(&["tests/test_a.py"]),
+        (Some(1), vec![patch.clone(), kill("tests/test_a.py")])
+    );
+    // Two: the configuration finding still comes once.
+    assert_eq!(
+        run(&["tests/test_a.py", "tests/test_b.py", "README.md"]),
+        (
+            Some(1),
+            vec![
+                patch.clone(),
+                kill("tests/test_a.py"),
+                kill("tests/test_b.py")
+            ]
+        )
+    );
+    // A file covdoctor does not read: nothing to say.
+    assert_eq!(run(&["README.md"]), (Some(0), vec![]));
+    // A configuration file, or the file the versions come from: everything.
+    let everything = (
+        Some(1),
+        vec![
+            patch.clone(),
+            kill("tests/test_a.py"),
+            kill("tests/test_b.py"),
+        ],
+    );
+    assert_eq!(run(&["pyproject.toml"]), everything);
+    assert_eq!(run(&["requirements-test.txt"]), everything);
+    // A file of a nested project belongs to that project only; it has no
+    // pinned versions, so no patch finding.
+    assert_eq!(
+        run(&["sub/tests/test_c.py"]),
+        (Some(1), vec![kill("sub/tests/test_c.py")])
+    );
+    // A directory inside the project: its files and the project's
+    // configuration findings.
+    assert_eq!(
+        run(&["tests"]),
+        (
+            Some(1),
+            vec![patch, kill("tests/test_a.py"), kill("tests/test_b.py")]
+        )
+    );
+}

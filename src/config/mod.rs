@@ -29,6 +29,9 @@ pub struct ProjectConfig {
     pub scripts: BTreeMap<String, String>,
     /// The pytest-cov and coverage.py versions the project uses.
     pub versions: versions::Versions,
+    /// Every file read to learn all this: a change to any of them can
+    /// change every finding of the project.
+    pub files_read: std::collections::BTreeSet<PathBuf>,
 }
 
 /// Reads each file once and remembers parse results, so pytest and
@@ -48,6 +51,15 @@ impl ConfigFiles {
             inis: HashMap::new(),
             tomls: HashMap::new(),
         }
+    }
+
+    /// The files that exist among those asked for so far.
+    pub fn existing(&self) -> std::collections::BTreeSet<PathBuf> {
+        self.sources
+            .iter()
+            .filter(|(_, source)| source.is_some())
+            .map(|(path, _)| path.clone())
+            .collect()
     }
 }
 
@@ -137,6 +149,7 @@ impl ProjectConfig {
             pytest,
             scripts,
             versions,
+            files_read: files.existing(),
         }
     }
 }
