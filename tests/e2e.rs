@@ -102,60 +102,12 @@ fn scenarios() -> Vec<Scenario> {
 
 /// Creates (or reuses) the virtual environment of a generation.
 fn venv(name: &str, pins: &[&str]) -> Result<PathBuf, String> {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("e2e-venvs")
-        .join(name);
-    let stamp = dir.join("covdoctor-pins.txt");
-    let wanted = pins.join("\n");
-    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
-        return Ok(dir);
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-    let status = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&dir)
-        .status()
-        .map_err(|e| format!("python3 -m venv: {e}"))?;
-    if !status.success() {
-        return Err(format!("python3 -m venv {} failed", dir.display()));
-    }
-    let out = Command::new(dir.join("bin/python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-input",
-            "-q",
-        ])
-        .args(pins)
-        .output()
-        .map_err(|e| format!("pip: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "pip install {} failed:\n{}",
-            pins.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
-    Ok(dir)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() == "__pycache__" {
-                continue;
-            }
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    common::venv(
+        &Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("e2e-venvs")
+            .join(name),
+        pins,
+    )
 }
 
 /// A command in a clean environment: no coverage or pytest variables from
@@ -250,7 +202,7 @@ fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Resu
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join(scenario.dir.file_name().unwrap());
     std::fs::create_dir_all(&project).unwrap();
-    copy_dir(&scenario.dir, &project);
+    common::copy_dir(&scenario.dir, &project);
 
     let (measured, pytest_output) = measure(scenario, venv, &project)?;
     let outcome = if measured { "measured" } else { "lost" };

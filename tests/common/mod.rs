@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use covdoctor::report::{self, Style};
 use covdoctor::{Outcome, RunOptions};
@@ -78,4 +79,62 @@ pub fn subdirs(dir: &Path) -> Vec<PathBuf> {
         .collect();
     out.sort();
     out
+}
+
+/// Creates (or reuses, when it has the same pins) a virtual environment at
+/// `dir` with the pinned packages from PyPI.
+pub fn venv(dir: &Path, pins: &[&str]) -> Result<PathBuf, String> {
+    let dir = dir.to_path_buf();
+    let stamp = dir.join("covdoctor-pins.txt");
+    let wanted = pins.join("\n");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
+        return Ok(dir);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let status = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&dir)
+        .status()
+        .map_err(|e| format!("python3 -m venv: {e}"))?;
+    if !status.success() {
+        return Err(format!("python3 -m venv {} failed", dir.display()));
+    }
+    let out = Command::new(dir.join("bin/python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "-q",
+        ])
+        .args(pins)
+        .output()
+        .map_err(|e| format!("pip: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "pip install {} failed:\n{}",
+            pins.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
+/// Copies a directory tree, without `__pycache__`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() == "__pycache__" {
+                continue;
+            }
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }

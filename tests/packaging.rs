@@ -1,0 +1,241 @@
+//! covdoctor as Python users install it: a wheel built by maturin from
+//! this repository, installed into a fresh virtual environment, and the
+//! pre-commit hooks of `.pre-commit-hooks.yaml` run by the real pre-commit
+//! (`pre-commit try-repo`) on a git repository made from a fixture.
+//!
+//! Needs python3 with venv, git, and PyPI (maturin, pre-commit). The Rust
+//! build of every install shares `target/packaging`, so only the first one
+//! compiles the dependencies.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const PRE_COMMIT: &str = "pre-commit==4.7.0";
+/// The build backend, pinned for the builds pip and pre-commit run.
+const MATURIN: &str = "maturin==1.16.0";
+
+/// The virtual environment with pre-commit (and pip), made once per run.
+fn tools() -> PathBuf {
+    static TOOLS: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    TOOLS
+        .get_or_init(|| common::venv(&tmp().join("tools"), &[PRE_COMMIT]).unwrap())
+        .clone()
+}
+
+fn tmp() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("packaging")
+}
+
+/// The environment every packaging command runs in: the shared Rust
+/// target directory, maturin pinned, nothing from the caller's Python or
+/// coverage setup.
+fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("COV")
+            || key.starts_with("PRE_COMMIT")
+            || key.starts_with("PIP_")
+            || key == "VIRTUAL_ENV"
+            || key == "PYTHONPATH"
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    let constraints = tmp().join("constraints.txt");
+    std::fs::create_dir_all(tmp()).unwrap();
+    std::fs::write(&constraints, format!("{MATURIN}\n")).unwrap();
+    cmd.env("PIP_CONSTRAINT", &constraints)
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .env("CARGO_TARGET_DIR", common::repo().join("target/packaging"));
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn a_wheel_installed_in_a_fresh_venv_gives_a_working_covdoctor() {
+    let work = tempfile::tempdir().unwrap();
+    let tools = tools();
+    let dist = work.path().join("dist");
+    let out = run(command(tools.join("bin/python"))
+        .args(["-m", "pip", "wheel", "--no-deps", "-q", "-w"])
+        .arg(&dist)
+        .arg(common::repo()));
+    assert!(out.status.success(), "pip wheel:\n{}", text(&out));
+    let wheels: Vec<PathBuf> = std::fs::read_dir(&dist)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "whl"))
+        .collect();
+    assert_eq!(wheels.len(), 1, "{wheels:?}");
+    let name = wheels[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        name.starts_with(&format!("covdoctor-{}-", env!("CARGO_PKG_VERSION"))),
+        "{name}"
+    );
+
+    let venv = work.path().join("venv");
+    let out = run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+    assert!(out.status.success(), "{}", text(&out));
+    let out = run(command(venv.join("bin/python"))
+        .args(["-m", "pip", "install", "-q", "--no-index"])
+        .arg(&wheels[0]));
+    assert!(out.status.success(), "pip install:\n{}", text(&out));
+
+    let out = run(command(venv.join("bin/covdoctor")).arg("--version"));
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("covdoctor {}", env!("CARGO_PKG_VERSION"))
+    );
+    // The installed binary is the real one: it finds the seed's problems.
+    let out = run(command(venv.join("bin/covdoctor"))
+        .args([
+            "check",
+            "--output-format",
+            "concise",
+            "fixtures/seed-server",
+        ])
+        .current_dir(common::repo()));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("covdoctor: 4 findings"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// A git repository holding a copy of `fixture`, committed.
+fn git_repo(fixture: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::repo().join(fixture), dir.path());
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=covdoctor tests",
+            "-c",
+            "user.email=tests@covdoctor.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "commit",
+            "-q",
+            "-m",
+            "fixture",
+        ],
+    ] {
+        let out = run(Command::new("git").args(args).current_dir(dir.path()));
+        assert!(out.status.success(), "git {args:?}: {}", text(&out));
+    }
+    dir
+}
+
+fn try_repo(tools: &Path, home: &Path, project: &Path, hook: &str) -> Output {
+    run(command(tools.join("bin/pre-commit"))
+        .args(["try-repo"])
+        .arg(common::repo())
+        .args([hook, "--all-files", "--color", "never"])
+        .env("PRE_COMMIT_HOME", home)
+        .current_dir(project))
+}
+
+fn git_diff(project: &Path) -> String {
+    let out = run(Command::new("git")
+        .args(["diff", "--no-color", "--no-ext-diff"])
+        .current_dir(project));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn pre_commit_hooks_check_and_fix() {
+    let tools = tools();
+    let home = tempfile::tempdir().unwrap();
+
+    // `covdoctor`: fails with the seed's four findings, changes nothing.
+    let seed = git_repo("fixtures/seed-server");
+    let out = try_repo(&tools, home.path(), seed.path(), "covdoctor");
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{output}");
+    assert!(output.contains("- hook id: covdoctor\n"), "{output}");
+    assert!(output.contains("- exit code: 1"), "{output}");
+    for rule in [
+        "cov-config-not-passed",
+        "env-drops-coverage",
+        "sigkill-loses-coverage",
+        "sigterm-not-handled",
+    ] {
+        assert_eq!(
+            output.matches(&format!("\n{rule}\n")).count(),
+            1,
+            "{rule}: {output}"
+        );
+    }
+    assert!(output.contains("covdoctor: 4 findings"), "{output}");
+    assert_eq!(git_diff(seed.path()), "");
+
+    // A project that keeps its children's coverage passes.
+    let ok = git_repo("fixtures/sigkill-loses-coverage/ok-kill-after-timeout");
+    let out = try_repo(&tools, home.path(), ok.path(), "covdoctor");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("Passed"), "{}", text(&out));
+
+    // `covdoctor-fix`: applies the safe fixes (both in pyproject.toml),
+    // fails because it changed files, and reports what is left.
+    let out = try_repo(&tools, home.path(), seed.path(), "covdoctor-fix");
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{output}");
+    assert!(
+        output.contains("- files were modified by this hook"),
+        "{output}"
+    );
+    assert!(
+        output.contains("covdoctor: 2 fixed, 2 remaining"),
+        "{output}"
+    );
+    let diff = git_diff(seed.path());
+    let changed: Vec<&str> = diff.lines().filter(|l| l.starts_with("+++ ")).collect();
+    assert_eq!(changed, vec!["+++ b/pyproject.toml"], "{diff}");
+    assert!(
+        diff.contains("+addopts = \"--cov --cov-report=term-missing --cov-config=pyproject.toml\""),
+        "{diff}"
+    );
+    assert!(diff.contains("+sigterm = true"), "{diff}");
+    let added = diff
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .count();
+    let removed = diff
+        .lines()
+        .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+        .count();
+    assert_eq!((added, removed), (2, 1), "{diff}");
+
+    // Again: nothing left to fix; the unsafe findings still fail the hook.
+    let out = try_repo(&tools, home.path(), seed.path(), "covdoctor-fix");
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{output}");
+    assert!(!output.contains("files were modified"), "{output}");
+    assert!(
+        output.contains("covdoctor: 0 fixed, 2 remaining"),
+        "{output}"
+    );
+    assert_eq!(git_diff(seed.path()), diff);
+}
