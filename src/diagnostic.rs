@@ -40,11 +40,30 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// Adds a label. A place already labelled gets the new text appended,
+    /// so that each place is labelled once.
     pub fn label(mut self, location: Location, text: impl Into<String>) -> Self {
-        self.labels.push(Label {
-            location,
-            text: Some(text.into()),
-        });
+        let text = text.into();
+        let same = |l: &Label| {
+            l.location.file.path == location.file.path && l.location.span == location.span
+        };
+        let existing = if same(&self.primary) {
+            Some(&mut self.primary)
+        } else {
+            self.labels.iter_mut().find(|l| same(l))
+        };
+        match existing {
+            Some(label) => {
+                label.text = Some(match label.text.take() {
+                    Some(old) if old != text => format!("{old}; {text}"),
+                    _ => text,
+                });
+            }
+            None => self.labels.push(Label {
+                location,
+                text: Some(text),
+            }),
+        }
         self
     }
 

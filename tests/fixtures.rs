@@ -79,6 +79,20 @@ fn run_case(rule: &str, name: &str, case: &std::path::Path) -> Result<(), Failed
     if !fired {
         return Err(format!("`{rule}` did not fire:\n{rendered}").into());
     }
+    // A place is labelled once per finding.
+    for d in &outcome.diagnostics {
+        let mut places = std::collections::BTreeSet::new();
+        for label in std::iter::once(&d.primary).chain(&d.labels) {
+            let place = (
+                label.location.file.path.clone(),
+                label.location.span.start,
+                label.location.span.end,
+            );
+            if !places.insert(place) {
+                return Err(format!("`{}` labels a place twice:\n{rendered}", d.rule).into());
+            }
+        }
+    }
     let (run, diff) = common::fix(case, &repo());
     let fixes = if run.changes.is_empty() {
         "no fix\n".to_string()

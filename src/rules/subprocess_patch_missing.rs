@@ -83,7 +83,17 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             "{tool} measures Python subprocesses only through coverage's `patch = [\"subprocess\"]`, {missing}: {count} unmeasured"
         ),
     );
-    for child in children.iter().take(LABELS) {
+    // Without a configuration file the first child is the primary location
+    // already.
+    let primary = (
+        d.primary.location.file.path.clone(),
+        d.primary.location.span,
+    );
+    for child in children
+        .iter()
+        .filter(|c| (c.location.file.path.clone(), c.location.span) != primary)
+        .take(LABELS)
+    {
         d = d.label(child.location.clone(), launch_label(child));
     }
     if versions.pytest_cov_at_least_7() {
