@@ -5,27 +5,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn covdoctor(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_covdoctor"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("COVERAGE_RCFILE")
-        .env_remove("VIRTUAL_ENV")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run covdoctor")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{covdoctor, project, stderr, stdout};
 
 /// The seed project, checked from the repository's root.
 fn seed(format: &str) -> Output {
@@ -37,21 +20,14 @@ fn seed(format: &str) -> Output {
 
 /// A project with one finding and one file covdoctor cannot parse.
 fn broken_project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let files: [(&str, &[u8]); 3] = [
+    project(&[
         ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"),
         (
             "tests/test_kill.py",
             b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.kill()\n",
         ),
         ("tests/test_broken.py", b"def broken(:\n    pass\n"),
-    ];
-    for (name, content) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
-    }
-    dir
+    ])
 }
 
 /// The tool's version changes with every release; snapshots do not.

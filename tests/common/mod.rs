@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use covdoctor::report::{self, Style};
 use covdoctor::{Outcome, RunOptions};
@@ -137,4 +137,36 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// Runs the covdoctor binary in `cwd`, without colours and without the
+/// caller's `COVERAGE_RCFILE` or virtual environment.
+pub fn covdoctor(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_covdoctor"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("COVERAGE_RCFILE")
+        .env_remove("VIRTUAL_ENV")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run covdoctor")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A temporary project with these files.
+pub fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    dir
 }
