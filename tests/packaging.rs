@@ -191,6 +191,18 @@ fn pre_commit_hooks_check_and_fix() {
     assert!(output.contains("covdoctor: 4 findings"), "{output}");
     assert_eq!(git_diff(seed.path()), "");
 
+    // pre-commit runs covdoctor with $VIRTUAL_ENV set to covdoctor's own
+    // environment; the versions still come from the project.
+    let pinned = git_repo("fixtures/subprocess-patch-missing/fires-pytest-cov-7-without-patch");
+    let out = try_repo(&tools, home.path(), pinned.path(), "covdoctor");
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{output}");
+    assert!(
+        output.contains("\nsubprocess-patch-missing\n")
+            && output.contains("pytest-cov 7.1.0 (from requirements-test.txt)"),
+        "{output}"
+    );
+
     // A project that keeps its children's coverage passes.
     let ok = git_repo("fixtures/sigkill-loses-coverage/ok-kill-after-timeout");
     let out = try_repo(&tools, home.path(), ok.path(), "covdoctor");

@@ -4,8 +4,9 @@
 //!
 //! 1. an explicit setting: a command-line flag, or covdoctor's
 //!    `pytest-cov-version` / `coverage-version` setting;
-//! 2. the project's environment: `$VIRTUAL_ENV`, else `.venv/` or `venv/` in
-//!    the project (`*.dist-info/METADATA` in site-packages);
+//! 2. the environment the tests run in: `$VIRTUAL_ENV`, else `.venv/` or
+//!    `venv/` in the project (`*.dist-info/METADATA` in site-packages), the
+//!    first of them with pytest installed;
 //! 3. lock files: `uv.lock`, `poetry.lock`, `pdm.lock`, `Pipfile.lock`;
 //! 4. pinned requirements: `requirements*.txt`, `constraints*.txt` (and the
 //!    files they include with `-r`/`-c`), also under `requirements/`;
@@ -19,6 +20,7 @@
 //! >= 7.10.6).
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -328,44 +330,35 @@ fn explicit(package: &str, overrides: &Overrides) -> Option<Detected> {
     })
 }
 
-/// `*.dist-info/METADATA` in the site-packages of the project's
-/// environment.
+/// `*.dist-info/METADATA` in the site-packages of the environment the
+/// tests run in: `$VIRTUAL_ENV`, else `.venv/` or `venv/` in the project.
+/// An environment without pytest is not where the tests run (pre-commit,
+/// for one, runs covdoctor with `$VIRTUAL_ENV` set to covdoctor's own
+/// environment) and is skipped.
 fn environment(root: &Path, package: &str, overrides: &Overrides) -> Option<Detected> {
-    let candidates: Vec<PathBuf> = match &overrides.virtual_env {
-        Some(venv) => vec![venv.clone()],
-        None => vec![root.join(".venv"), root.join("venv")],
-    };
+    let mut candidates: Vec<PathBuf> = overrides.virtual_env.iter().cloned().collect();
+    candidates.extend([root.join(".venv"), root.join("venv")]);
     for venv in candidates {
-        let Some(site_packages) = site_packages(&venv) else {
+        let Some(installed) = site_packages(&venv).map(|s| installed(&s)) else {
             continue;
         };
+        if !installed.contains_key("pytest") {
+            continue;
+        }
         let what = match venv.strip_prefix(root) {
             Ok(rel) => rel.to_string_lossy().into_owned(),
             Err(_) => venv.to_string_lossy().into_owned(),
         };
-        let wanted = normalize(package);
-        let mut found = None;
-        for entry in std::fs::read_dir(&site_packages).ok()?.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(stem) = name.strip_suffix(".dist-info") else {
-                continue;
-            };
-            let Some((dist, _)) = stem.split_once('-') else {
-                continue;
-            };
-            if normalize(dist) != wanted {
-                continue;
-            }
-            let metadata = std::fs::read_to_string(entry.path().join("METADATA")).ok()?;
-            let version = metadata
-                .lines()
-                .find_map(|l| l.strip_prefix("Version:"))
-                .and_then(Version::parse)?;
-            found = Some(version);
-        }
+        // Installed with a METADATA that cannot be read: present, version
+        // unknown.
+        let found = installed.get(&normalize(package));
         return Some(Detected {
             absent: found.is_none(),
-            range: found.map(Range::exactly).unwrap_or_default(),
+            range: found
+                .cloned()
+                .flatten()
+                .map(Range::exactly)
+                .unwrap_or_default(),
             source: Some(Provenance {
                 what: format!("the environment in {what}"),
                 location: None,
@@ -373,6 +366,34 @@ fn environment(root: &Path, package: &str, overrides: &Overrides) -> Option<Dete
         });
     }
     None
+}
+
+/// The distributions installed in `site_packages`, by normalized name, with
+/// their versions (None when the METADATA cannot be read).
+fn installed(site_packages: &Path) -> HashMap<String, Option<Version>> {
+    let mut out = HashMap::new();
+    let Ok(entries) = std::fs::read_dir(site_packages) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((dist, _)) = name
+            .strip_suffix(".dist-info")
+            .and_then(|stem| stem.split_once('-'))
+        else {
+            continue;
+        };
+        let version = std::fs::read_to_string(entry.path().join("METADATA"))
+            .ok()
+            .and_then(|metadata| {
+                metadata
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Version:"))
+                    .and_then(Version::parse)
+            });
+        out.insert(normalize(dist), version);
+    }
+    out
 }
 
 fn site_packages(venv: &Path) -> Option<PathBuf> {
@@ -772,10 +793,15 @@ mod tests {
     #[test]
     fn sources_in_order() {
         let venv = ".venv/lib/python3.12/site-packages/pytest_cov-6.3.0.dist-info/METADATA";
+        let pytest = ".venv/lib/python3.12/site-packages/pytest-9.2.0.dist-info/METADATA";
         let files = [
             (
                 venv,
                 "Metadata-Version: 2.1\nName: pytest-cov\nVersion: 6.3.0\n",
+            ),
+            (
+                pytest,
+                "Metadata-Version: 2.1\nName: pytest\nVersion: 9.2.0\n",
             ),
             (
                 "uv.lock",
@@ -794,7 +820,54 @@ mod tests {
         );
         assert!(v.coverage.absent);
         // Without the environment, the lock file.
-        let (v, _d) = detect(&files[1..], Overrides::default());
+        let (v, _d) = detect(&files[2..], Overrides::default());
+        assert!(v.pytest_cov_at_least_7());
+        // An environment without pytest is not where the tests run (under
+        // pre-commit, $VIRTUAL_ENV is covdoctor's own): the next source
+        // decides.
+        let (v, _d) = detect(&[files[0], files[2], files[3]], Overrides::default());
+        assert!(
+            v.pytest_cov_at_least_7(),
+            "{}",
+            v.pytest_cov.describe("pytest-cov")
+        );
+        // An active environment with pytest wins over the project's .venv;
+        // one without pytest gives way to it.
+        let (_, active) = detect(&files[..2], Overrides::default());
+        let active_venv = active.path().join(".venv");
+        let (v, _d) = detect(
+            &[files[0], files[1]],
+            Overrides {
+                virtual_env: Some(active_venv.clone()),
+                ..Overrides::default()
+            },
+        );
+        assert!(
+            v.pytest_cov
+                .describe("pytest-cov")
+                .contains(&active_venv.to_string_lossy().into_owned())
+        );
+        let tool_env = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(
+            tool_env
+                .path()
+                .join("lib/python3.12/site-packages/covdoctor-0.1.0.dist-info"),
+        )
+        .unwrap();
+        let (v, _d) = detect(
+            &files,
+            Overrides {
+                virtual_env: Some(tool_env.path().to_path_buf()),
+                ..Overrides::default()
+            },
+        );
+        assert!(
+            v.pytest_cov
+                .describe("pytest-cov")
+                .contains("the environment in .venv")
+        );
+        // Without the environments, the lock file.
+        let (v, _d) = detect(&files[2..], Overrides::default());
         assert!(v.pytest_cov_at_least_7());
         assert_eq!(v.coverage.range.exact, Some(Version::new(&[7, 17, 5])));
         assert!(v.pytest_cov.source.as_ref().unwrap().location.is_some());
