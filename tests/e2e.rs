@@ -230,14 +230,7 @@ fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Resu
             .iter()
             .find_map(|p| p.strip_prefix(&format!("{package}==")))
             .unwrap();
-        if found
-            .range
-            .exact
-            .as_ref()
-            .map(ToString::to_string)
-            .as_deref()
-            != Some(pinned)
-        {
+        if found.version.as_ref().map(ToString::to_string).as_deref() != Some(pinned) {
             return Err(format!(
                 "the project must declare {package}=={pinned}; covdoctor read {}",
                 found.describe(package)

@@ -6,6 +6,7 @@
 pub mod coverage;
 pub mod ini;
 pub mod pytest;
+pub mod releases;
 pub mod settings;
 pub mod toml;
 pub mod versions;

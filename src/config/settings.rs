@@ -242,7 +242,7 @@ fn parse_key(
             None => fail(format!("`{key}` must be an array of globs"), value_span),
         },
         "pytest-cov-version" | "coverage-version" => match item.as_str() {
-            Some(v) if super::versions::Version::parse(v).is_some() => {
+            Some(v) if super::versions::parse_version(v).is_some() => {
                 let located = Located {
                     value: v.to_string(),
                     location: at(value_span),

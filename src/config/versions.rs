@@ -1,194 +1,69 @@
-//! Which versions of pytest-cov and coverage.py a project uses, and where
+//! Which versions of pytest-cov and coverage.py a test run gets, and where
 //! covdoctor learnt it. Read from the project's files, never by running
-//! Python. For each package the first source that names it wins:
+//! Python.
+//!
+//! What a run installs is either exact (an explicit setting, an installed
+//! environment, a lock file the run consumes) or a set of requirements
+//! (`pytest-cov`, `pytest-cov>=6.2,<8`). Requirements resolve as a fresh
+//! install resolves them: to the newest release in [`super::releases`] that
+//! satisfies every specifier, with pytest-cov's own requirement on coverage
+//! taken into account (pytest-cov 7 needs coverage >= 7.10.6). Versions and
+//! specifiers are PEP 440 (`pep440_rs`), requirements PEP 508 (`pep508_rs`).
+//!
+//! [`Versions::detect`] is the local run's chain, for each package the first
+//! source that names it:
 //!
 //! 1. an explicit setting: a command-line flag, or covdoctor's
 //!    `pytest-cov-version` / `coverage-version` setting;
 //! 2. the environment the tests run in: `$VIRTUAL_ENV`, else `.venv/` or
-//!    `venv/` in the project (`*.dist-info/METADATA` in site-packages), the
-//!    first of them with pytest installed;
-//! 3. lock files: `uv.lock`, `poetry.lock`, `pdm.lock`, `Pipfile.lock`;
-//! 4. pinned requirements: `requirements*.txt`, `constraints*.txt` (and the
-//!    files they include with `-r`/`-c`), also under `requirements/`;
-//! 5. dependency specifiers: pyproject.toml's `[project]` dependencies,
-//!    optional dependencies, `[dependency-groups]`, Poetry's dependency
-//!    groups, and tox.ini `deps`.
-//!
-//! A specifier gives a range (`pytest-cov>=7` is "7 or later"); nothing
-//! found means unknown. pytest-cov's own requirement narrows coverage's
-//! range when only pytest-cov is known (pytest-cov 7 needs coverage
-//! >= 7.10.6).
+//!    `venv/` in the project, the first of them with pytest installed;
+//! 3. lock files: `uv.lock`, `poetry.lock`, `pdm.lock`, `Pipfile.lock`
+//!    (their tools run the local tests: `uv run pytest`, `poetry run`...);
+//! 4. requirements files: `requirements*.txt`, `constraints*.txt` (and what
+//!    they include with `-r`/`-c`), also under `requirements/`;
+//! 5. declared dependencies: pyproject.toml's `[project]` dependencies,
+//!    optional dependencies, `[dependency-groups]`, Poetry's groups,
+//!    setup.cfg's `install_requires` / `extras_require`, and tox.ini `deps`.
 
-use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+pub use pep440_rs::Version;
+use pep440_rs::VersionSpecifiers;
 
 use super::coverage::FileLoader;
+use super::releases;
 use super::toml as tomlx;
 use crate::source::{Location, Source as SourceFile, Span};
 
-/// A release version (`7.10.6`); pre-releases sort before their release,
-/// and trailing zeros do not count (`7` equals `7.0.0`).
-#[derive(Clone, Debug)]
-pub struct Version {
-    pub release: Vec<u64>,
-    pub pre: bool,
+/// Parses a PEP 440 version (`7.10.6`, `v7.1`).
+pub fn parse_version(text: &str) -> Option<Version> {
+    Version::from_str(text.trim().trim_start_matches('v')).ok()
 }
 
-impl Version {
-    pub fn parse(text: &str) -> Option<Version> {
-        let text = text.trim().trim_start_matches('v');
-        let mut release = Vec::new();
-        let mut rest = text;
-        loop {
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            if digits.is_empty() {
-                break;
-            }
-            release.push(digits.parse().ok()?);
-            rest = &rest[digits.len()..];
-            match rest.strip_prefix('.') {
-                Some(r) if r.starts_with(|c: char| c.is_ascii_digit()) => rest = r,
-                _ => break,
-            }
-        }
-        if release.is_empty() {
-            return None;
-        }
-        let pre = rest
-            .trim_start_matches(['.', '-', '_'])
-            .starts_with(['a', 'b', 'r', 'c', 'd', 'p'])
-            && !rest.trim_start_matches(['.', '-', '_']).starts_with("post");
-        Some(Version { release, pre })
-    }
-
-    pub fn new(release: &[u64]) -> Version {
-        Version {
-            release: release.to_vec(),
-            pre: false,
-        }
-    }
-
-    fn segment(&self, i: usize) -> u64 {
-        self.release.get(i).copied().unwrap_or(0)
-    }
-}
-
-impl Ord for Version {
-    fn cmp(&self, other: &Self) -> Ordering {
-        let n = self.release.len().max(other.release.len());
-        for i in 0..n {
-            match self.segment(i).cmp(&other.segment(i)) {
-                Ordering::Equal => {}
-                o => return o,
-            }
-        }
-        // 7.13.0b1 < 7.13.0
-        other.pre.cmp(&self.pre)
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
-
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self.release.iter().map(u64::to_string).collect();
-        write!(f, "{}", parts.join("."))
-    }
-}
-
-/// The versions a package may have: `lo <= v < hi`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Range {
-    pub lo: Option<Version>,
-    pub hi: Option<Version>,
-    /// Exactly this version (`==7.1.0`, an installed or locked version).
-    pub exact: Option<Version>,
-}
-
-impl Range {
-    pub fn exactly(v: Version) -> Range {
-        Range {
-            lo: None,
-            hi: None,
-            exact: Some(v),
-        }
-    }
-
-    pub fn is_unknown(&self) -> bool {
-        self.lo.is_none() && self.hi.is_none() && self.exact.is_none()
-    }
-
-    /// Every version in the range is at least `v`.
-    pub fn all_at_least(&self, v: &Version) -> bool {
-        match (&self.exact, &self.lo) {
-            (Some(e), _) => e >= v,
-            (None, Some(lo)) => lo >= v,
-            _ => false,
-        }
-    }
-
-    /// Every version in the range is below `v`.
-    pub fn all_below(&self, v: &Version) -> bool {
-        match (&self.exact, &self.hi) {
-            (Some(e), _) => e < v,
-            (None, Some(hi)) => hi <= v,
-            _ => false,
-        }
-    }
-
-    fn narrow(&mut self, lo: Option<Version>, hi: Option<Version>) {
-        if let Some(lo) = lo
-            && self.lo.as_ref().is_none_or(|cur| &lo > cur)
-        {
-            self.lo = Some(lo);
-        }
-        if let Some(hi) = hi
-            && self.hi.as_ref().is_none_or(|cur| &hi < cur)
-        {
-            self.hi = Some(hi);
-        }
-    }
-}
-
-impl fmt::Display for Range {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.exact, &self.lo, &self.hi) {
-            (Some(e), _, _) => write!(f, "{e}"),
-            (None, Some(lo), Some(hi)) => write!(f, ">={lo},<{hi}"),
-            (None, Some(lo), None) => write!(f, ">={lo}"),
-            (None, None, Some(hi)) => write!(f, "<{hi}"),
-            (None, None, None) => write!(f, "unknown"),
-        }
-    }
+fn release(parts: &[u64]) -> Version {
+    Version::new(parts.iter().copied())
 }
 
 /// Where a version came from.
 #[derive(Clone, Debug)]
 pub struct Provenance {
-    /// For messages: "uv.lock", "requirements-test.txt", ".venv".
+    /// For messages: "uv.lock", "requirements-test.txt", "the environment
+    /// in .venv", "tox.ini [testenv] deps".
     pub what: String,
     /// The line that says it, when it is in a file.
     pub location: Option<Location>,
+    /// Resolved from a requirement rather than read: the requirement as
+    /// written (`pytest-cov`, `pytest-cov>=6.2,<8`).
+    pub requirement: Option<String>,
 }
 
 /// What is known about one package.
 #[derive(Clone, Debug, Default)]
 pub struct Detected {
-    pub range: Range,
+    pub version: Option<Version>,
     pub source: Option<Provenance>,
     /// A lock file or environment that lists the project's packages does
     /// not list this one: it is not used.
@@ -196,13 +71,59 @@ pub struct Detected {
 }
 
 impl Detected {
-    /// "pytest-cov 7.1.0 (from uv.lock)".
-    pub fn describe(&self, package: &str) -> String {
-        match &self.source {
-            Some(p) => format!("{package} {} (from {})", self.range, p.what),
-            None => format!("{package} (version unknown)"),
+    fn exact(version: Version, what: impl Into<String>, location: Option<Location>) -> Detected {
+        Detected {
+            version: Some(version),
+            source: Some(Provenance {
+                what: what.into(),
+                location,
+                requirement: None,
+            }),
+            absent: false,
         }
     }
+
+    /// "pytest-cov 7.1.0 (from uv.lock)", "pytest-cov 7.1.0 (not pinned in
+    /// tox.ini [testenv] deps; a fresh install gets 7.1.0)".
+    pub fn describe(&self, package: &str) -> String {
+        match (&self.version, &self.source) {
+            (Some(v), Some(p)) => match &p.requirement {
+                Some(req) if is_pin(req) => format!("{package} {v} (from {})", p.what),
+                Some(req) if is_unpinned(req) => format!(
+                    "{package} {v} (not pinned in {}; a fresh install gets {v})",
+                    p.what
+                ),
+                Some(req) => format!(
+                    "{package} {v} (`{req}` in {}; a fresh install gets {v})",
+                    p.what
+                ),
+                None => format!("{package} {v} (from {})", p.what),
+            },
+            _ => format!("{package} (version unknown)"),
+        }
+    }
+
+    pub fn at_least(&self, parts: &[u64]) -> bool {
+        self.version.as_ref().is_some_and(|v| *v >= release(parts))
+    }
+
+    pub fn below(&self, parts: &[u64]) -> bool {
+        self.version.as_ref().is_some_and(|v| *v < release(parts))
+    }
+}
+
+/// A requirement that names one version (`==7.1.0`).
+fn is_pin(requirement: &str) -> bool {
+    use pep440_rs::Operator;
+    parse_requirement(requirement).is_some_and(|(_, specs)| {
+        let specs: Vec<_> = specs.iter().collect();
+        matches!(specs.as_slice(), [one] if matches!(one.operator(), Operator::Equal | Operator::ExactEqual))
+    })
+}
+
+/// A requirement with no version specifier at all.
+fn is_unpinned(requirement: &str) -> bool {
+    parse_requirement(requirement).is_some_and(|(_, specs)| specs.iter().next().is_none())
 }
 
 #[derive(Clone, Debug, Default)]
@@ -210,9 +131,6 @@ pub struct Versions {
     pub pytest_cov: Detected,
     pub coverage: Detected,
 }
-
-/// One place versions are read from: a package name in, what it says out.
-type Source<'a> = dyn Fn(&str, &mut dyn FileLoader) -> Option<Detected> + 'a;
 
 /// A version given explicitly, and by whom.
 #[derive(Clone, Debug)]
@@ -232,73 +150,252 @@ pub struct Overrides {
     pub virtual_env: Option<PathBuf>,
 }
 
-impl Versions {
-    pub fn pytest_cov_at_least_7(&self) -> bool {
-        self.pytest_cov.range.all_at_least(&Version::new(&[7]))
-    }
+/// A requirement on one of the two packages, where it is written.
+#[derive(Clone, Debug)]
+pub struct Requirement {
+    /// Normalized (`pytest-cov`).
+    pub package: String,
+    pub specifiers: VersionSpecifiers,
+    /// As written, without markers.
+    pub text: String,
+    /// "tox.ini [testenv:py312] deps".
+    pub what: String,
+    pub location: Option<Location>,
+}
 
-    pub fn pytest_cov_below_7(&self) -> bool {
-        self.pytest_cov.range.all_below(&Version::new(&[7]))
-    }
-
-    pub fn coverage_has_patch(&self) -> bool {
-        self.coverage.range.all_at_least(&Version::new(&[7, 10]))
-    }
-
-    pub fn coverage_lacks_patch(&self) -> bool {
-        self.coverage.range.all_below(&Version::new(&[7, 10]))
-    }
-
-    /// Finds the versions for the project at `root`.
-    pub fn detect(root: &Path, overrides: &Overrides, loader: &mut dyn FileLoader) -> Versions {
-        let mut versions = Versions::default();
-        let sources: [&Source<'_>; 5] = [
-            &|name, _| explicit(name, overrides),
-            &|name, _| environment(root, name, overrides),
-            &|name, loader| locked(root, name, loader),
-            &|name, loader| required(root, name, loader),
-            &|name, loader| declared(root, name, loader),
-        ];
-        for (package, slot) in [
-            ("pytest-cov", &mut versions.pytest_cov),
-            ("coverage", &mut versions.coverage),
-        ] {
-            for source in &sources {
-                if let Some(found) = source(package, loader) {
-                    *slot = found;
-                    break;
-                }
-            }
+impl Requirement {
+    /// Reads one PEP 508 requirement; `None` for other packages and for
+    /// what is not a requirement.
+    pub fn parse(text: &str, what: &str, location: Option<Location>) -> Option<Requirement> {
+        let (package, specifiers) = parse_requirement(text)?;
+        if package != "pytest-cov" && package != "coverage" {
+            return None;
         }
-        // pytest-cov's own dependency on coverage.
-        if versions.coverage.range.is_unknown()
-            && !versions.coverage.absent
-            && versions.pytest_cov.source.is_some()
-        {
-            let needed = if versions.pytest_cov_at_least_7() {
-                Some("7.10.6")
-            } else if versions.pytest_cov.range.all_at_least(&Version::new(&[6])) {
-                Some("7.5")
-            } else {
-                None
-            };
-            if let Some(needed) = needed {
-                versions.coverage.range.lo = Version::parse(needed);
-                versions.coverage.source = Some(Provenance {
-                    what: format!(
-                        "what {} requires",
-                        versions.pytest_cov.describe("pytest-cov")
-                    ),
-                    location: None,
-                });
-            }
-        }
-        versions
+        let text = text.split(';').next().unwrap_or(text).trim().to_string();
+        Some(Requirement {
+            package,
+            specifiers,
+            text,
+            what: what.to_string(),
+            location,
+        })
     }
 }
 
+/// A PEP 508 requirement's normalized name and specifiers.
+fn parse_requirement(text: &str) -> Option<(String, VersionSpecifiers)> {
+    let text = text.trim();
+    let parsed = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text).ok()?;
+    let specifiers = match parsed.version_or_url {
+        None => VersionSpecifiers::empty(),
+        Some(pep508_rs::VersionOrUrl::VersionSpecifier(s)) => s,
+        Some(pep508_rs::VersionOrUrl::Url(_)) => return None,
+    };
+    Some((parsed.name.to_string(), specifiers))
+}
+
+/// What one source says about one package.
+#[derive(Clone, Debug)]
+pub enum Found {
+    /// Known exactly (or known to be absent).
+    Exact(Detected),
+    /// Installed from these requirements.
+    Required(Vec<Requirement>),
+}
+
+/// The inputs of a resolution: what a run installs of each package.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    pub pytest_cov: Option<Found>,
+    pub coverage: Option<Found>,
+}
+
+impl Inputs {
+    /// Adds requirements; an exact version already known stays.
+    pub fn require(&mut self, requirements: impl IntoIterator<Item = Requirement>) {
+        for r in requirements {
+            let slot = match r.package.as_str() {
+                "pytest-cov" => &mut self.pytest_cov,
+                _ => &mut self.coverage,
+            };
+            match slot {
+                Some(Found::Exact(_)) => {}
+                Some(Found::Required(list)) => list.push(r),
+                None => *slot = Some(Found::Required(vec![r])),
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pytest_cov.is_none() && self.coverage.is_none()
+    }
+}
+
+/// The coverage.py that a pytest-cov release requires (its
+/// `coverage[toml]>=` requirement).
+fn coverage_needed_by(pytest_cov: &Version) -> Version {
+    if *pytest_cov >= release(&[7]) {
+        release(&[7, 10, 6])
+    } else if *pytest_cov >= release(&[6]) {
+        release(&[7, 5])
+    } else if *pytest_cov >= release(&[4]) {
+        release(&[5, 2, 1])
+    } else {
+        release(&[4, 4])
+    }
+}
+
+/// The releases of a package, newest first.
+fn newest_first(table: &'static [(&'static str, &'static str)]) -> impl Iterator<Item = Version> {
+    table.iter().rev().filter_map(|(v, _)| parse_version(v))
+}
+
+fn satisfies(v: &Version, requirements: &[Requirement]) -> bool {
+    requirements.iter().all(|r| r.specifiers.contains(v))
+}
+
+/// The requirement to name in messages: a pin if there is one, else the
+/// first.
+fn representative(requirements: &[Requirement]) -> Option<&Requirement> {
+    requirements
+        .iter()
+        .find(|r| r.specifiers.iter().next().is_some())
+        .or_else(|| requirements.first())
+}
+
+fn resolved(v: Version, requirements: &[Requirement]) -> Detected {
+    let r = representative(requirements);
+    Detected {
+        version: Some(v),
+        source: r.map(|r| Provenance {
+            what: r.what.clone(),
+            location: r.location.clone(),
+            requirement: Some(r.text.clone()),
+        }),
+        absent: false,
+    }
+}
+
+/// Resolves what a run installs as a fresh install would.
+pub fn resolve(inputs: &Inputs) -> Versions {
+    let mut out = Versions::default();
+    // Coverage requirements that constrain pytest-cov's choice.
+    let coverage_reqs: &[Requirement] = match &inputs.coverage {
+        Some(Found::Required(r)) => r,
+        _ => &[],
+    };
+    let coverage_exact = match &inputs.coverage {
+        Some(Found::Exact(d)) => d.version.clone(),
+        _ => None,
+    };
+    let coverage_ok = |needed: &Version| match &coverage_exact {
+        Some(v) => v >= needed,
+        None => {
+            newest_first(releases::COVERAGE).any(|v| v >= *needed && satisfies(&v, coverage_reqs))
+        }
+    };
+    match &inputs.pytest_cov {
+        Some(Found::Exact(d)) => out.pytest_cov = d.clone(),
+        Some(Found::Required(reqs)) => {
+            if let Some(v) = newest_first(releases::PYTEST_COV)
+                .find(|v| satisfies(v, reqs) && coverage_ok(&coverage_needed_by(v)))
+            {
+                out.pytest_cov = resolved(v, reqs);
+            } else if let Some(r) = representative(reqs) {
+                // No release satisfies it: installed, version unknown.
+                out.pytest_cov.source = Some(Provenance {
+                    what: r.what.clone(),
+                    location: r.location.clone(),
+                    requirement: Some(r.text.clone()),
+                });
+            }
+        }
+        None => {}
+    }
+    let needed = out.pytest_cov.version.as_ref().map(coverage_needed_by);
+    match &inputs.coverage {
+        Some(Found::Exact(d)) => out.coverage = d.clone(),
+        Some(Found::Required(reqs)) => {
+            if let Some(v) = newest_first(releases::COVERAGE)
+                .find(|v| satisfies(v, reqs) && needed.as_ref().is_none_or(|n| v >= n))
+            {
+                out.coverage = resolved(v, reqs);
+            }
+        }
+        None => {
+            // pytest-cov brings coverage with it.
+            if let Some(needed) = &needed
+                && let Some(v) = newest_first(releases::COVERAGE).next()
+                && v >= *needed
+            {
+                out.coverage = Detected {
+                    version: Some(v),
+                    source: Some(Provenance {
+                        what: format!(
+                            "the coverage that {} requires, `coverage>={needed}`",
+                            out.pytest_cov.describe("pytest-cov")
+                        ),
+                        location: None,
+                        requirement: None,
+                    }),
+                    absent: false,
+                };
+            }
+        }
+    }
+    out
+}
+
+impl Versions {
+    pub fn pytest_cov_at_least_7(&self) -> bool {
+        self.pytest_cov.at_least(&[7])
+    }
+
+    pub fn pytest_cov_below_7(&self) -> bool {
+        self.pytest_cov.below(&[7])
+    }
+
+    pub fn coverage_has_patch(&self) -> bool {
+        self.coverage.at_least(&[7, 10])
+    }
+
+    pub fn coverage_lacks_patch(&self) -> bool {
+        self.coverage.below(&[7, 10])
+    }
+
+    /// The local run's versions for the project at `root`.
+    pub fn detect(root: &Path, overrides: &Overrides, loader: &mut dyn FileLoader) -> Versions {
+        let mut inputs = Inputs::default();
+        let declared = declared(root, loader);
+        let required = requirements_files(root, loader);
+        for package in ["pytest-cov", "coverage"] {
+            let found = explicit(package, overrides)
+                .map(Found::Exact)
+                .or_else(|| environment(root, package, overrides).map(Found::Exact))
+                .or_else(|| locked(root, package, loader).map(Found::Exact))
+                .or_else(|| of(package, &required).map(Found::Required))
+                .or_else(|| of(package, &declared).map(Found::Required));
+            match package {
+                "pytest-cov" => inputs.pytest_cov = found,
+                _ => inputs.coverage = found,
+            }
+        }
+        resolve(&inputs)
+    }
+}
+
+/// The requirements on `package` among `all`, if any.
+fn of(package: &str, all: &[Requirement]) -> Option<Vec<Requirement>> {
+    let list: Vec<Requirement> = all
+        .iter()
+        .filter(|r| r.package == package)
+        .cloned()
+        .collect();
+    (!list.is_empty()).then_some(list)
+}
+
 /// PEP 503 name normalization.
-fn normalize(name: &str) -> String {
+pub fn normalize(name: &str) -> String {
     let mut out = String::new();
     let mut sep = false;
     for c in name.trim().chars() {
@@ -320,14 +417,11 @@ fn explicit(package: &str, overrides: &Overrides) -> Option<Detected> {
         "pytest-cov" => overrides.pytest_cov.as_ref(),
         _ => overrides.coverage.as_ref(),
     }?;
-    Some(Detected {
-        range: Range::exactly(Version::parse(&given.value)?),
-        source: Some(Provenance {
-            what: given.what.clone(),
-            location: given.location.clone(),
-        }),
-        absent: false,
-    })
+    Some(Detected::exact(
+        parse_version(&given.value)?,
+        given.what.clone(),
+        given.location.clone(),
+    ))
 }
 
 /// `*.dist-info/METADATA` in the site-packages of the environment the
@@ -335,7 +429,7 @@ fn explicit(package: &str, overrides: &Overrides) -> Option<Detected> {
 /// An environment without pytest is not where the tests run (pre-commit,
 /// for one, runs covdoctor with `$VIRTUAL_ENV` set to covdoctor's own
 /// environment) and is skipped.
-fn environment(root: &Path, package: &str, overrides: &Overrides) -> Option<Detected> {
+pub fn environment(root: &Path, package: &str, overrides: &Overrides) -> Option<Detected> {
     let mut candidates: Vec<PathBuf> = overrides.virtual_env.iter().cloned().collect();
     candidates.extend([root.join(".venv"), root.join("venv")]);
     for venv in candidates {
@@ -354,14 +448,11 @@ fn environment(root: &Path, package: &str, overrides: &Overrides) -> Option<Dete
         let found = installed.get(&normalize(package));
         return Some(Detected {
             absent: found.is_none(),
-            range: found
-                .cloned()
-                .flatten()
-                .map(Range::exactly)
-                .unwrap_or_default(),
+            version: found.cloned().flatten(),
             source: Some(Provenance {
                 what: format!("the environment in {what}"),
                 location: None,
+                requirement: None,
             }),
         });
     }
@@ -389,7 +480,7 @@ fn installed(site_packages: &Path) -> HashMap<String, Option<Version>> {
                 metadata
                     .lines()
                     .find_map(|l| l.strip_prefix("Version:"))
-                    .and_then(Version::parse)
+                    .and_then(parse_version)
             });
         out.insert(normalize(dist), version);
     }
@@ -409,156 +500,146 @@ fn site_packages(venv: &Path) -> Option<PathBuf> {
         .find(|p| p.is_dir())
 }
 
+/// The lock files covdoctor reads, and the tool that consumes each.
+pub const LOCK_FILES: &[(&str, &str)] = &[
+    ("uv.lock", "uv"),
+    ("poetry.lock", "poetry"),
+    ("pdm.lock", "pdm"),
+    ("Pipfile.lock", "pipenv"),
+];
+
 /// `[[package]]` entries of uv.lock, poetry.lock and pdm.lock; Pipfile.lock's
-/// JSON.
+/// JSON. The first lock file that exists answers.
 fn locked(root: &Path, package: &str, loader: &mut dyn FileLoader) -> Option<Detected> {
+    LOCK_FILES
+        .iter()
+        .find_map(|(name, _)| lock_file(root, name, package, loader))
+}
+
+/// What the lock file `name` in `root` says of `package`, if it exists.
+pub fn lock_file(
+    root: &Path,
+    name: &str,
+    package: &str,
+    loader: &mut dyn FileLoader,
+) -> Option<Detected> {
     let wanted = normalize(package);
-    for name in ["uv.lock", "poetry.lock", "pdm.lock"] {
-        let Some(Ok(source)) = loader.load(&root.join(name)) else {
-            continue;
-        };
-        let Ok(doc) = loader.toml(&source) else {
-            continue;
-        };
+    let source = match loader.load(&root.join(name)) {
+        Some(Ok(source)) => source,
+        _ => return None,
+    };
+    let mut found = None;
+    if name == "Pipfile.lock" {
+        let json: serde_json::Value = serde_json::from_str(&source.text).ok()?;
+        for group in ["default", "develop"] {
+            if let Some(entries) = json.get(group).and_then(|g| g.as_object()) {
+                for (name, entry) in entries {
+                    if normalize(name) == wanted
+                        && let Some(v) = entry.get("version").and_then(|v| v.as_str())
+                        && let Some(v) = parse_version(v.trim_start_matches("=="))
+                    {
+                        let span = source
+                            .text
+                            .find(&format!("\"{name}\""))
+                            .map(|at| Span::new(at, at + name.len() + 2));
+                        found = Some((v, span));
+                    }
+                }
+            }
+        }
+    } else {
+        let doc = loader.toml(&source).ok()?;
         let packages = doc.get("package").and_then(|p| p.as_array_of_tables());
-        let mut found = None;
         for table in packages.into_iter().flat_map(|a| a.iter()) {
             if table
                 .get("name")
                 .and_then(|n| n.as_str())
                 .is_some_and(|n| normalize(n) == wanted)
                 && let Some(version) = table.get("version")
-                && let Some(v) = version.as_str().and_then(Version::parse)
+                && let Some(v) = version.as_str().and_then(parse_version)
             {
                 found = Some((v, tomlx::item_span(version)));
             }
         }
-        return Some(lock_result(&source, name, found));
     }
-    let source = loader.load(&root.join("Pipfile.lock"))?.ok()?;
-    let json: serde_json::Value = serde_json::from_str(&source.text).ok()?;
-    let mut found = None;
-    for group in ["default", "develop"] {
-        if let Some(entries) = json.get(group).and_then(|g| g.as_object()) {
-            for (name, entry) in entries {
-                if normalize(name) == wanted
-                    && let Some(v) = entry.get("version").and_then(|v| v.as_str())
-                    && let Some(v) = Version::parse(v.trim_start_matches("=="))
-                {
-                    let span = source
-                        .text
-                        .find(&format!("\"{name}\""))
-                        .map(|at| Span::new(at, at + name.len() + 2));
-                    found = Some((v, span));
-                }
-            }
-        }
-    }
-    Some(lock_result(&source, "Pipfile.lock", found))
-}
-
-fn lock_result(
-    source: &SourceFile,
-    name: &str,
-    found: Option<(Version, Option<Span>)>,
-) -> Detected {
-    match found {
-        Some((v, span)) => Detected {
-            range: Range::exactly(v),
-            source: Some(Provenance {
-                what: name.to_string(),
-                location: span.map(|s| Location::new(source, s)),
-            }),
-            absent: false,
-        },
+    Some(match found {
+        Some((v, span)) => Detected::exact(v, name, span.map(|s| Location::new(&source, s))),
         // A lock file lists every package the project installs.
         None => Detected {
-            range: Range::default(),
+            version: None,
             source: Some(Provenance {
                 what: name.to_string(),
                 location: None,
+                requirement: None,
             }),
             absent: true,
         },
-    }
+    })
 }
 
-/// A requirement line (`pytest-cov==7.1.0`, `pytest-cov[extra]>=7; python_version>'3'`)
-/// for `package`, as a range.
-fn parse_requirement(line: &str, package: &str) -> Option<Range> {
-    let line = line.split(" #").next()?.split(';').next()?.trim();
-    let end = line
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-        .unwrap_or(line.len());
-    if normalize(&line[..end]) != normalize(package) {
-        return None;
-    }
-    let mut rest = line[end..].trim_start();
-    if let Some(extras_end) = rest.strip_prefix('[').and_then(|r| r.find(']')) {
-        rest = rest[extras_end + 2..].trim_start();
-    }
-    let rest = rest.trim_start_matches('(').trim_end_matches(')');
-    Some(parse_specifiers(rest))
+/// One line of a requirements file, without its comment and options: the
+/// requirement, if it is one.
+fn requirement_line(line: &str) -> Option<&str> {
+    let line = match line.find(" #") {
+        Some(at) => &line[..at],
+        None => line,
+    };
+    let line = line.split(" --hash").next()?.trim();
+    (!line.is_empty() && !line.starts_with(['#', '-'])).then_some(line)
 }
 
-/// `>=7,<8`, `==7.1.0`, `~=6.2`, `==6.*`, and Poetry's `^7.1`, `~7.1`, `*`.
-fn parse_specifiers(spec: &str) -> Range {
-    let mut range = Range::default();
-    for part in spec.split(',') {
-        let part = part.trim();
-        let (op, version) = ["===", "==", "~=", ">=", "<=", "!=", ">", "<", "^", "~"]
-            .iter()
-            .find_map(|op| part.strip_prefix(op).map(|v| (*op, v.trim())))
-            .unwrap_or(("", part));
-        if version == "*" || version.is_empty() {
+/// The requirements on pytest-cov and coverage in a requirements file and
+/// the files it includes with `-r`/`-c`, each located.
+pub fn requirements_file(
+    path: &Path,
+    root: &Path,
+    loader: &mut dyn FileLoader,
+) -> Vec<Requirement> {
+    let mut out = Vec::new();
+    let mut queue = vec![path.to_path_buf()];
+    let mut seen: Vec<PathBuf> = Vec::new();
+    while let Some(path) = queue.pop() {
+        let path = crate::source::normalize(&path);
+        if seen.contains(&path) || seen.len() > 50 {
             continue;
         }
-        let wildcard = version.ends_with(".*");
-        let Some(v) = Version::parse(version.trim_end_matches(".*")) else {
+        seen.push(path.clone());
+        let Some(Ok(source)) = loader.load(&path) else {
             continue;
         };
-        let bump = |v: &Version, at: usize| {
-            let mut release: Vec<u64> = v.release.iter().take(at + 1).copied().collect();
-            while release.len() <= at {
-                release.push(0);
+        let what = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .into_owned();
+        let mut includes = Vec::new();
+        let mut offset = 0;
+        for line in source.text.split_inclusive('\n') {
+            let trimmed = line.trim();
+            for flag in ["-r", "--requirement", "-c", "--constraint"] {
+                if let Some(rest) = trimmed.strip_prefix(flag)
+                    && rest.starts_with([' ', '='])
+                {
+                    let include = rest.trim_start_matches([' ', '=']).trim();
+                    includes.push(path.parent().unwrap_or(root).join(include));
+                }
             }
-            release[at] += 1;
-            Version::new(&release)
-        };
-        match op {
-            "==" | "===" if wildcard => {
-                let at = v.release.len().saturating_sub(1);
-                range.narrow(Some(v.clone()), Some(bump(&v, at)));
+            if let Some(text) = requirement_line(trimmed) {
+                let start = offset + (line.len() - line.trim_start().len());
+                let location = Location::new(&source, Span::new(start, start + text.len()));
+                out.extend(Requirement::parse(text, &what, Some(location)));
             }
-            "==" | "===" => range.exact = Some(v),
-            ">=" => range.narrow(Some(v), None),
-            ">" => range.narrow(Some(v), None),
-            "<" => range.narrow(None, Some(v)),
-            "<=" => range.narrow(None, Some(bump(&v, v.release.len().saturating_sub(1)))),
-            "~=" => {
-                let at = v.release.len().saturating_sub(2);
-                range.narrow(Some(v.clone()), Some(bump(&v, at)));
-            }
-            // Poetry: `^7.1` is >=7.1,<8; `^0.3` is >=0.3,<0.4.
-            "^" => {
-                let at = v.release.iter().position(|s| *s != 0).unwrap_or(0);
-                range.narrow(Some(v.clone()), Some(bump(&v, at)));
-            }
-            "~" => {
-                let at = if v.release.len() >= 2 { 1 } else { 0 };
-                range.narrow(Some(v.clone()), Some(bump(&v, at)));
-            }
-            // A bare version (Poetry `pytest-cov = "7.1.0"`) is exact.
-            "" => range.exact = Some(v),
-            _ => {}
+            offset += line.len();
         }
+        // Depth first, in file order.
+        queue.extend(includes.into_iter().rev());
     }
-    range
+    out
 }
 
-/// `requirements*.txt` and `constraints*.txt` in the root and in
+/// `requirements*.txt` and `constraints*.txt` in the root and every file in
 /// `requirements/`, following `-r`/`-c` includes.
-fn required(root: &Path, package: &str, loader: &mut dyn FileLoader) -> Option<Detected> {
+fn requirements_files(root: &Path, loader: &mut dyn FileLoader) -> Vec<Requirement> {
     let mut files: Vec<PathBuf> = Vec::new();
     for dir in [root.to_path_buf(), root.join("requirements")] {
         if let Ok(entries) = std::fs::read_dir(&dir) {
@@ -580,151 +661,271 @@ fn required(root: &Path, package: &str, loader: &mut dyn FileLoader) -> Option<D
             files.extend(names);
         }
     }
-    let mut seen = Vec::new();
-    while let Some(path) = files.first().cloned() {
-        files.remove(0);
-        if seen.contains(&path) || seen.len() > 50 {
-            continue;
-        }
-        seen.push(path.clone());
-        let Some(Ok(source)) = loader.load(&path) else {
-            continue;
-        };
-        let mut offset = 0;
-        for line in source.text.split_inclusive('\n') {
-            let trimmed = line.trim();
-            for flag in ["-r", "--requirement", "-c", "--constraint"] {
-                if let Some(rest) = trimmed.strip_prefix(flag)
-                    && rest.starts_with([' ', '='])
-                {
-                    let include = rest.trim_start_matches([' ', '=']).trim();
-                    files.push(path.parent().unwrap_or(root).join(include));
-                }
-            }
-            if let Some(range) = parse_requirement(trimmed, package)
-                && !range.is_unknown()
-            {
-                let start = offset + (line.len() - line.trim_start().len());
-                let what = path
-                    .strip_prefix(root)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .into_owned();
-                return Some(Detected {
-                    range,
-                    source: Some(Provenance {
-                        what,
-                        location: Some(Location::new(
-                            &source,
-                            Span::new(start, start + trimmed.len()),
-                        )),
-                    }),
-                    absent: false,
-                });
-            }
-            offset += line.len();
-        }
+    let mut out = Vec::new();
+    for file in files {
+        out.extend(requirements_file(&file, root, loader));
     }
-    None
+    out
 }
 
-/// Dependency specifiers in pyproject.toml and tox.ini.
-fn declared(root: &Path, package: &str, loader: &mut dyn FileLoader) -> Option<Detected> {
+/// Which of the project's own dependency lists an install takes.
+#[derive(Clone, Debug, Default)]
+pub struct Selected {
+    /// Every extra and group (the local run: whatever a developer installed).
+    pub all: bool,
+    pub extras: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+/// The requirements the project declares: pyproject.toml's dependencies,
+/// the selected optional dependencies and dependency groups (with
+/// `include-group`), Poetry's groups, setup.cfg's `install_requires` and
+/// `extras_require`.
+pub fn project_requirements(
+    root: &Path,
+    selected: &Selected,
+    loader: &mut dyn FileLoader,
+) -> Vec<Requirement> {
+    let mut out = Vec::new();
+    let wants = |list: &[String], name: &str| {
+        selected.all || list.iter().any(|e| normalize(e) == normalize(name))
+    };
     if let Some(Ok(source)) = loader.load(&root.join("pyproject.toml"))
         && let Ok(doc) = loader.toml(&source)
     {
-        let mut arrays: Vec<&toml_edit::Item> = Vec::new();
+        let strings = |item: &toml_edit::Item, what: &str, out: &mut Vec<Requirement>| {
+            for value in item.as_array().into_iter().flat_map(|a| a.iter()) {
+                if let Some(text) = value.as_str() {
+                    let location = value.span().map(|s| Location::new(&source, Span::from(s)));
+                    out.extend(Requirement::parse(text, what, location));
+                }
+            }
+        };
         if let Some(deps) = doc.get("project").and_then(|p| p.get("dependencies")) {
-            arrays.push(deps);
+            strings(deps, "pyproject.toml [project] dependencies", &mut out);
         }
-        for path in [
-            &["project", "optional-dependencies"][..],
-            &["dependency-groups"],
-        ] {
-            if let Some(groups) = tomlx::table_at(&doc, path).and_then(|t| t.as_table_like()) {
-                arrays.extend(groups.iter().map(|(_, v)| v));
+        if let Some(groups) = tomlx::table_at(&doc, &["project", "optional-dependencies"])
+            .and_then(|t| t.as_table_like())
+        {
+            for (name, item) in groups.iter() {
+                if wants(&selected.extras, name) {
+                    strings(
+                        item,
+                        &format!("pyproject.toml optional dependencies `{name}`"),
+                        &mut out,
+                    );
+                }
             }
         }
-        for item in arrays {
-            for value in item.as_array().into_iter().flat_map(|a| a.iter()) {
-                if let Some(text) = value.as_str()
-                    && let Some(range) = parse_requirement(text, package)
-                {
-                    return Some(declared_at(&source, range, value.span().map(Span::from)));
+        if let Some(groups) =
+            tomlx::table_at(&doc, &["dependency-groups"]).and_then(|t| t.as_table_like())
+        {
+            // PEP 735 `{include-group = "..."}`, followed to a bounded depth.
+            let mut wanted: Vec<String> = groups
+                .iter()
+                .map(|(n, _)| n.to_string())
+                .filter(|n| wants(&selected.groups, n))
+                .collect();
+            let mut done: Vec<String> = Vec::new();
+            while let Some(name) = wanted.pop() {
+                if done.contains(&name) || done.len() > 64 {
+                    continue;
+                }
+                done.push(name.clone());
+                let Some(item) = groups.get(&name) else {
+                    continue;
+                };
+                strings(
+                    item,
+                    &format!("pyproject.toml dependency group `{name}`"),
+                    &mut out,
+                );
+                for value in item.as_array().into_iter().flat_map(|a| a.iter()) {
+                    if let Some(include) = value
+                        .as_inline_table()
+                        .and_then(|t| t.get("include-group"))
+                        .and_then(|v| v.as_str())
+                    {
+                        wanted.push(include.to_string());
+                    }
                 }
             }
         }
         // Poetry: `[tool.poetry.dependencies]`, `[tool.poetry.dev-dependencies]`
         // and `[tool.poetry.group.<name>.dependencies]`.
-        let mut tables: Vec<&toml_edit::Item> = Vec::new();
-        for path in [
-            &["tool", "poetry", "dependencies"][..],
-            &["tool", "poetry", "dev-dependencies"],
+        let mut tables: Vec<(&toml_edit::Item, String)> = Vec::new();
+        for (path, what) in [
+            (&["tool", "poetry", "dependencies"][..], "main"),
+            (&["tool", "poetry", "dev-dependencies"], "dev"),
         ] {
-            tables.extend(tomlx::table_at(&doc, path));
+            tables.extend(tomlx::table_at(&doc, path).map(|t| (t, what.to_string())));
         }
         if let Some(groups) =
             tomlx::table_at(&doc, &["tool", "poetry", "group"]).and_then(|g| g.as_table_like())
         {
-            for (_, group) in groups.iter() {
-                tables.extend(group.as_table_like().and_then(|g| g.get("dependencies")));
+            for (name, group) in groups.iter() {
+                if let Some(deps) = group.as_table_like().and_then(|g| g.get("dependencies")) {
+                    tables.push((deps, name.to_string()));
+                }
             }
         }
-        for table in tables {
+        for (table, group) in tables {
             let Some(table) = table.as_table_like() else {
                 continue;
             };
             for (name, value) in table.iter() {
-                if normalize(name) != normalize(package) {
+                let package = normalize(name);
+                if package != "pytest-cov" && package != "coverage" {
                     continue;
                 }
                 let spec = value
                     .as_str()
                     .or_else(|| value.as_table_like()?.get("version")?.as_str())
                     .unwrap_or("*");
-                let range = parse_specifiers(spec);
-                return Some(declared_at(&source, range, tomlx::item_span(value)));
+                let Some(specifiers) = poetry_specifiers(spec) else {
+                    continue;
+                };
+                out.push(Requirement {
+                    text: if spec == "*" {
+                        package.clone()
+                    } else {
+                        format!("{package} {spec}")
+                    },
+                    package,
+                    specifiers,
+                    what: format!("pyproject.toml Poetry group `{group}`"),
+                    location: tomlx::item_span(value).map(|s| Location::new(&source, s)),
+                });
             }
         }
     }
-    let source = loader.load(&root.join("tox.ini"))?.ok()?;
-    let parsed = loader.ini(&source).ok()?;
-    for section in parsed
-        .sections
-        .iter()
-        .filter(|s| s.name.starts_with("testenv"))
+    if let Some(Ok(source)) = loader.load(&root.join("setup.cfg"))
+        && let Ok(ini) = loader.ini(&source)
     {
-        let Some(deps) = section.get("deps") else {
-            continue;
-        };
-        let mut offset = deps.value_span.start;
-        for line in source.text[deps.value_span.range()].split_inclusive('\n') {
-            if let Some(range) = parse_requirement(line.trim(), package) {
-                let start = offset + (line.len() - line.trim_start().len());
-                return Some(declared_at(
-                    &source,
-                    range,
-                    Some(Span::new(start, start + line.trim().len())),
-                ));
+        let mut entries = Vec::new();
+        if let Some(e) = ini
+            .section("options")
+            .and_then(|s| s.get("install_requires"))
+        {
+            entries.push((e.clone(), "setup.cfg install_requires".to_string()));
+        }
+        if let Some(section) = ini.section("options.extras_require") {
+            for e in &section.entries {
+                if wants(&selected.extras, &e.key) {
+                    entries.push((e.clone(), format!("setup.cfg extra `{}`", e.key)));
+                }
             }
-            offset += line.len();
+        }
+        for (entry, what) in entries {
+            out.extend(ini_requirements(&source, &entry, &what));
         }
     }
-    None
+    out
 }
 
-fn declared_at(source: &SourceFile, range: Range, span: Option<Span>) -> Detected {
-    Detected {
-        range,
-        source: Some(Provenance {
-            what: source
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            location: span.map(|s| Location::new(source, s)),
-        }),
-        absent: false,
+/// The requirement lines of an INI value (setup.cfg `install_requires`,
+/// tox `deps`), located.
+pub fn ini_requirements(
+    source: &SourceFile,
+    entry: &super::ini::IniEntry,
+    what: &str,
+) -> Vec<Requirement> {
+    let mut out = Vec::new();
+    let mut offset = entry.value_span.start;
+    for line in source.text[entry.value_span.range()].split_inclusive('\n') {
+        if let Some(text) = requirement_line(line.trim()) {
+            let start = offset + (line.len() - line.trim_start().len());
+            let location = Location::new(source, Span::new(start, start + text.len()));
+            out.extend(Requirement::parse(text, what, Some(location)));
+        }
+        offset += line.len();
+    }
+    out
+}
+
+/// Poetry's constraint syntax as PEP 440 specifiers: `^7.1` is
+/// `>=7.1,<8`, `~7.1` is `>=7.1,<7.2`, a bare version is exact, `*` is
+/// anything. pep440_rs reads the PEP 440 forms; the caret and tilde forms
+/// are Poetry's own and are rewritten here.
+fn poetry_specifiers(spec: &str) -> Option<VersionSpecifiers> {
+    let mut parts = Vec::new();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part == "*" {
+            continue;
+        }
+        let bump = |v: &str, at: usize| -> Option<String> {
+            let mut nums: Vec<u64> = v
+                .split('.')
+                .map(|s| s.parse().ok())
+                .collect::<Option<_>>()?;
+            while nums.len() <= at {
+                nums.push(0);
+            }
+            nums.truncate(at + 1);
+            nums[at] += 1;
+            Some(
+                nums.iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join("."),
+            )
+        };
+        if let Some(v) = part.strip_prefix('^') {
+            let v = v.trim();
+            let at = v.split('.').position(|s| s != "0").unwrap_or(0);
+            parts.push(format!(">={v},<{}", bump(v, at)?));
+        } else if let Some(v) = part.strip_prefix('~').filter(|v| !v.starts_with('=')) {
+            let v = v.trim();
+            let at = usize::from(v.split('.').count() >= 2);
+            parts.push(format!(">={v},<{}", bump(v, at)?));
+        } else if part.starts_with(|c: char| c.is_ascii_digit()) {
+            parts.push(format!("=={part}"));
+        } else {
+            parts.push(part.to_string());
+        }
+    }
+    VersionSpecifiers::from_str(&parts.join(",")).ok()
+}
+
+/// Dependencies declared in pyproject.toml (every extra and group), setup.cfg
+/// and tox.ini `deps`: what a developer's environment was installed from.
+fn declared(root: &Path, loader: &mut dyn FileLoader) -> Vec<Requirement> {
+    let mut out = project_requirements(
+        root,
+        &Selected {
+            all: true,
+            ..Selected::default()
+        },
+        loader,
+    );
+    if let Some(Ok(source)) = loader.load(&root.join("tox.ini"))
+        && let Ok(parsed) = loader.ini(&source)
+    {
+        for section in parsed
+            .sections
+            .iter()
+            .filter(|s| s.name.starts_with("testenv"))
+        {
+            if let Some(deps) = section.get("deps") {
+                out.extend(ini_requirements(
+                    &source,
+                    deps,
+                    &format!("tox.ini [{}] deps", section.name),
+                ));
+            }
+        }
+    }
+    out
+}
+
+impl fmt::Display for Versions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}; {}",
+            self.pytest_cov.describe("pytest-cov"),
+            self.coverage.describe("coverage")
+        )
     }
 }
 
@@ -733,11 +934,21 @@ mod tests {
     use super::*;
 
     fn v(s: &str) -> Version {
-        Version::parse(s).unwrap()
+        parse_version(s).unwrap()
+    }
+
+    fn req(text: &str) -> Requirement {
+        Requirement::parse(text, "test", None).unwrap()
+    }
+
+    fn fresh(pytest_cov: &[&str], coverage: &[&str]) -> Versions {
+        let mut inputs = Inputs::default();
+        inputs.require(pytest_cov.iter().chain(coverage).map(|t| req(t)));
+        resolve(&inputs)
     }
 
     #[test]
-    fn versions_compare_like_pep_440_releases() {
+    fn versions_compare_like_pep_440() {
         assert!(v("7.10.6") > v("7.9.2"));
         assert!(v("7.13.0b1") < v("7.13.0"));
         assert!(v("7") == v("7.0.0"));
@@ -745,38 +956,71 @@ mod tests {
     }
 
     #[test]
-    fn requirement_lines() {
-        let r = parse_requirement("pytest-cov==7.1.0  # pinned", "pytest_cov").unwrap();
-        assert_eq!(r.exact, Some(v("7.1.0")));
-        let r = parse_requirement(
-            "pytest_cov[toml] >= 6.0 , < 7 ; python_version >= '3.9'",
-            "pytest-cov",
-        )
-        .unwrap();
-        assert!(r.all_below(&v("7")) && r.all_at_least(&v("6")));
-        let r = parse_requirement("pytest-cov~=6.2", "pytest-cov").unwrap();
-        assert!(r.all_below(&v("7")) && r.all_at_least(&v("6.2")));
-        let r = parse_requirement("pytest-cov>=7", "pytest-cov").unwrap();
-        assert!(r.all_at_least(&v("7")) && !r.all_below(&v("8")));
-        assert!(parse_requirement("pytest-covx==1", "pytest-cov").is_none());
-        assert!(
-            parse_requirement("coverage[toml]==7.9.2", "coverage")
-                .unwrap()
-                .all_below(&v("7.10"))
-        );
+    fn requirements_are_pep_508() {
+        let r = req("pytest_cov[toml] >= 6.0 , < 7 ; python_version >= '3.9'");
+        assert_eq!(r.package, "pytest-cov");
+        assert!(r.specifiers.contains(&v("6.3")) && !r.specifiers.contains(&v("7.0")));
+        assert!(Requirement::parse("pytest-covx==1", "t", None).is_none());
+        assert!(Requirement::parse("-e .", "t", None).is_none());
+        assert_eq!(req("coverage[toml]==7.9.2").package, "coverage");
     }
 
     #[test]
-    fn poetry_specifiers() {
-        let r = parse_specifiers("^7.1");
-        assert!(r.all_at_least(&v("7.1")) && r.all_below(&v("8")));
-        let r = parse_specifiers("~6.2");
-        assert!(r.all_below(&v("6.3")));
-        assert!(parse_specifiers("*").is_unknown());
-        let r = parse_specifiers("6.3.0");
-        assert_eq!(r.exact, Some(v("6.3.0")));
-        let r = parse_specifiers("==7.*");
-        assert!(r.all_at_least(&v("7")) && r.all_below(&v("8")));
+    fn fresh_installs_get_the_newest_release() {
+        let newest = |t: &[(&str, &str)]| v(t.last().unwrap().0);
+        // Unpinned, and ranges across both generations.
+        for spec in ["pytest-cov", "pytest-cov>=3.0", "pytest-cov>=6.2,<8"] {
+            let got = fresh(&[spec], &[]);
+            assert_eq!(
+                got.pytest_cov.version,
+                Some(newest(releases::PYTEST_COV)),
+                "{spec}"
+            );
+            assert_eq!(got.coverage.version, Some(newest(releases::COVERAGE)));
+            assert!(got.pytest_cov_at_least_7() && got.coverage_has_patch());
+        }
+        let got = fresh(&["pytest-cov"], &[]);
+        assert!(
+            got.pytest_cov
+                .describe("pytest-cov")
+                .contains("not pinned in test; a fresh install gets"),
+            "{}",
+            got.pytest_cov.describe("pytest-cov")
+        );
+        // Upper bounds and pins.
+        let got = fresh(&["pytest-cov<7"], &[]);
+        assert_eq!(got.pytest_cov.version, Some(v("6.3.0")));
+        let got = fresh(&["pytest-cov~=6.2"], &["coverage==7.9.2"]);
+        assert_eq!(got.pytest_cov.version, Some(v("6.3.0")));
+        assert_eq!(got.coverage.version, Some(v("7.9.2")));
+        // coverage pinned below what pytest-cov 7 needs: the resolver picks
+        // pytest-cov 6.
+        let got = fresh(&["pytest-cov"], &["coverage==7.9.2"]);
+        assert_eq!(got.pytest_cov.version, Some(v("6.3.0")));
+        // Nothing satisfies: installed, version unknown.
+        let got = fresh(&["pytest-cov>=99"], &[]);
+        assert!(got.pytest_cov.version.is_none() && got.pytest_cov.source.is_some());
+    }
+
+    #[test]
+    fn poetry_constraints() {
+        let s = poetry_specifiers("^7.1").unwrap();
+        assert!(s.contains(&v("7.9")) && !s.contains(&v("8.0")));
+        let s = poetry_specifiers("~6.2").unwrap();
+        assert!(s.contains(&v("6.2.5")) && !s.contains(&v("6.3")));
+        assert!(poetry_specifiers("*").unwrap().iter().next().is_none());
+        assert!(poetry_specifiers("6.3.0").unwrap().contains(&v("6.3.0")));
+        assert!(poetry_specifiers(">=7,<8").unwrap().contains(&v("7.1")));
+    }
+
+    #[test]
+    fn release_table_is_sorted_and_final() {
+        for table in [releases::PYTEST_COV, releases::COVERAGE] {
+            let versions: Vec<Version> = table.iter().map(|(s, _)| v(s)).collect();
+            assert!(versions.windows(2).all(|w| w[0] < w[1]));
+            assert!(versions.iter().all(|v| !v.any_prerelease()));
+            assert!(table.iter().all(|(_, d)| *d <= releases::DATE));
+        }
     }
 
     fn detect(files: &[(&str, &str)], overrides: Overrides) -> (Versions, tempfile::TempDir) {
@@ -811,31 +1055,29 @@ mod tests {
         ];
         // The environment wins for pytest-cov; it lists no coverage, so
         // coverage is absent there, as far as that environment tells.
-        let (v, _d) = detect(&files, Overrides::default());
-        assert_eq!(v.pytest_cov.range.exact, Some(Version::new(&[6, 3])));
+        let (got, _d) = detect(&files, Overrides::default());
+        assert_eq!(got.pytest_cov.version, Some(v("6.3.0")));
         assert!(
-            v.pytest_cov
+            got.pytest_cov
                 .describe("pytest-cov")
                 .contains("the environment in .venv")
         );
-        assert!(v.coverage.absent);
+        assert!(got.coverage.absent);
         // Without the environment, the lock file.
-        let (v, _d) = detect(&files[2..], Overrides::default());
-        assert!(v.pytest_cov_at_least_7());
+        let (got, _d) = detect(&files[2..], Overrides::default());
+        assert!(got.pytest_cov_at_least_7());
+        assert_eq!(got.coverage.version, Some(v("7.17.5")));
+        assert!(got.pytest_cov.source.as_ref().unwrap().location.is_some());
         // An environment without pytest is not where the tests run (under
         // pre-commit, $VIRTUAL_ENV is covdoctor's own): the next source
         // decides.
-        let (v, _d) = detect(&[files[0], files[2], files[3]], Overrides::default());
-        assert!(
-            v.pytest_cov_at_least_7(),
-            "{}",
-            v.pytest_cov.describe("pytest-cov")
-        );
+        let (got, _d) = detect(&[files[0], files[2], files[3]], Overrides::default());
+        assert!(got.pytest_cov_at_least_7(), "{got}");
         // An active environment with pytest wins over the project's .venv;
         // one without pytest gives way to it.
         let (_, active) = detect(&files[..2], Overrides::default());
         let active_venv = active.path().join(".venv");
-        let (v, _d) = detect(
+        let (got, _d) = detect(
             &[files[0], files[1]],
             Overrides {
                 virtual_env: Some(active_venv.clone()),
@@ -843,7 +1085,7 @@ mod tests {
             },
         );
         assert!(
-            v.pytest_cov
+            got.pytest_cov
                 .describe("pytest-cov")
                 .contains(&active_venv.to_string_lossy().into_owned())
         );
@@ -854,7 +1096,7 @@ mod tests {
                 .join("lib/python3.12/site-packages/covdoctor-0.1.0.dist-info"),
         )
         .unwrap();
-        let (v, _d) = detect(
+        let (got, _d) = detect(
             &files,
             Overrides {
                 virtual_env: Some(tool_env.path().to_path_buf()),
@@ -862,17 +1104,12 @@ mod tests {
             },
         );
         assert!(
-            v.pytest_cov
+            got.pytest_cov
                 .describe("pytest-cov")
                 .contains("the environment in .venv")
         );
-        // Without the environments, the lock file.
-        let (v, _d) = detect(&files[2..], Overrides::default());
-        assert!(v.pytest_cov_at_least_7());
-        assert_eq!(v.coverage.range.exact, Some(Version::new(&[7, 17, 5])));
-        assert!(v.pytest_cov.source.as_ref().unwrap().location.is_some());
         // An explicit version wins over everything.
-        let (v, _d) = detect(
+        let (got, _d) = detect(
             &files,
             Overrides {
                 pytest_cov: Some(Explicit {
@@ -883,12 +1120,12 @@ mod tests {
                 ..Overrides::default()
             },
         );
-        assert!(v.pytest_cov_at_least_7());
+        assert_eq!(got.pytest_cov.version, Some(v("7.0.0")));
     }
 
     #[test]
-    fn requirements_follow_includes_and_narrow_coverage() {
-        let (v, _d) = detect(
+    fn requirements_follow_includes_and_pytest_cov_brings_coverage() {
+        let (got, _d) = detect(
             &[
                 (
                     "requirements-test.txt",
@@ -901,47 +1138,54 @@ mod tests {
             ],
             Overrides::default(),
         );
-        assert!(v.pytest_cov_at_least_7());
+        assert!(got.pytest_cov_at_least_7());
         assert_eq!(
-            v.pytest_cov.source.as_ref().unwrap().what,
+            got.pytest_cov.source.as_ref().unwrap().what,
             "requirements/base.txt"
         );
-        // pytest-cov 7 needs coverage >= 7.10.6.
-        assert!(v.coverage_has_patch());
+        // pytest-cov 7 brings the newest coverage.
+        assert!(got.coverage_has_patch());
     }
 
     #[test]
     fn declared_dependencies() {
-        let (v, _d) = detect(
+        let (got, _d) = detect(
             &[(
                 "pyproject.toml",
                 "[dependency-groups]\ntest = [\"pytest-cov>=6,<7\", \"coverage[toml]==7.9.2\"]\n",
             )],
             Overrides::default(),
         );
-        assert!(v.pytest_cov_below_7());
-        assert!(v.coverage_lacks_patch());
-        let (v, _d) = detect(
+        assert!(got.pytest_cov_below_7());
+        assert!(got.coverage_lacks_patch());
+        let (got, _d) = detect(
             &[(
                 "pyproject.toml",
                 "[tool.poetry.group.dev.dependencies]\npytest-cov = \"^7.1\"\n",
             )],
             Overrides::default(),
         );
-        assert!(v.pytest_cov_at_least_7());
-        let (v, _d) = detect(
+        assert!(got.pytest_cov_at_least_7());
+        let (got, _d) = detect(
             &[(
                 "tox.ini",
                 "[testenv]\ndeps =\n    pytest\n    pytest-cov<7\n",
             )],
             Overrides::default(),
         );
-        assert!(v.pytest_cov_below_7());
-
-        let (v, _d) = detect(
+        assert!(got.pytest_cov_below_7());
+        let (got, _d) = detect(
+            &[(
+                "setup.cfg",
+                "[options.extras_require]\ntest =\n    pytest\n    pytest-cov\n",
+            )],
+            Overrides::default(),
+        );
+        assert!(got.pytest_cov_at_least_7(), "{got}");
+        let (got, _d) = detect(
             &[("setup.cfg", "[metadata]\nname = x\n")],
             Overrides::default(),
         );
-        assert!(v.pytest_cov.range.is_unknown() && v.pytest_cov.source.is_none());
+        assert!(got.pytest_cov.version.is_none() && got.pytest_cov.source.is_none());
     }
 }
