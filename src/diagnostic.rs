@@ -37,6 +37,9 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     pub help: Option<String>,
     pub fix: Option<crate::fix::Fix>,
+    /// The runs it holds for ("tox env `py312` (tox.ini:3)"); empty for
+    /// findings about the project's files alone.
+    pub runs: Vec<String>,
 }
 
 impl Diagnostic {

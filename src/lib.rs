@@ -25,6 +25,7 @@ pub mod fix;
 pub mod problem;
 pub mod report;
 pub mod rules;
+pub mod runs;
 pub mod scope;
 pub mod source;
 pub mod suppress;
@@ -110,19 +111,21 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
                 ));
             }
         }
-        let context = rules::Context {
-            config: &config,
-            python: &python,
-        };
+        let found = check_runs(
+            files,
+            &project.root,
+            &config,
+            &python,
+            &overrides,
+            options,
+            &mut problems,
+        );
         let reported = |d: &diagnostic::Diagnostic| {
             let path = &d.primary.location.file.path;
             let relative = path.strip_prefix(&project.root).unwrap_or(path);
             settings.enabled(d.rule) && !settings.ignored_in(d.rule, relative)
         };
-        let found: Vec<_> = rules::check(&context)
-            .into_iter()
-            .filter(|d| reported(d))
-            .collect();
+        let found: Vec<_> = found.into_iter().filter(|d| reported(d)).collect();
         let (kept, unused) = suppress::apply(found, &suppressions(&config, &python), &settings);
         let scope = scope::Scope::new(&project.root, &roots, &asked, &config.files_read);
         diagnostics.extend(
@@ -137,6 +140,124 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
         diagnostics,
         problems,
     }
+}
+
+/// The rules for every run of the project: project-level rules once,
+/// the others for each run that measures coverage. A finding that holds
+/// for several runs is reported once, naming them all.
+fn check_runs(
+    files: &source::SharedFiles,
+    root: &std::path::Path,
+    config: &config::ProjectConfig,
+    python: &analyze::PythonFacts,
+    overrides: &config::versions::Overrides,
+    options: &RunOptions,
+    problems: &mut Vec<Problem>,
+) -> Vec<diagnostic::Diagnostic> {
+    let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(files));
+    let all = runs::collect(config, &mut loader);
+    let measured_elsewhere = all
+        .iter()
+        .any(|r| r.kind != runs::Kind::Local && r.test.is_some());
+    let views: Vec<runs::View> = all
+        .into_iter()
+        .map(|r| runs::View::new(r, config, overrides, &mut loader, measured_elsewhere))
+        .collect();
+    let mut out: Vec<diagnostic::Diagnostic> = Vec::new();
+    // The n-th finding of a rule at a place in one run is the same finding
+    // as the n-th one there in another run.
+    let key = |d: &diagnostic::Diagnostic| {
+        (
+            d.rule,
+            d.primary.location.file.path.clone(),
+            d.primary.location.span,
+        )
+    };
+    let mut add = |found: Vec<diagnostic::Diagnostic>, run: Option<String>| {
+        let mut seen: Vec<_> = Vec::new();
+        for mut d in found {
+            let k = key(&d);
+            let nth = seen.iter().filter(|s| **s == k).count();
+            seen.push(k.clone());
+            match out.iter_mut().filter(|e| key(e) == k).nth(nth) {
+                Some(existing) => existing.runs.extend(run.clone()),
+                None => {
+                    d.runs.extend(run.clone());
+                    out.push(d);
+                }
+            }
+        }
+    };
+    let project_coverage = &config.coverage;
+    if let Some(local) = views.first() {
+        let cx = rules::Context {
+            config,
+            python,
+            run: local,
+            coverage: project_coverage,
+        };
+        add(rules::check(&cx, &[rules::Scope::Project]), None);
+    }
+    for view in views.iter().filter(|v| v.measures) {
+        let own = run_coverage(files, root, config, view, options, problems);
+        let cx = rules::Context {
+            config,
+            python,
+            run: view,
+            coverage: own.as_ref().unwrap_or(project_coverage),
+        };
+        add(
+            rules::check(&cx, &[rules::Scope::Run, rules::Scope::Child]),
+            Some(view.run.describe(root)),
+        );
+    }
+    out
+}
+
+/// The coverage configuration a run reads when it differs from the
+/// project's baseline: a `--cov-config` on its command line, or
+/// `COVERAGE_RCFILE` in its environment.
+fn run_coverage(
+    files: &source::SharedFiles,
+    root: &std::path::Path,
+    config: &config::ProjectConfig,
+    view: &runs::View,
+    options: &RunOptions,
+    problems: &mut Vec<Problem>,
+) -> Option<config::coverage::CoverageConfig> {
+    let baseline = config
+        .pytest
+        .as_ref()
+        .and_then(|p| p.cov.cov_config.clone());
+    let rcfile = view
+        .run
+        .env
+        .get("COVERAGE_RCFILE")
+        .filter(|(v, _)| !v.is_empty() && !v.contains(['$', '{']))
+        .map(|(v, _)| root.join(v));
+    let same_cov_config =
+        view.cov.cov_config.as_ref().map(|c| &c.0) == baseline.as_ref().map(|c| &c.0);
+    if same_cov_config && rcfile.is_none() {
+        return None;
+    }
+    let lookup = config::coverage::Lookup {
+        root,
+        cov_config: view.cov.cov_config.clone(),
+        rcfile_env: rcfile.or_else(|| options.coverage_rcfile.clone()),
+    };
+    let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(files));
+    let mut errors = Vec::new();
+    let found = config::coverage::CoverageConfig::discover(&lookup, &mut loader, &mut errors);
+    for e in errors {
+        let problem = Problem::from(e);
+        if !problems
+            .iter()
+            .any(|p| p.path == problem.path && p.message == problem.message)
+        {
+            problems.push(problem);
+        }
+    }
+    Some(found)
 }
 
 /// Every suppression comment of a project: in its Python files and in the

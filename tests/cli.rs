@@ -8,6 +8,10 @@ use std::process::Output;
 
 use common::{covdoctor, project, stderr, stdout};
 
+/// A pyproject.toml that measures coverage (`pytest --cov`): a project
+/// that measures nothing gets no findings about its children.
+const MEASURED: &[u8] = b"[tool.pytest.ini_options]\naddopts = \"--cov\"\n";
+
 const KILLING_TEST: &[u8] = b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.kill()\n";
 
 #[test]
@@ -142,7 +146,7 @@ fn a_huge_expression_does_not_crash() {
     }
     source.push('\n');
     let dir = project(&[
-        ("pyproject.toml", b""),
+        ("pyproject.toml", MEASURED),
         ("big.py", source.as_bytes()),
         ("tests/test_a.py", KILLING_TEST),
     ]);
@@ -245,7 +249,7 @@ fn import_cycles_and_pathological_aliasing_terminate() {
     }
     aliasing.push_str("p = subprocess.Popen(x)\np.kill()\n");
     let dir = project(&[
-        ("pyproject.toml", b""),
+        ("pyproject.toml", MEASURED),
         ("alias.py", aliasing.as_bytes()),
         ("a.py", b"from b import f\nf()\n"),
         ("b.py", b"from a import f\n"),
@@ -486,7 +490,7 @@ fn rules_found(out: &Output) -> Vec<String> {
 
 #[test]
 fn settings_select_ignore_and_per_file_ignores() {
-    let pyproject = b"[tool.covdoctor]\nignore = [\"sigterm-not-handled\"]\n\n[tool.covdoctor.per-file-ignores]\n\"tests/legacy/*\" = [\"sigkill-loses-coverage\"]\n";
+    let pyproject = b"[tool.pytest.ini_options]\naddopts = \"--cov\"\n\n[tool.covdoctor]\nignore = [\"sigterm-not-handled\"]\n\n[tool.covdoctor.per-file-ignores]\n\"tests/legacy/*\" = [\"sigkill-loses-coverage\"]\n";
     let dir = project(&[
         ("pyproject.toml", pyproject),
         ("tests/test_a.py", TERMINATING_TEST),
@@ -538,7 +542,7 @@ fn covdoctor_toml_exclude_and_extend_exclude() {
     let dir = project(&[
         (
             "pyproject.toml",
-            b"[tool.covdoctor]\nextend-exclude = [\"tests/legacy\"]\n",
+            b"[tool.covdoctor]\nextend-exclude = [\"tests/legacy\"]\n\n[tool.pytest.ini_options]\naddopts = \"--cov\"\n",
         ),
         ("covdoctor.toml", b"extend-exclude = [\"generated_*.py\"]\n"),
         ("tests/test_a.py", KILLING_TEST),
@@ -603,9 +607,9 @@ fn a_list_of_files_reports_their_findings_and_the_projects_once() {
     let dir = project(&[
         (
             "pyproject.toml",
-            b"[tool.coverage.run]\nsigterm = true\n\n[tool.pytest.ini_options]\naddopts = \"--cov\"\n",
+            b"[tool.coverage.run]\nsigterm = true\npatch = [\"subprocess\"]\n\n[tool.pytest.ini_options]\naddopts = \"--cov\"\n",
         ),
-        ("requirements-test.txt", b"pytest-cov==7.1.0\ncoverage==7.17.5\n"),
+        ("requirements-test.txt", b"pytest-cov==6.3.0\ncoverage==7.9.2\n"),
         ("README.md", b"# a project\n"),
         ("tests/test_a.py", KILLING_TEST),
         ("tests/test_b.py", KILLING_TEST),
@@ -618,7 +622,7 @@ fn a_list_of_files_reports_their_findings_and_the_projects_once() {
         let out = covdoctor(&all, dir.path());
         (out.status.code(), rules_found(&out))
     };
-    let patch = "subprocess-patch-missing:pyproject.toml".to_string();
+    let patch = "patch-unsupported:pyproject.toml".to_string();
     let kill = |file: &str| format!("sigkill-loses-coverage:{file}");
 
     // One Python file: its findings and the project's configuration finding.

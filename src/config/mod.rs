@@ -30,6 +30,9 @@ pub struct ProjectConfig {
     pub scripts: BTreeMap<String, String>,
     /// The pytest-cov and coverage.py versions the project uses.
     pub versions: versions::Versions,
+    /// A configuration file of the project could not be read: what it says
+    /// (coverage settings, say) is unknown.
+    pub broken: bool,
     /// Every file read to learn all this: a change to any of them can
     /// change every finding of the project.
     pub files_read: std::collections::BTreeSet<PathBuf>,
@@ -135,6 +138,7 @@ impl ProjectConfig {
         let coverage = CoverageConfig::discover(&lookup, &mut files, &mut errors);
         // Discovery re-reports files already found broken above; keep one
         // problem per file (a missing `--cov-config` file is new).
+        let broken = !errors.is_empty();
         let mut seen = std::collections::BTreeSet::new();
         for e in errors {
             if seen.insert(e.path()) {
@@ -150,6 +154,7 @@ impl ProjectConfig {
             pytest,
             scripts,
             versions,
+            broken,
             files_read: files.existing(),
         }
     }

@@ -168,6 +168,9 @@ fn report_of(d: &Diagnostic, style: &Style) -> Report {
                     fix.title
                 ));
             }
+            if !d.runs.is_empty() {
+                help.push_str(&format!("holds for: {}\n", d.runs.join(", ")));
+            }
             help.push_str(&format!("more: covdoctor rule {}", d.rule));
             help
         }),

@@ -19,6 +19,21 @@ struct JsonFinding<'a> {
     end_column: usize,
     message: &'a str,
     fix: Option<JsonFix>,
+    /// Secondary locations that explain the finding.
+    related: Vec<JsonRelated>,
+    /// The runs of the test suite it holds for; empty for findings about
+    /// the project's files alone.
+    runs: &'a [String],
+}
+
+#[derive(Serialize)]
+struct JsonRelated {
+    path: String,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -141,6 +156,23 @@ pub fn render_json(results: &super::Results<'_>, style: &Style) -> String {
                 end_column,
                 message: &d.message,
                 fix: json_fix(d, style),
+                related: d
+                    .labels
+                    .iter()
+                    .map(|l| {
+                        let (line, column) = l.location.file.line_col(l.location.span.start);
+                        let (end_line, end_column) = l.location.file.line_col(l.location.span.end);
+                        JsonRelated {
+                            path: display_path(&l.location.file.path, &style.cwd),
+                            line,
+                            column,
+                            end_line,
+                            end_column,
+                            message: l.text.clone(),
+                        }
+                    })
+                    .collect(),
+                runs: &d.runs,
             }
         })
         .collect();

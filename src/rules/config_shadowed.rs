@@ -12,12 +12,13 @@ pub static RULE: Rule = Rule {
     name: "config-shadowed",
     summary: "coverage settings sit in a file coverage.py never reads",
     severity: Severity::Error,
+    scope: super::Scope::Project,
     doc: include_str!("../../rules/config-shadowed.md"),
     check,
 };
 
 fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
-    let coverage = &cx.config.coverage;
+    let coverage = &cx.coverage;
     let root = &cx.config.root;
     let mut out = Vec::new();
 

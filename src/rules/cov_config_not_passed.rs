@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
     name: "cov-config-not-passed",
     summary: "with pytest-cov < 7, a Python child in another directory never finds coverage settings kept in pyproject.toml, setup.cfg or tox.ini",
     severity: Severity::Error,
+    scope: super::Scope::Child,
     doc: include_str!("../../rules/cov-config-not-passed.md"),
     check,
 };
@@ -31,25 +32,22 @@ const CHILD_SETTINGS: &[&str] = &[
 ];
 
 fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
-    let Some(pytest) = &cx.config.pytest else {
+    let Some(cov) = &cx.run.cov.cov else {
         return Vec::new();
     };
-    let Some(cov) = &pytest.cov.cov else {
-        return Vec::new();
-    };
-    if pytest.cov.cov_config.is_some() || pytest.cov.disabled.is_some() {
+    if cx.run.cov.cov_config.is_some() || cx.run.cov.disabled.is_some() {
         return Vec::new();
     }
     // pytest-cov 7 has no hook of its own: with coverage's subprocess patch
     // the whole configuration travels in COVERAGE_PROCESS_CONFIG, so the
     // child's directory does not matter.
-    let versions = &cx.config.versions;
+    let versions = &cx.run.versions;
     if versions.pytest_cov_at_least_7()
         || (!versions.pytest_cov_below_7() && patches_subprocess(cx))
     {
         return Vec::new();
     }
-    let Some(file) = cx.config.coverage.effective() else {
+    let Some(file) = cx.coverage.effective() else {
         return Vec::new();
     };
     // pytest-cov passes the absolute path of `.coveragerc` when it exists;
@@ -105,8 +103,14 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             ),
             format!("settings the child does not see ({file_name})"),
         );
-        let fix =
-            config_edit::add_addopt(pytest, &format!("--cov-config={file_name}")).map(|edit| {
+        let fix = cx
+            .config
+            .pytest
+            .as_ref()
+            .and_then(|pytest| {
+                config_edit::add_addopt(pytest, &format!("--cov-config={file_name}"))
+            })
+            .map(|edit| {
                 let where_ = relative(root, edit.path());
                 Fix::safe(
                     format!("add `--cov-config={file_name}` to addopts in {where_}"),

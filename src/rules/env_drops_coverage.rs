@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     name: "env-drops-coverage",
     summary: "a Python child gets an environment without the variables that start coverage in it",
     severity: Severity::Error,
+    scope: super::Scope::Child,
     doc: include_str!("../../rules/env-drops-coverage.md"),
     check,
 };
@@ -22,13 +23,13 @@ pub static RULE: Rule = Rule {
 /// both when the configuration cannot be read).
 pub fn mechanisms(cx: &Context<'_>) -> Vec<Mechanism> {
     use crate::config::coverage::Selection;
-    let versions = &cx.config.versions;
+    let versions = &cx.run.versions;
     let mut out = if versions.pytest_cov_below_7() {
         vec![Mechanism::PytestCovHook]
     } else if uses_subprocess_patch(cx) {
         vec![Mechanism::SubprocessPatch]
     } else {
-        match cx.config.coverage.selection {
+        match cx.coverage.selection {
             Selection::Unknown => vec![Mechanism::PytestCovHook, Mechanism::SubprocessPatch],
             _ if patches_subprocess(cx) => vec![Mechanism::SubprocessPatch],
             _ => vec![Mechanism::PytestCovHook],
@@ -40,12 +41,11 @@ pub fn mechanisms(cx: &Context<'_>) -> Vec<Mechanism> {
     out
 }
 
-/// The project's versions say children are measured only through
-/// coverage's subprocess patch: pytest-cov >= 7, or coverage >= 7.10 with no
-/// pytest-cov at all.
+/// The run measures children only through coverage's subprocess patch:
+/// pytest-cov >= 7, `coverage run`, or coverage >= 7.10 with no pytest-cov
+/// at all.
 pub fn uses_subprocess_patch(cx: &Context<'_>) -> bool {
-    let v = &cx.config.versions;
-    v.pytest_cov_at_least_7() || (v.pytest_cov.absent && v.coverage_has_patch())
+    cx.run.patch_based()
 }
 
 /// `[run] patch` of the effective configuration includes `subprocess`.
@@ -92,7 +92,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
                 d = d.label(location.clone(), text.clone());
             }
         }
-        let versions = &cx.config.versions;
+        let versions = &cx.run.versions;
         if versions.pytest_cov.source.is_some() {
             d = super::with_version(d, &versions.pytest_cov, "pytest-cov");
         }

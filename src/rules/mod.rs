@@ -18,10 +18,44 @@ use crate::config::ProjectConfig;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::source::Location;
 
-/// What a rule sees of one project.
+/// What a rule sees of one project, for one run of its tests.
 pub struct Context<'a> {
     pub config: &'a ProjectConfig,
     pub python: &'a PythonFacts,
+    /// The run: its versions, pytest arguments and measurement.
+    pub run: &'a crate::runs::View,
+    /// The coverage configuration that run reads (`--cov-config` on its
+    /// command line, `COVERAGE_RCFILE` in its environment).
+    pub coverage: &'a crate::config::coverage::CoverageConfig,
+}
+
+impl Context<'_> {
+    /// The run's pytest-cov and coverage.py versions.
+    pub fn versions(&self) -> &crate::config::versions::Versions {
+        &self.run.versions
+    }
+
+    /// How this run's Python children are measured.
+    pub fn mechanism(&self) -> crate::runs::Mechanism {
+        self.run.mechanism(
+            env_drops_coverage::patches_subprocess(self),
+            self.python.process_startup.is_some(),
+        )
+    }
+}
+
+/// What a rule's findings depend on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// The project's files alone: checked once.
+    Project,
+    /// A run's versions and options: checked for every run that measures
+    /// coverage.
+    Run,
+    /// A child of a run: checked only for runs whose children can be
+    /// measured at all (otherwise the missing mechanism is the one root
+    /// cause).
+    Child,
 }
 
 pub struct Rule {
@@ -33,6 +67,7 @@ pub struct Rule {
     /// One line for `covdoctor rules`.
     pub summary: &'static str,
     pub severity: Severity,
+    pub scope: Scope,
     /// The rule's page, `rules/<name>.md`.
     pub doc: &'static str,
     pub check: fn(&Context<'_>) -> Vec<Diagnostic>,
@@ -57,6 +92,7 @@ impl Rule {
             labels: Vec::new(),
             help: None,
             fix: None,
+            runs: Vec::new(),
         }
     }
 }
@@ -83,9 +119,14 @@ pub fn by_name(name: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.name == name)
 }
 
-/// Runs every rule on a project.
-pub fn check(context: &Context<'_>) -> Vec<Diagnostic> {
-    ALL.iter().flat_map(|rule| (rule.check)(context)).collect()
+/// Runs the rules of these scopes for one run.
+pub fn check(context: &Context<'_>, scopes: &[Scope]) -> Vec<Diagnostic> {
+    let children = context.mechanism() != crate::runs::Mechanism::None;
+    ALL.iter()
+        .filter(|rule| scopes.contains(&rule.scope))
+        .filter(|rule| rule.scope != Scope::Child || children)
+        .flat_map(|rule| (rule.check)(context))
+        .collect()
 }
 
 /// Launches whose child is Python.

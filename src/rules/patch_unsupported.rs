@@ -9,16 +9,17 @@ pub static RULE: Rule = Rule {
     name: "patch-unsupported",
     summary: "`[run] patch` is set, but the project's coverage.py is older than 7.10 and ignores it",
     severity: Severity::Warning,
+    scope: super::Scope::Run,
     doc: include_str!("../../rules/patch-unsupported.md"),
     check,
 };
 
 fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
-    let versions = &cx.config.versions;
+    let versions = &cx.run.versions;
     if !versions.coverage_lacks_patch() {
         return Vec::new();
     }
-    let Some(file) = cx.config.coverage.effective() else {
+    let Some(file) = cx.coverage.effective() else {
         return Vec::new();
     };
     let Some(setting) = file.get("run", "patch") else {

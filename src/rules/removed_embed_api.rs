@@ -9,12 +9,13 @@ pub static RULE: Rule = Rule {
     name: "removed-embed-api",
     summary: "code uses `pytest_cov.embed`, which pytest-cov 7 removed",
     severity: Severity::Error,
+    scope: super::Scope::Run,
     doc: include_str!("../../rules/removed-embed-api.md"),
     check,
 };
 
 fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
-    let versions = &cx.config.versions;
+    let versions = &cx.run.versions;
     if !versions.pytest_cov_at_least_7() {
         return Vec::new();
     }

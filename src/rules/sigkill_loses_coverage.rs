@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     name: "sigkill-loses-coverage",
     summary: "a Python child is stopped with SIGKILL, so it dies before coverage saves its data",
     severity: Severity::Error,
+    scope: super::Scope::Child,
     doc: include_str!("../../rules/sigkill-loses-coverage.md"),
     check,
 };

@@ -14,12 +14,13 @@ pub static RULE: Rule = Rule {
     name: "sigterm-not-handled",
     summary: "a Python child is stopped with SIGTERM while coverage is not configured to save on SIGTERM",
     severity: Severity::Error,
+    scope: super::Scope::Child,
     doc: include_str!("../../rules/sigterm-not-handled.md"),
     check,
 };
 
 fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
-    let coverage = &cx.config.coverage;
+    let coverage = &cx.coverage;
     let setting = coverage.get("run", "sigterm");
     let sigterm_on = setting.is_some_and(|s| s.as_bool() == Ok(true));
     let patched_exit = coverage
@@ -39,7 +40,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         // removed-embed-api): no handler is installed.
         let handler = handler
             .as_ref()
-            .filter(|h| !(h.from_pytest_cov && cx.config.versions.pytest_cov_at_least_7()));
+            .filter(|h| !(h.from_pytest_cov && cx.run.versions.pytest_cov_at_least_7()));
         let d = match handler.map(|h| (h, h.effect)) {
             // coverage's own handler decides.
             None => {
@@ -100,7 +101,7 @@ fn missing_setting(
     stop: &crate::analyze::Stop,
     launch: &crate::analyze::Launch,
 ) -> Diagnostic {
-    let coverage = &cx.config.coverage;
+    let coverage = &cx.coverage;
     let setting = coverage.get("run", "sigterm");
     let mut d = RULE
         .diagnostic(
@@ -169,7 +170,7 @@ fn missing_setting(
 /// Sets `sigterm = true` in the file coverage reads; with no configuration
 /// at all, in `[tool.coverage.run]` of pyproject.toml, or a new `.coveragerc`.
 fn sigterm_fix(cx: &Context<'_>) -> Option<Fix> {
-    let coverage = &cx.config.coverage;
+    let coverage = &cx.coverage;
     let value = Value::Bool(true);
     let edit = match coverage.selection {
         Selection::File(_) => {

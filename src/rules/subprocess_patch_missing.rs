@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     name: "subprocess-patch-missing",
     summary: "pytest-cov >= 7 measures Python children only with coverage's `patch = [\"subprocess\"]`, which is not set",
     severity: Severity::Error,
+    scope: super::Scope::Run,
     doc: include_str!("../../rules/subprocess-patch-missing.md"),
     check,
 };
@@ -21,8 +22,8 @@ pub static RULE: Rule = Rule {
 const LABELS: usize = 3;
 
 fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
-    let coverage = &cx.config.coverage;
-    let versions = &cx.config.versions;
+    let coverage = &cx.coverage;
+    let versions = &cx.run.versions;
     if !uses_subprocess_patch(cx)
         || patches_subprocess(cx)
         || coverage.selection == Selection::Unknown
@@ -113,7 +114,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
 /// Adds `subprocess` to `[run] patch` in the file coverage reads (or in new
 /// configuration).
 fn patch_fix(cx: &Context<'_>) -> Option<Fix> {
-    let coverage = &cx.config.coverage;
+    let coverage = &cx.coverage;
     let edit = match coverage.effective() {
         Some(file) => config_edit::add_to_list(file, "run", "patch", "subprocess")?,
         None => {

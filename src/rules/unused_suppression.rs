@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     name: "unused-suppression",
     summary: "a `covdoctor: ignore[...]` comment that silences nothing",
     severity: Severity::Warning,
+    scope: super::Scope::Project,
     doc: include_str!("../../rules/unused-suppression.md"),
     check,
 };

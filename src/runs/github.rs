@@ -1,0 +1,253 @@
+//! GitHub Actions: `.github/workflows/*.yml` and `*.yaml`, read with
+//! saphyr (a YAML parser that keeps every node's position). Each job is a
+//! run: its `run:` steps in order (shell commands, `make target` expanded
+//! into the recipe, a `*.sh` script the step runs read as commands), with
+//! the workflow's, the job's and each step's `env:`.
+
+use std::path::Path;
+
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+
+use super::command::{self, Action, Step};
+use super::make::Target;
+use super::{Kind, Run};
+use crate::config::coverage::FileLoader;
+use crate::source::{Location, Source, Span};
+
+/// Workflow files read at most, and bytes of a script a step runs.
+const MAX_WORKFLOWS: usize = 64;
+const MAX_SCRIPT: usize = 1 << 20;
+
+pub fn runs(root: &Path, loader: &mut dyn FileLoader, make: &[Target]) -> Vec<Run> {
+    let dir = root.join(".github").join("workflows");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+        .collect();
+    files.sort();
+    files.truncate(MAX_WORKFLOWS);
+    let mut out = Vec::new();
+    for path in files {
+        let Some(Ok(source)) = loader.load(&path) else {
+            continue;
+        };
+        out.extend(workflow(root, &source, loader, make));
+    }
+    out
+}
+
+fn workflow(
+    root: &Path,
+    source: &Source,
+    loader: &mut dyn FileLoader,
+    make: &[Target],
+) -> Vec<Run> {
+    let Ok(docs) = MarkedYaml::load_from_str(&source.text) else {
+        return Vec::new();
+    };
+    let Some(doc) = docs.first() else {
+        return Vec::new();
+    };
+    let Some(jobs) = doc
+        .data
+        .as_mapping_get("jobs")
+        .and_then(|j| j.data.as_mapping())
+    else {
+        return Vec::new();
+    };
+    let file = crate::rules::relative(root, &source.path);
+    let mut out = Vec::new();
+    for (key, job) in jobs {
+        let Some(name) = scalar(key) else { continue };
+        let mut run = Run::new(
+            Kind::GithubActions,
+            format!("GitHub Actions job `{name}` ({file})"),
+            Some(yaml_location(source, key)),
+        );
+        let mut steps = Vec::new();
+        for env in [
+            doc.data.as_mapping_get("env"),
+            job.data.as_mapping_get("env"),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            steps.extend(env_steps(source, env));
+        }
+        for step in job
+            .data
+            .as_mapping_get("steps")
+            .and_then(|s| s.data.as_vec())
+            .into_iter()
+            .flatten()
+        {
+            if let Some(env) = step.data.as_mapping_get("env") {
+                steps.extend(env_steps(source, env));
+            }
+            if let Some(script) = step.data.as_mapping_get("run") {
+                steps.extend(shell_steps(root, source, script, make));
+                steps.extend(scripts(root, script, loader));
+            }
+        }
+        run.apply(&steps);
+        out.push(run);
+    }
+    out
+}
+
+/// A scalar's text.
+pub fn scalar(node: &MarkedYaml) -> Option<String> {
+    match &node.data {
+        YamlData::Value(Scalar::String(s)) => Some(s.to_string()),
+        YamlData::Value(Scalar::Integer(i)) => Some(i.to_string()),
+        YamlData::Value(Scalar::FloatingPoint(f)) => Some(f.to_string()),
+        YamlData::Value(Scalar::Boolean(b)) => Some(b.to_string()),
+        YamlData::Representation(s, _, _) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+/// A byte offset from saphyr's character index.
+fn byte_offset(text: &str, chars: usize) -> usize {
+    if text.is_ascii() {
+        return chars.min(text.len());
+    }
+    text.char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(b, _)| b)
+}
+
+/// A node's location in the file.
+pub fn yaml_location(source: &Source, node: &MarkedYaml) -> Location {
+    let start = byte_offset(&source.text, node.span.start.index());
+    let end = byte_offset(&source.text, node.span.end.index()).max(start);
+    Location::new(source, Span::new(start, end))
+}
+
+/// `env:` / `variables:` entries.
+pub fn env_steps(source: &Source, env: &MarkedYaml) -> Vec<Step> {
+    let mut out = Vec::new();
+    for (key, v) in env.data.as_mapping().into_iter().flatten() {
+        let value = scalar(v).or_else(|| {
+            // GitLab's `{value: ..., description: ...}` form.
+            v.data.as_mapping_get("value").and_then(scalar)
+        });
+        if let (Some(k), Some(value)) = (scalar(key), value) {
+            out.push(Step {
+                action: Action::SetEnv(k, value),
+                location: yaml_location(source, key),
+            });
+        }
+    }
+    out
+}
+
+/// The commands of a script node, located in the file: each line of the
+/// value is found in the file after the node's start (literal block
+/// scalars and plain scalars stand there verbatim); words on a line that
+/// cannot be found point at the node.
+pub fn shell_steps(root: &Path, source: &Source, node: &MarkedYaml, make: &[Target]) -> Vec<Step> {
+    let Some(value) = scalar(node) else {
+        return Vec::new();
+    };
+    let node_at = yaml_location(source, node);
+    // (start of the line in the value, where it is in the file).
+    let mut lines: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut search = node_at.span.start;
+    let mut at = 0;
+    for line in value.split_inclusive('\n') {
+        let text = line.trim_end_matches('\n');
+        let found = if text.trim().is_empty() {
+            None
+        } else {
+            source
+                .text
+                .get(search..)
+                .and_then(|rest| rest.find(text))
+                .map(|i| search + i)
+        };
+        if let Some(f) = found {
+            search = f + text.len();
+        }
+        lines.push((at, found));
+        at += line.len();
+    }
+    let map = |v: usize| -> Option<usize> {
+        let i = lines
+            .partition_point(|(start, _)| *start <= v)
+            .saturating_sub(1);
+        let (start, file) = lines.get(i)?;
+        file.map(|f| f + (v - start))
+    };
+    let text_ok = |s: Span| {
+        source.text.is_char_boundary(s.start)
+            && source.text.is_char_boundary(s.end)
+            && s.end <= source.text.len()
+    };
+    let mut out = Vec::new();
+    if value.contains("process_startup")
+        && (value.contains(".pth") || value.contains("sitecustomize"))
+    {
+        out.push(Step {
+            action: Action::StartupHook,
+            location: node_at.clone(),
+        });
+    }
+    for mut words in super::shell::commands(&value, 0) {
+        for w in &mut words {
+            w.span = match (map(w.span.start), map(w.span.end)) {
+                (Some(a), Some(b)) if a <= b && text_ok(Span::new(a, b)) => Span::new(a, b),
+                _ => Span::empty(node_at.span.start),
+            };
+        }
+        for step in command::classify(source, &words, root, root) {
+            match &step.action {
+                Action::Make(targets) => {
+                    // The recipe runs in this job.
+                    for t in targets {
+                        if let Some(target) = make.iter().find(|m| &m.name == t) {
+                            out.extend(target.steps.iter().cloned());
+                        }
+                    }
+                    if targets.is_empty()
+                        && let Some(first) = make.first()
+                    {
+                        out.extend(first.steps.iter().cloned());
+                    }
+                }
+                _ => out.push(step),
+            }
+        }
+    }
+    out
+}
+
+/// Steps of the shell scripts a `run:` step calls (`./ci/test.sh`,
+/// `bash scripts/test.sh`), read as commands, inside the project only.
+fn scripts(root: &Path, node: &MarkedYaml, loader: &mut dyn FileLoader) -> Vec<Step> {
+    let Some(value) = scalar(node) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for words in super::shell::commands(&value, 0) {
+        for w in words.iter().take(2) {
+            if !w.text.ends_with(".sh") || w.expands {
+                continue;
+            }
+            let path = crate::source::normalize(&root.join(&w.text));
+            if !path.starts_with(root) {
+                continue;
+            }
+            if let Some(Ok(script)) = loader.load(&path)
+                && script.text.len() <= MAX_SCRIPT
+            {
+                out.extend(command::steps(&script, &script.text, 0, root, root));
+            }
+        }
+    }
+    out
+}

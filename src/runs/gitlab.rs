@@ -1,0 +1,68 @@
+//! GitLab CI: `.gitlab-ci.yml`. Every top-level mapping with a `script` is
+//! a job; its commands are `before_script` (its own, else the default's),
+//! then `script`; `variables` (global and the job's) are its environment.
+
+use std::path::Path;
+
+use saphyr::{LoadableYamlNode, MarkedYaml};
+
+use super::github::{scalar, shell_steps, yaml_location};
+use super::make::Target;
+use super::{Kind, Run};
+use crate::config::coverage::FileLoader;
+
+pub fn runs(root: &Path, loader: &mut dyn FileLoader, make: &[Target]) -> Vec<Run> {
+    let Some(Ok(source)) = loader.load(&root.join(".gitlab-ci.yml")) else {
+        return Vec::new();
+    };
+    let Ok(docs) = MarkedYaml::load_from_str(&source.text) else {
+        return Vec::new();
+    };
+    let Some(doc) = docs.first() else {
+        return Vec::new();
+    };
+    let Some(top) = doc.data.as_mapping() else {
+        return Vec::new();
+    };
+    let default_before = doc
+        .data
+        .as_mapping_get("default")
+        .and_then(|d| d.data.as_mapping_get("before_script"))
+        .or_else(|| doc.data.as_mapping_get("before_script"));
+    let global_vars = doc.data.as_mapping_get("variables");
+    let mut out = Vec::new();
+    for (key, job) in top {
+        let Some(name) = scalar(key) else { continue };
+        if name.starts_with('.') || job.data.as_mapping_get("script").is_none() {
+            continue;
+        }
+        let mut run = Run::new(
+            Kind::GitlabCi,
+            format!("GitLab CI job `{name}`"),
+            Some(yaml_location(&source, key)),
+        );
+        let mut steps = Vec::new();
+        for vars in [global_vars, job.data.as_mapping_get("variables")]
+            .into_iter()
+            .flatten()
+        {
+            steps.extend(super::github::env_steps(&source, vars));
+        }
+        let before = job.data.as_mapping_get("before_script").or(default_before);
+        for block in [before, job.data.as_mapping_get("script")]
+            .into_iter()
+            .flatten()
+        {
+            let items: Vec<&MarkedYaml> = match block.data.as_vec() {
+                Some(seq) => seq.iter().collect(),
+                None => vec![block],
+            };
+            for item in items {
+                steps.extend(shell_steps(root, &source, item, make));
+            }
+        }
+        run.apply(&steps);
+        out.push(run);
+    }
+    out
+}

@@ -1,0 +1,573 @@
+//! tox environments: `tox.ini`, `tox.toml`, and `[tool.tox]` in
+//! pyproject.toml (the `legacy_tox_ini` string, or the native TOML form).
+//!
+//! As tox 4 reads them: the environments are `env_list` (factor
+//! expansion `py{311,312}-{cov,nocov}`) plus every `[testenv:NAME]`
+//! section; a key missing in `[testenv:NAME]` comes from `[testenv]`
+//! (`[env.NAME]` and `[env_run_base]` in TOML). In `deps`, `commands`,
+//! `extras` and `set_env`, a line `cov: pytest-cov` holds only for envs with
+//! that factor (`!cov:` for those without, `py312-cov:` for both), and a
+//! line `{[section]key}` stands for that key's lines. `{posargs}` is
+//! dropped, `{posargs:default}` gives its default.
+
+use std::path::Path;
+
+use super::command::{self, Action, Step};
+use super::shell::Word;
+use super::{Kind, Run};
+use crate::config::coverage::FileLoader;
+use crate::config::ini::IniFile;
+use crate::config::toml as tomlx;
+use crate::config::versions::{Requirement, Selected};
+use crate::source::{Location, Source, Span};
+
+/// How many `{[section]key}` substitutions deep, and how many envs at most.
+const MAX_DEPTH: usize = 8;
+const MAX_ENVS: usize = 256;
+
+pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
+    if let Some(Ok(source)) = loader.load(&root.join("tox.ini"))
+        && let Ok(ini) = loader.ini(&source)
+    {
+        return from_ini(root, &source, &ini, 0);
+    }
+    if let Some(Ok(source)) = loader.load(&root.join("tox.toml"))
+        && let Ok(doc) = loader.toml(&source)
+    {
+        return from_toml(root, &source, doc.as_item());
+    }
+    if let Some(Ok(source)) = loader.load(&root.join("pyproject.toml"))
+        && let Ok(doc) = loader.toml(&source)
+        && let Some(tox) = tomlx::table_at(&doc, &["tool", "tox"])
+    {
+        if let Some(legacy) = tox.get("legacy_tox_ini")
+            && let Some(text) = legacy.as_str()
+        {
+            // The string's lines stand in the file as written when it is a
+            // multi-line literal; elsewhere findings point at its start.
+            let span = tomlx::item_span(legacy).unwrap_or_default();
+            let raw = source.slice(span);
+            let offset = raw
+                .find(text.trim_start_matches('\n'))
+                .map(|at| span.start + at);
+            let Ok(ini) = crate::config::ini::parse(text.trim_start_matches('\n')) else {
+                return Vec::new();
+            };
+            return match offset {
+                Some(offset) => from_ini(root, &source, &shift(&ini, offset), 0),
+                None => from_ini(root, &source, &collapse(&ini, span.start), 0),
+            };
+        }
+        return from_toml(root, &source, tox);
+    }
+    Vec::new()
+}
+
+/// The INI spans moved by `offset` bytes.
+fn shift(ini: &IniFile, offset: usize) -> IniFile {
+    let mv = |s: Span| Span::new(s.start + offset, s.end + offset);
+    let mut out = ini.clone();
+    for section in &mut out.sections {
+        section.header_span = mv(section.header_span);
+        section.end += offset;
+        for e in &mut section.entries {
+            e.key_span = mv(e.key_span);
+            e.value_span = mv(e.value_span);
+            e.span = mv(e.span);
+        }
+    }
+    out
+}
+
+/// Every span at `at` (the text is not in the file verbatim): values can
+/// no longer be sliced from the file, so entries keep their own text and
+/// point at `at`.
+fn collapse(ini: &IniFile, at: usize) -> IniFile {
+    let mut out = ini.clone();
+    for section in &mut out.sections {
+        section.header_span = Span::empty(at);
+        section.end = at;
+        for e in &mut section.entries {
+            e.key_span = Span::empty(at);
+            e.value_span = Span::empty(at);
+            e.span = Span::empty(at);
+        }
+    }
+    out
+}
+
+/// `py{311,312}-{cov,nocov}` → four names. Bounded.
+pub fn expand(pattern: &str) -> Vec<String> {
+    let Some(open) = pattern.find('{') else {
+        return vec![pattern.to_string()];
+    };
+    let Some(close) = pattern[open..].find('}').map(|c| open + c) else {
+        return vec![pattern.to_string()];
+    };
+    let mut out = Vec::new();
+    for alt in pattern[open + 1..close].split(',') {
+        let alt = alt.trim();
+        // `3{10-12}` style ranges.
+        let alts: Vec<String> = match alt.split_once('-') {
+            Some((a, b)) if a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok() => {
+                let (a, b) = (a.parse::<u32>().unwrap_or(0), b.parse::<u32>().unwrap_or(0));
+                (a..=b.min(a + 50)).map(|n| n.to_string()).collect()
+            }
+            _ => vec![alt.to_string()],
+        };
+        for alt in alts {
+            for rest in expand(&pattern[close + 1..]) {
+                out.push(format!("{}{alt}{rest}", &pattern[..open]));
+                if out.len() >= MAX_ENVS {
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether a factor condition (`py312,py313`, `!cov`, `py312-cov`) holds
+/// for the env `name`.
+fn holds(condition: &str, name: &str) -> bool {
+    let factors: Vec<&str> = name.split('-').collect();
+    condition.split(',').any(|alt| {
+        expand(alt.trim()).iter().any(|alt| {
+            alt.split('-').all(|f| match f.strip_prefix('!') {
+                Some(f) => !factors.contains(&f),
+                None => factors.contains(&f) || f == name,
+            })
+        })
+    })
+}
+
+/// One line of a multi-line value: its text and where it starts.
+#[derive(Clone, Debug)]
+struct Line {
+    text: String,
+    offset: usize,
+}
+
+/// The logical lines of an INI value that hold for `env` (continuations
+/// joined, factor prefixes stripped, `{[section]key}` lines substituted).
+fn lines(
+    source: &Source,
+    ini: &IniFile,
+    section: &str,
+    key: &str,
+    env: &str,
+    depth: usize,
+) -> Vec<Line> {
+    let Some(entry) = ini.section(section).and_then(|s| s.get(key)) else {
+        return Vec::new();
+    };
+    let raw = if entry.value_span.end <= source.text.len() && !entry.value_span.is_empty() {
+        source.text[entry.value_span.range()].to_string()
+    } else {
+        entry.value.clone()
+    };
+    let base = entry.value_span.start;
+    let mut logical: Vec<Line> = Vec::new();
+    let mut offset = base;
+    let mut pending: Option<Line> = None;
+    for line in raw.split_inclusive('\n') {
+        let text = line.trim_end_matches(['\n', '\r']);
+        let start = offset + (line.len() - line.trim_start().len());
+        offset += line.len();
+        let trimmed = text.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            if let Some(p) = pending.take() {
+                logical.push(p);
+            }
+            continue;
+        }
+        match &mut pending {
+            Some(p) => {
+                p.text.push('\n');
+                p.text.push_str(text);
+            }
+            None => {
+                pending = Some(Line {
+                    text: trimmed.to_string(),
+                    offset: start,
+                })
+            }
+        }
+        if !trimmed.ends_with('\\')
+            && let Some(p) = pending.take()
+        {
+            logical.push(p);
+        }
+    }
+    logical.extend(pending);
+    let mut out = Vec::new();
+    for mut line in logical {
+        // A factor condition: `cov: pytest-cov`, `py312,py313: x`.
+        if let Some((cond, rest)) = line.text.split_once(':')
+            && !cond.contains([' ', '{', '[', '=', '<', '>', '/'])
+            && !cond.is_empty()
+            && !rest.starts_with("//")
+        {
+            if !holds(cond, env) {
+                continue;
+            }
+            let skip = line.text.len() - rest.trim_start().len();
+            line.text = rest.trim_start().to_string();
+            line.offset += skip;
+        }
+        let t = line.text.trim();
+        if let Some(inner) = t.strip_prefix("{[").and_then(|r| r.strip_suffix('}'))
+            && let Some((other, other_key)) = inner.split_once(']')
+        {
+            if depth < MAX_DEPTH {
+                out.extend(lines(source, ini, other, other_key, env, depth + 1));
+            }
+            continue;
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// A key of the env `name`: its own section, else `[testenv]`.
+fn env_lines(source: &Source, ini: &IniFile, name: &str, key: &str) -> Vec<Line> {
+    let own = format!("testenv:{name}");
+    for section in [own.as_str(), "testenv"] {
+        if ini.section(section).and_then(|s| s.get(key)).is_some() {
+            return lines(source, ini, section, key, name, 0);
+        }
+    }
+    Vec::new()
+}
+
+fn env_value(source: &Source, ini: &IniFile, name: &str, keys: &[&str]) -> Vec<Line> {
+    keys.iter()
+        .map(|k| env_lines(source, ini, name, k))
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+}
+
+/// Where a line is: its text in the file, or (when the file does not hold
+/// it verbatim) an empty span at its start.
+fn at(source: &Source, line: &Line) -> Location {
+    let end = line.offset + line.text.len();
+    let span = if source.text.get(line.offset..end) == Some(line.text.as_str()) {
+        Span::new(line.offset, end)
+    } else {
+        let mut start = line.offset.min(source.text.len());
+        while !source.text.is_char_boundary(start) {
+            start -= 1;
+        }
+        Span::empty(start)
+    };
+    Location::new(source, span)
+}
+
+/// tox's `{posargs}` and its other substitutions, for words: `{posargs}`
+/// goes, `{posargs:x y}` becomes its default (its text), `{envpython}` is
+/// a Python.
+fn substitute(words: Vec<Word>) -> Vec<Word> {
+    let mut out = Vec::new();
+    for mut w in words {
+        if w.text == "{posargs}" || w.text == "[]" {
+            continue;
+        }
+        if let Some(default) = w
+            .text
+            .strip_prefix("{posargs:")
+            .and_then(|d| d.strip_suffix('}'))
+        {
+            if default.is_empty() {
+                continue;
+            }
+            w.text = default.to_string();
+        }
+        out.push(w);
+    }
+    out
+}
+
+fn from_ini(root: &Path, source: &Source, ini: &IniFile, _depth: usize) -> Vec<Run> {
+    let mut names: Vec<(String, Option<Span>)> = Vec::new();
+    if let Some(tox) = ini.section("tox")
+        && let Some(list) = tox.get("env_list").or_else(|| tox.get("envlist"))
+    {
+        for item in list.value.split([',', '\n']) {
+            let item = item.trim();
+            if item.is_empty() || item.starts_with('#') {
+                continue;
+            }
+            for name in expand(item) {
+                names.push((name, Some(list.span)));
+            }
+        }
+    }
+    for section in &ini.sections {
+        if let Some(name) = section.name.strip_prefix("testenv:") {
+            for name in expand(name) {
+                if !names.iter().any(|(n, _)| *n == name) {
+                    names.push((name, Some(section.header_span)));
+                }
+            }
+        }
+    }
+    if names.is_empty() && ini.section("testenv").is_some() {
+        names.push((
+            "py".to_string(),
+            ini.section("testenv").map(|s| s.header_span),
+        ));
+    }
+    names.truncate(MAX_ENVS);
+    let mut out = Vec::new();
+    for (name, span) in names {
+        let declared = ini
+            .section(&format!("testenv:{name}"))
+            .map(|s| s.header_span)
+            .or(span)
+            .map(|s| Location::new(source, s));
+        let mut run = Run::new(Kind::Tox, format!("tox env `{name}`"), declared);
+        let mut steps: Vec<Step> = Vec::new();
+        for line in env_lines(source, ini, &name, "deps") {
+            let location = at(source, &line);
+            let what = format!(
+                "{} [testenv] deps",
+                crate::rules::relative(root, &source.path)
+            );
+            let text = line.text.trim();
+            let words: Vec<Word> = super::shell::commands(text, line.offset)
+                .into_iter()
+                .flatten()
+                .collect();
+            if text.starts_with('-') {
+                // `-r requirements.txt`, `-c constraints.txt`: a pip line.
+                let mut pip = vec![
+                    Word {
+                        text: "pip".into(),
+                        span: location.span,
+                        expands: false,
+                    },
+                    Word {
+                        text: "install".into(),
+                        span: location.span,
+                        expands: false,
+                    },
+                ];
+                pip.extend(words);
+                steps.extend(command::classify(source, &pip, root, root));
+            } else if let Some(r) = Requirement::parse(text, &what, Some(location.clone())) {
+                steps.push(Step {
+                    action: Action::Install(command::Install {
+                        requirements: vec![r],
+                        ..command::Install::default()
+                    }),
+                    location,
+                });
+            }
+        }
+        let skip_install = env_value(source, ini, &name, &["skip_install"])
+            .first()
+            .is_some_and(|l| l.text.trim() == "true")
+            || env_value(source, ini, &name, &["package"])
+                .first()
+                .is_some_and(|l| l.text.trim() == "skip");
+        if !skip_install {
+            let mut selected = Selected::default();
+            for line in env_lines(source, ini, &name, "extras") {
+                selected.extras.extend(
+                    line.text
+                        .split([',', ' '])
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                );
+            }
+            for line in env_lines(source, ini, &name, "dependency_groups") {
+                selected.groups.extend(
+                    line.text
+                        .split([',', ' '])
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string),
+                );
+            }
+            run.installs.project = Some(selected);
+        }
+        for line in env_value(source, ini, &name, &["set_env", "setenv"]) {
+            if let Some((k, v)) = line.text.split_once('=') {
+                let location = at(source, &line);
+                steps.push(Step {
+                    action: Action::SetEnv(k.trim().to_string(), v.trim().to_string()),
+                    location,
+                });
+            }
+        }
+        for line in env_lines(source, ini, &name, "commands_pre")
+            .into_iter()
+            .chain(env_lines(source, ini, &name, "commands"))
+        {
+            steps.extend(shell_steps(root, source, &line));
+        }
+        run.apply(&steps);
+        out.push(run);
+    }
+    out
+}
+
+/// The steps of one `commands` line; tox runs it without a shell, but
+/// splitting it like one reads `python -m pytest` and `coverage run` the
+/// same way.
+fn shell_steps(root: &Path, source: &Source, line: &Line) -> Vec<Step> {
+    let mut out = Vec::new();
+    if line.text.contains("process_startup")
+        && (line.text.contains(".pth") || line.text.contains("sitecustomize"))
+    {
+        out.push(Step {
+            action: Action::StartupHook,
+            location: at(source, line),
+        });
+    }
+    for words in super::shell::commands(&line.text, line.offset) {
+        let words = substitute(words);
+        out.extend(command::classify(source, &words, root, root));
+    }
+    // Word spans are the file's only when the line is there verbatim.
+    let fallback = at(source, line);
+    if fallback.span.is_empty() {
+        for step in &mut out {
+            step.location = fallback.clone();
+        }
+    }
+    out
+}
+
+/// tox.toml / native `[tool.tox]`: `env_list`, `[env_run_base]`,
+/// `[env.NAME]`; `commands` is a list of commands, each a list of strings
+/// (or `{replace = "posargs", ...}` tables, dropped).
+fn from_toml(root: &Path, source: &Source, tox: &toml_edit::Item) -> Vec<Run> {
+    let Some(table) = tox.as_table_like() else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> =
+        tomlx::strings(table.get("env_list").unwrap_or(&toml_edit::Item::None)).unwrap_or_default();
+    if let Some(envs) = table.get("env").and_then(|e| e.as_table_like()) {
+        for (name, _) in envs.iter() {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    if names.is_empty() && table.get("env_run_base").is_some() {
+        names.push("py".to_string());
+    }
+    names.truncate(MAX_ENVS);
+    let base = table.get("env_run_base");
+    let mut out = Vec::new();
+    for name in names {
+        let own = table
+            .get("env")
+            .and_then(|e| e.as_table_like())
+            .and_then(|e| e.get(&name));
+        let get = |key: &str| -> Option<&toml_edit::Item> {
+            own.and_then(|o| o.as_table_like()?.get(key))
+                .or_else(|| base.and_then(|b| b.as_table_like()?.get(key)))
+        };
+        let declared = own
+            .and_then(tomlx::table_span)
+            .or_else(|| table.get("env_list").and_then(tomlx::item_span))
+            .map(|s| Location::new(source, s));
+        let mut run = Run::new(Kind::Tox, format!("tox env `{name}`"), declared);
+        let mut steps = Vec::new();
+        let what = format!("{} deps", crate::rules::relative(root, &source.path));
+        for value in get("deps").and_then(|d| d.as_array()).into_iter().flatten() {
+            if let Some(text) = value.as_str() {
+                let location =
+                    Location::new(source, value.span().map(Span::from).unwrap_or_default());
+                if let Some(r) = Requirement::parse(text, &what, Some(location.clone())) {
+                    steps.push(Step {
+                        action: Action::Install(command::Install {
+                            requirements: vec![r],
+                            ..command::Install::default()
+                        }),
+                        location,
+                    });
+                }
+            }
+        }
+        let skip = get("skip_install").and_then(|v| v.as_bool()) == Some(true)
+            || get("package").and_then(|v| v.as_str()) == Some("skip");
+        if !skip {
+            run.installs.project = Some(Selected {
+                all: false,
+                extras: get("extras").and_then(tomlx::strings).unwrap_or_default(),
+                groups: get("dependency_groups")
+                    .and_then(tomlx::strings)
+                    .unwrap_or_default(),
+            });
+        }
+        if let Some(env) = get("set_env").and_then(|e| e.as_table_like()) {
+            for (k, v) in env.iter() {
+                if let Some(text) = v.as_str() {
+                    steps.push(Step {
+                        action: Action::SetEnv(k.to_string(), text.to_string()),
+                        location: Location::new(source, tomlx::item_span(v).unwrap_or_default()),
+                    });
+                }
+            }
+        }
+        for key in ["commands_pre", "commands"] {
+            for cmd in get(key).and_then(|c| c.as_array()).into_iter().flatten() {
+                let Some(array) = cmd.as_array() else {
+                    continue;
+                };
+                let words: Vec<Word> = array
+                    .iter()
+                    .filter_map(|v| {
+                        Some(Word {
+                            text: v.as_str()?.to_string(),
+                            span: v.span().map(Span::from).unwrap_or_default(),
+                            expands: false,
+                        })
+                    })
+                    .collect();
+                let text: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+                if text.iter().any(|t| t.contains("process_startup"))
+                    && text
+                        .iter()
+                        .any(|t| t.contains(".pth") || t.contains("sitecustomize"))
+                {
+                    steps.push(Step {
+                        action: Action::StartupHook,
+                        location: Location::new(
+                            source,
+                            cmd.span().map(Span::from).unwrap_or_default(),
+                        ),
+                    });
+                }
+                steps.extend(command::classify(source, &substitute(words), root, root));
+            }
+        }
+        run.apply(&steps);
+        out.push(run);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn factor_expansion_and_conditions() {
+        assert_eq!(
+            expand("py{311,312}-{cov,nocov}"),
+            vec!["py311-cov", "py311-nocov", "py312-cov", "py312-nocov"]
+        );
+        assert_eq!(expand("py3{10-12}"), vec!["py310", "py311", "py312"]);
+        assert!(holds("cov", "py312-cov"));
+        assert!(!holds("cov", "py312-nocov"));
+        assert!(holds("!cov", "py312"));
+        assert!(holds("py311,py312", "py312-cov"));
+        assert!(holds("py312-cov", "py312-cov"));
+        assert!(!holds("py311-cov", "py312-cov"));
+    }
+}
