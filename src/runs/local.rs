@@ -12,7 +12,7 @@ pub fn run(config: &ProjectConfig) -> Run {
             .clone()
             .unwrap_or_else(|| Location::new(&p.source, Span::empty(0)))
     });
-    let mut run = Run::new(Kind::Local, "the local run (`pytest`)", declared);
+    let mut run = Run::new(Kind::Local, "local `pytest`", declared);
     run.installs.local_environment = true;
     run
 }
