@@ -43,6 +43,33 @@ pub enum Command {
     },
     /// List all rules.
     Rules,
+    /// Show how covdoctor believes the tests are run: every run found (the
+    /// local run, tox, nox, CI jobs, Makefile targets), its pytest-cov and
+    /// coverage versions and where they come from, its pytest arguments,
+    /// and how its Python children are measured.
+    Runs(RunsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunsArgs {
+    /// Projects to inspect.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// `text` or `json`.
+    #[arg(long, value_enum, default_value_t = RunsFormat::Text)]
+    pub output_format: RunsFormat,
+    /// The pytest-cov version to assume (instead of detecting it).
+    #[arg(long, value_name = "VERSION")]
+    pub pytest_cov_version: Option<String>,
+    /// The coverage.py version to assume (instead of detecting it).
+    #[arg(long, value_name = "VERSION")]
+    pub coverage_version: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RunsFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]

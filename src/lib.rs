@@ -65,6 +65,61 @@ pub fn check(paths: &[PathBuf], options: &RunOptions) -> Outcome {
 /// Runs the whole pipeline, reading files through `files` (the disk, or the
 /// disk with a fix run's edits on top).
 pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::SharedFiles) -> Outcome {
+    let mut diagnostics = Vec::new();
+    let mut problems = each_project(paths, options, files, &mut |project, problems| {
+        let found = check_runs(project, options, problems);
+        let reported = |d: &diagnostic::Diagnostic| {
+            let path = &d.primary.location.file.path;
+            let relative = path.strip_prefix(&project.root).unwrap_or(path);
+            project.settings.enabled(d.rule) && !project.settings.ignored_in(d.rule, relative)
+        };
+        let found: Vec<_> = found.into_iter().filter(|d| reported(d)).collect();
+        let (kept, unused) = suppress::apply(
+            found,
+            &suppressions(&project.config, &project.python),
+            &project.settings,
+        );
+        let scope = scope::Scope::new(
+            &project.root,
+            project.roots,
+            project.asked,
+            &project.config.files_read,
+        );
+        diagnostics.extend(
+            kept.into_iter()
+                .chain(unused.into_iter().filter(|d| reported(d)))
+                .filter(|d| scope.wants(d, |path| project.python.files.contains_key(path))),
+        );
+    });
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    problems.sort_by(|a, b| a.path.cmp(&b.path));
+    Outcome {
+        diagnostics,
+        problems,
+    }
+}
+
+/// One project, read and analysed: what the rules and `covdoctor runs`
+/// work from.
+pub struct Prepared<'a> {
+    pub root: PathBuf,
+    pub settings: config::settings::Settings,
+    pub overrides: config::versions::Overrides,
+    pub config: config::ProjectConfig,
+    pub python: analyze::PythonFacts,
+    pub files: &'a source::SharedFiles,
+    roots: &'a [PathBuf],
+    asked: &'a [PathBuf],
+}
+
+/// Discovers the projects of `paths` and prepares each in turn for `f`;
+/// returns the input problems.
+fn each_project(
+    paths: &[PathBuf],
+    options: &RunOptions,
+    files: &source::SharedFiles,
+    f: &mut dyn FnMut(&Prepared<'_>, &mut Vec<Problem>),
+) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut settings_by_root = std::collections::BTreeMap::new();
     let (projects, discover_problems) = discover::discover(paths, &mut |root| {
@@ -82,7 +137,6 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
         .map(|p| crate::source::normalize(&p))
         .collect();
     let roots: Vec<PathBuf> = projects.iter().map(|p| p.root.clone()).collect();
-    let mut diagnostics = Vec::new();
     for project in projects {
         let settings = settings_by_root.remove(&project.root).unwrap_or_default();
         let overrides = versions_for(options, &settings);
@@ -111,58 +165,88 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
                 ));
             }
         }
-        let found = check_runs(
+        let prepared = Prepared {
+            root: project.root.clone(),
+            settings,
+            overrides,
+            config,
+            python,
             files,
-            &project.root,
-            &config,
-            &python,
-            &overrides,
-            options,
-            &mut problems,
-        );
-        let reported = |d: &diagnostic::Diagnostic| {
-            let path = &d.primary.location.file.path;
-            let relative = path.strip_prefix(&project.root).unwrap_or(path);
-            settings.enabled(d.rule) && !settings.ignored_in(d.rule, relative)
+            roots: &roots,
+            asked: &asked,
         };
-        let found: Vec<_> = found.into_iter().filter(|d| reported(d)).collect();
-        let (kept, unused) = suppress::apply(found, &suppressions(&config, &python), &settings);
-        let scope = scope::Scope::new(&project.root, &roots, &asked, &config.files_read);
-        diagnostics.extend(
-            kept.into_iter()
-                .chain(unused.into_iter().filter(|d| reported(d)))
-                .filter(|d| scope.wants(d, |path| python.files.contains_key(path))),
-        );
+        f(&prepared, &mut problems);
     }
-    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    problems.sort_by(|a, b| a.path.cmp(&b.path));
-    Outcome {
-        diagnostics,
-        problems,
-    }
+    problems
+}
+
+/// The runs of one project, as `covdoctor runs` shows them.
+pub struct ProjectRuns {
+    pub root: PathBuf,
+    /// Each run with how its children are measured.
+    pub runs: Vec<(runs::View, runs::Mechanism)>,
+}
+
+/// `covdoctor runs`: every way each project runs its tests, resolved.
+pub fn list_runs(paths: &[PathBuf], options: &RunOptions) -> (Vec<ProjectRuns>, Vec<Problem>) {
+    let files = std::sync::Arc::new(source::Disk) as source::SharedFiles;
+    let mut out = Vec::new();
+    let problems = each_project(paths, options, &files, &mut |project, _| {
+        let views = views(project);
+        let runs = views
+            .into_iter()
+            .map(|v| {
+                let coverage = run_coverage(project, &v, options, &mut Vec::new());
+                let cx = rules::Context {
+                    config: &project.config,
+                    python: &project.python,
+                    run: &v,
+                    coverage: coverage.as_ref().unwrap_or(&project.config.coverage),
+                };
+                let mechanism = cx.mechanism();
+                (v, mechanism)
+            })
+            .collect();
+        out.push(ProjectRuns {
+            root: project.root.clone(),
+            runs,
+        });
+    });
+    (out, problems)
+}
+
+/// Every run of a project, resolved.
+fn views(project: &Prepared<'_>) -> Vec<runs::View> {
+    let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(project.files));
+    let all = runs::collect(&project.config, &mut loader);
+    let measured_elsewhere = all
+        .iter()
+        .any(|r| r.kind != runs::Kind::Local && r.test.is_some());
+    all.into_iter()
+        .map(|r| {
+            runs::View::new(
+                r,
+                &project.config,
+                &project.overrides,
+                &mut loader,
+                measured_elsewhere,
+            )
+        })
+        .collect()
 }
 
 /// The rules for every run of the project: project-level rules once,
 /// the others for each run that measures coverage. A finding that holds
 /// for several runs is reported once, naming them all.
 fn check_runs(
-    files: &source::SharedFiles,
-    root: &std::path::Path,
-    config: &config::ProjectConfig,
-    python: &analyze::PythonFacts,
-    overrides: &config::versions::Overrides,
+    project: &Prepared<'_>,
     options: &RunOptions,
     problems: &mut Vec<Problem>,
 ) -> Vec<diagnostic::Diagnostic> {
-    let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(files));
-    let all = runs::collect(config, &mut loader);
-    let measured_elsewhere = all
-        .iter()
-        .any(|r| r.kind != runs::Kind::Local && r.test.is_some());
-    let views: Vec<runs::View> = all
-        .into_iter()
-        .map(|r| runs::View::new(r, config, overrides, &mut loader, measured_elsewhere))
-        .collect();
+    let config = &project.config;
+    let python = &project.python;
+    let root = &project.root;
+    let views = views(project);
     let mut out: Vec<diagnostic::Diagnostic> = Vec::new();
     // The n-th finding of a rule at a place in one run is the same finding
     // as the n-th one there in another run.
@@ -199,7 +283,7 @@ fn check_runs(
         add(rules::check(&cx, &[rules::Scope::Project]), None);
     }
     for view in views.iter().filter(|v| v.measures) {
-        let own = run_coverage(files, root, config, view, options, problems);
+        let own = run_coverage(project, view, options, problems);
         let cx = rules::Context {
             config,
             python,
@@ -218,14 +302,14 @@ fn check_runs(
 /// project's baseline: a `--cov-config` on its command line, or
 /// `COVERAGE_RCFILE` in its environment.
 fn run_coverage(
-    files: &source::SharedFiles,
-    root: &std::path::Path,
-    config: &config::ProjectConfig,
+    project: &Prepared<'_>,
     view: &runs::View,
     options: &RunOptions,
     problems: &mut Vec<Problem>,
 ) -> Option<config::coverage::CoverageConfig> {
-    let baseline = config
+    let root = &project.root;
+    let baseline = project
+        .config
         .pytest
         .as_ref()
         .and_then(|p| p.cov.cov_config.clone());
@@ -245,7 +329,7 @@ fn run_coverage(
         cov_config: view.cov.cov_config.clone(),
         rcfile_env: rcfile.or_else(|| options.coverage_rcfile.clone()),
     };
-    let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(files));
+    let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(project.files));
     let mut errors = Vec::new();
     let found = config::coverage::CoverageConfig::discover(&lookup, &mut loader, &mut errors);
     for e in errors {

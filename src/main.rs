@@ -33,6 +33,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Runs(args) => runs(args),
         Command::Rules => {
             let width = rules::ALL.iter().map(|r| r.name.len()).max().unwrap_or(0);
             let mut out = String::new();
@@ -45,26 +46,62 @@ fn main() -> ExitCode {
     }
 }
 
+fn runs(args: covdoctor::cli::RunsArgs) -> ExitCode {
+    let options = covdoctor::RunOptions {
+        coverage_rcfile: std::env::var_os("COVERAGE_RCFILE")
+            .filter(|v| !v.is_empty())
+            .map(Into::into),
+        versions: overrides(&args.pytest_cov_version, &args.coverage_version),
+        settings: CliSettings::default(),
+    };
+    let (projects, problems) = covdoctor::list_runs(&args.paths, &options);
+    let style = Style {
+        color: false,
+        width: 100,
+        cwd: std::env::current_dir().unwrap_or_default(),
+    };
+    if !problems.is_empty() {
+        eprint!("{}", report::render_problems(&problems, &style));
+    }
+    print(&match args.output_format {
+        covdoctor::cli::RunsFormat::Text => report::runs::render_text(&projects, &style),
+        covdoctor::cli::RunsFormat::Json => report::runs::render_json(&projects, &style),
+    });
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+/// Explicit versions from the command line, and `$VIRTUAL_ENV`.
+fn overrides(
+    pytest_cov: &Option<String>,
+    coverage: &Option<String>,
+) -> covdoctor::config::versions::Overrides {
+    covdoctor::config::versions::Overrides {
+        pytest_cov: pytest_cov.clone().map(|value| Explicit {
+            value,
+            what: "--pytest-cov-version".to_string(),
+            location: None,
+        }),
+        coverage: coverage.clone().map(|value| Explicit {
+            value,
+            what: "--coverage-version".to_string(),
+            location: None,
+        }),
+        virtual_env: std::env::var_os("VIRTUAL_ENV")
+            .filter(|v| !v.is_empty())
+            .map(Into::into),
+    }
+}
+
 fn check(args: CheckArgs) -> ExitCode {
     let options = covdoctor::RunOptions {
         coverage_rcfile: std::env::var_os("COVERAGE_RCFILE")
             .filter(|v| !v.is_empty())
             .map(Into::into),
-        versions: covdoctor::config::versions::Overrides {
-            pytest_cov: args.pytest_cov_version.clone().map(|value| Explicit {
-                value,
-                what: "--pytest-cov-version".to_string(),
-                location: None,
-            }),
-            coverage: args.coverage_version.clone().map(|value| Explicit {
-                value,
-                what: "--coverage-version".to_string(),
-                location: None,
-            }),
-            virtual_env: std::env::var_os("VIRTUAL_ENV")
-                .filter(|v| !v.is_empty())
-                .map(Into::into),
-        },
+        versions: overrides(&args.pytest_cov_version, &args.coverage_version),
         settings: CliSettings {
             select: args.select.clone(),
             extend_select: args.extend_select.clone().unwrap_or_default(),

@@ -130,6 +130,8 @@ fn is_unpinned(requirement: &str) -> bool {
 pub struct Versions {
     pub pytest_cov: Detected,
     pub coverage: Detected,
+    /// [`HOOK_PACKAGE`] is installed, and where that is said.
+    pub startup_hook: Option<Provenance>,
 }
 
 /// A version given explicitly, and by whom.
@@ -150,7 +152,12 @@ pub struct Overrides {
     pub virtual_env: Option<PathBuf>,
 }
 
-/// A requirement on one of the two packages, where it is written.
+/// A package whose installed `.pth` calls `coverage.process_startup()`:
+/// the manual recipe's startup hook, ready made.
+pub const HOOK_PACKAGE: &str = "coverage-enable-subprocess";
+
+/// A requirement on one of the two packages (or on [`HOOK_PACKAGE`]),
+/// where it is written.
 #[derive(Clone, Debug)]
 pub struct Requirement {
     /// Normalized (`pytest-cov`).
@@ -168,7 +175,7 @@ impl Requirement {
     /// what is not a requirement.
     pub fn parse(text: &str, what: &str, location: Option<Location>) -> Option<Requirement> {
         let (package, specifiers) = parse_requirement(text)?;
-        if package != "pytest-cov" && package != "coverage" {
+        if package != "pytest-cov" && package != "coverage" && package != HOOK_PACKAGE {
             return None;
         }
         let text = text.split(';').next().unwrap_or(text).trim().to_string();
@@ -208,12 +215,18 @@ pub enum Found {
 pub struct Inputs {
     pub pytest_cov: Option<Found>,
     pub coverage: Option<Found>,
+    /// A requirement on [`HOOK_PACKAGE`].
+    pub startup_hook: Option<Requirement>,
 }
 
 impl Inputs {
     /// Adds requirements; an exact version already known stays.
     pub fn require(&mut self, requirements: impl IntoIterator<Item = Requirement>) {
         for r in requirements {
+            if r.package == HOOK_PACKAGE {
+                self.startup_hook.get_or_insert(r);
+                continue;
+            }
             let slot = match r.package.as_str() {
                 "pytest-cov" => &mut self.pytest_cov,
                 _ => &mut self.coverage,
@@ -278,7 +291,14 @@ fn resolved(v: Version, requirements: &[Requirement]) -> Detected {
 
 /// Resolves what a run installs as a fresh install would.
 pub fn resolve(inputs: &Inputs) -> Versions {
-    let mut out = Versions::default();
+    let mut out = Versions {
+        startup_hook: inputs.startup_hook.as_ref().map(|r| Provenance {
+            what: r.what.clone(),
+            location: r.location.clone(),
+            requirement: Some(r.text.clone()),
+        }),
+        ..Versions::default()
+    };
     // Coverage requirements that constrain pytest-cov's choice.
     let coverage_reqs: &[Requirement] = match &inputs.coverage {
         Some(Found::Required(r)) => r,
@@ -328,15 +348,18 @@ pub fn resolve(inputs: &Inputs) -> Versions {
                 && let Some(v) = newest_first(releases::COVERAGE).next()
                 && v >= *needed
             {
+                let pytest_cov = out
+                    .pytest_cov
+                    .version
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
                 out.coverage = Detected {
                     version: Some(v),
                     source: Some(Provenance {
-                        what: format!(
-                            "the coverage that {} requires, `coverage>={needed}`",
-                            out.pytest_cov.describe("pytest-cov")
-                        ),
+                        what: format!("the requirements of pytest-cov {pytest_cov}"),
                         location: None,
-                        requirement: None,
+                        requirement: Some(format!("coverage>={needed}")),
                     }),
                     absent: false,
                 };
@@ -368,6 +391,11 @@ impl Versions {
         let mut inputs = Inputs::default();
         let declared = declared(root, loader);
         let required = requirements_files(root, loader);
+        inputs.startup_hook = required
+            .iter()
+            .chain(&declared)
+            .find(|r| r.package == HOOK_PACKAGE)
+            .cloned();
         for package in ["pytest-cov", "coverage"] {
             let found = explicit(package, overrides)
                 .map(Found::Exact)

@@ -6,6 +6,7 @@
 
 pub mod full;
 pub mod json;
+pub mod runs;
 pub mod sarif;
 pub mod text;
 

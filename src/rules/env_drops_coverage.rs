@@ -35,7 +35,7 @@ pub fn mechanisms(cx: &Context<'_>) -> Vec<Mechanism> {
             _ => vec![Mechanism::PytestCovHook],
         }
     };
-    if cx.python.process_startup.is_some() {
+    if cx.startup_hook() {
         out.push(Mechanism::ProcessStart);
     }
     out

@@ -42,6 +42,13 @@ impl Context<'_> {
             self.python.process_startup.is_some(),
         )
     }
+
+    /// A `coverage.process_startup()` hook exists for this run's children:
+    /// in the project's code, written by a step of the run, or installed
+    /// by a package.
+    pub fn startup_hook(&self) -> bool {
+        self.python.process_startup.is_some() || self.run.has_startup_hook()
+    }
 }
 
 /// What a rule's findings depend on.

@@ -28,7 +28,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         || patches_subprocess(cx)
         || coverage.selection == Selection::Unknown
         // The manual recipe starts coverage itself.
-        || cx.python.process_startup.is_some()
+        || cx.startup_hook()
     {
         return Vec::new();
     }

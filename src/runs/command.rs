@@ -55,8 +55,16 @@ pub fn steps(source: &Source, text: &str, offset: usize, base: &Path, root: &Pat
             location: Location::new(source, Span::new(at, at + "process_startup".len())),
         });
     }
+    // Variables the script sets, substituted in later words.
+    let mut vars = std::collections::BTreeMap::new();
     for command in shell::commands(text, offset) {
-        out.extend(classify(source, &command, base, root));
+        let command = shell::substitute(&command, &vars);
+        for step in classify(source, &command, base, root) {
+            if let Action::SetEnv(k, v) = &step.action {
+                vars.insert(k.clone(), v.clone());
+            }
+            out.push(step);
+        }
     }
     out
 }
@@ -132,6 +140,16 @@ fn unwrap(words: &[Word]) -> (Vec<(String, String)>, Vec<String>, &[Word]) {
     (env, locks, rest)
 }
 
+/// The arguments of a test command: `$@`, `$*` (the script's own
+/// arguments) dropped.
+fn args(source: &Source, words: &[Word]) -> Vec<Arg> {
+    words
+        .iter()
+        .filter(|w| !matches!(w.text.as_str(), "$@" | "$*" | "${@}" | "${*}"))
+        .map(|w| arg(source, w))
+        .collect()
+}
+
 fn arg(source: &Source, w: &Word) -> Arg {
     Arg {
         text: w.text.clone(),
@@ -201,7 +219,7 @@ pub fn classify(source: &Source, words: &[Word], base: &Path, root: &Path) -> Ve
     };
     match name {
         "pytest" | "py.test" => out.push(step(Action::Pytest(Test {
-            args: rest[1..].iter().map(|w| arg(source, w)).collect(),
+            args: args(source, &rest[1..]),
             coverage_run: None,
             location: location.clone(),
         }))),
@@ -216,7 +234,7 @@ pub fn classify(source: &Source, words: &[Word], base: &Path, root: &Path) -> Ve
                 .is_some_and(|w| matches!(w.text.as_str(), "pytest" | "py.test"))
             {
                 out.push(step(Action::Pytest(Test {
-                    args: rest[i + 2..].iter().map(|w| arg(source, w)).collect(),
+                    args: args(source, &rest[i + 2..]),
                     coverage_run: Some(Location::new(source, span_of(&rest[..2]))),
                     location: location.clone(),
                 })));
@@ -226,7 +244,7 @@ pub fn classify(source: &Source, words: &[Word], base: &Path, root: &Path) -> Ve
             {
                 // `coverage run $(which pytest) ...`, `coverage run pytest`.
                 out.push(step(Action::Pytest(Test {
-                    args: rest[3..].iter().map(|w| arg(source, w)).collect(),
+                    args: args(source, &rest[3..]),
                     coverage_run: Some(Location::new(source, span_of(&rest[..2]))),
                     location: location.clone(),
                 })));
@@ -278,7 +296,7 @@ pub fn classify(source: &Source, words: &[Word], base: &Path, root: &Path) -> Ve
                 .map(|w| w.text.clone())
                 .collect(),
         ))),
-        _ if first.expands => out.push(step(Action::Unresolved(format!(
+        _ if first.expands && name == first.text => out.push(step(Action::Unresolved(format!(
             "`{}` is a shell expansion",
             first.text
         )))),

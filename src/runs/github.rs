@@ -59,13 +59,12 @@ fn workflow(
     else {
         return Vec::new();
     };
-    let file = crate::rules::relative(root, &source.path);
     let mut out = Vec::new();
     for (key, job) in jobs {
         let Some(name) = scalar(key) else { continue };
         let mut run = Run::new(
             Kind::GithubActions,
-            format!("GitHub Actions job `{name}` ({file})"),
+            format!("GitHub Actions job `{name}`"),
             Some(yaml_location(source, key)),
         );
         let mut steps = Vec::new();
@@ -227,7 +226,8 @@ pub fn shell_steps(root: &Path, source: &Source, node: &MarkedYaml, make: &[Targ
 }
 
 /// Steps of the shell scripts a `run:` step calls (`./ci/test.sh`,
-/// `bash scripts/test.sh`), read as commands, inside the project only.
+/// `bash scripts/test.sh`, `scripts/test`), read as commands, inside the
+/// project only; Python scripts are not shell.
 fn scripts(root: &Path, node: &MarkedYaml, loader: &mut dyn FileLoader) -> Vec<Step> {
     let Some(value) = scalar(node) else {
         return Vec::new();
@@ -235,7 +235,8 @@ fn scripts(root: &Path, node: &MarkedYaml, loader: &mut dyn FileLoader) -> Vec<S
     let mut out = Vec::new();
     for words in super::shell::commands(&value, 0) {
         for w in words.iter().take(2) {
-            if !w.text.ends_with(".sh") || w.expands {
+            let shell_like = w.text.ends_with(".sh") || !w.text.contains('.');
+            if !shell_like || w.expands || !w.text.contains('/') {
                 continue;
             }
             let path = crate::source::normalize(&root.join(&w.text));

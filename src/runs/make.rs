@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::command::{self, Step};
-use super::shell::{self, Word};
+use super::shell;
 use super::{Kind, Run};
 use crate::config::coverage::FileLoader;
 use crate::source::{Location, Source, Span};
@@ -82,7 +82,7 @@ fn parse(root: &Path, source: &Source, just: bool) -> Vec<Target> {
                 // `@cmd` and `-cmd` prefixes.
                 let skip = body.len() - body.trim_start_matches(['@', '-', '+']).len();
                 for words in shell::commands(&body[skip..], body_at + skip) {
-                    let words = substitute(&words, &vars);
+                    let words = shell::substitute(&words, &vars);
                     steps.extend(command::classify(source, &words, root, root));
                 }
             }
@@ -142,38 +142,4 @@ fn assignment(text: &str) -> Option<(&str, &str)> {
         }
     }
     None
-}
-
-/// `$(VAR)`, `${VAR}` and just's `{{var}}` words replaced by the variable's
-/// words (at the word's span), to a bounded depth.
-fn substitute(words: &[Word], vars: &BTreeMap<String, String>) -> Vec<Word> {
-    let mut out: Vec<Word> = words.to_vec();
-    for _ in 0..4 {
-        let mut next = Vec::new();
-        let mut changed = false;
-        for w in &out {
-            let name = w
-                .text
-                .strip_prefix("$(")
-                .and_then(|r| r.strip_suffix(')'))
-                .or_else(|| w.text.strip_prefix("${").and_then(|r| r.strip_suffix('}')))
-                .or_else(|| w.text.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")))
-                .map(str::trim);
-            match name.and_then(|n| vars.get(n)) {
-                Some(value) => {
-                    changed = true;
-                    for mut v in shell::commands(value, 0).into_iter().flatten() {
-                        v.span = w.span;
-                        next.push(v);
-                    }
-                }
-                None => next.push(w.clone()),
-            }
-        }
-        out = next;
-        if !changed {
-            break;
-        }
-    }
-    out
 }

@@ -188,8 +188,11 @@ pub fn collect(config: &ProjectConfig, loader: &mut dyn FileLoader) -> Vec<Run> 
     let mut ci = github::runs(root, loader, &make);
     ci.extend(gitlab::runs(root, loader, &make));
     let mut out = vec![local::run(config)];
-    out.extend(tox);
-    out.extend(nox);
+    // An env or session that starts no pytest is not a test run (lint,
+    // docs, build), unless covdoctor could not read what it runs.
+    let runs_tests = |r: &Run| r.test.is_some() || !r.unresolved.is_empty();
+    out.extend(tox.into_iter().filter(runs_tests));
+    out.extend(nox.into_iter().filter(runs_tests));
     // A CI job that only calls tox or nox runs the environments listed
     // above: it is not a run of its own.
     out.extend(ci.into_iter().filter(|r| r.test.is_some()));
@@ -281,6 +284,12 @@ impl View {
         }
     }
 
+    /// A `process_startup()` hook comes with the run: written by one of
+    /// its steps, or installed by [`versions::HOOK_PACKAGE`].
+    pub fn has_startup_hook(&self) -> bool {
+        self.run.startup_hook.is_some() || self.versions.startup_hook.is_some()
+    }
+
     /// pytest-cov measures this run: `--cov` given and not turned off.
     pub fn pytest_cov_active(&self) -> bool {
         self.cov.cov.is_some() && self.cov.disabled.is_none()
@@ -307,7 +316,7 @@ impl View {
             return Mechanism::None;
         }
         let manual = self.run.env.contains_key("COVERAGE_PROCESS_START")
-            && (project_startup || self.run.startup_hook.is_some());
+            && (project_startup || self.has_startup_hook());
         if manual {
             return Mechanism::ProcessStart;
         }

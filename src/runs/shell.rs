@@ -153,8 +153,18 @@ pub fn commands(text: &str, offset: usize) -> Vec<Command> {
     out
 }
 
-/// The file name of a program word (`/usr/bin/python3` → `python3`).
+/// The file name of a program word (`/usr/bin/python3` → `python3`,
+/// `${PREFIX}coverage` → `coverage`: a directory given by a variable).
 pub fn program(word: &str) -> &str {
+    let mut word = word;
+    for (open, close) in [("${", '}'), ("$(", ')')] {
+        if let Some(rest) = word.strip_prefix(open)
+            && let Some(end) = rest.find(close)
+            && end + 1 < rest.len()
+        {
+            word = &rest[end + 1..];
+        }
+    }
     word.rsplit(['/', '\\']).next().unwrap_or(word)
 }
 
@@ -168,6 +178,45 @@ pub fn is_python(word: &str) -> bool {
         || name
             .strip_prefix("python")
             .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit() || c == '.'))
+}
+
+/// `$VAR`, `$(VAR)` (make), `${VAR}` and just's `{{var}}` words replaced by the variable's
+/// words (at the word's span), to a bounded depth.
+pub fn substitute(words: &[Word], vars: &std::collections::BTreeMap<String, String>) -> Vec<Word> {
+    let mut out: Vec<Word> = words.to_vec();
+    for _ in 0..4 {
+        let mut next = Vec::new();
+        let mut changed = false;
+        for w in &out {
+            let name = w
+                .text
+                .strip_prefix("$(")
+                .and_then(|r| r.strip_suffix(')'))
+                .or_else(|| w.text.strip_prefix("${").and_then(|r| r.strip_suffix('}')))
+                .or_else(|| w.text.strip_prefix("{{").and_then(|r| r.strip_suffix("}}")))
+                .or_else(|| {
+                    w.text
+                        .strip_prefix('$')
+                        .filter(|r| r.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                })
+                .map(str::trim);
+            match name.and_then(|n| vars.get(n)) {
+                Some(value) => {
+                    changed = true;
+                    for mut v in commands(value, 0).into_iter().flatten() {
+                        v.span = w.span;
+                        next.push(v);
+                    }
+                }
+                None => next.push(w.clone()),
+            }
+        }
+        out = next;
+        if !changed {
+            break;
+        }
+    }
+    out
 }
 
 #[cfg(test)]

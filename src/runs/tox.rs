@@ -96,6 +96,55 @@ fn collapse(ini: &IniFile, at: usize) -> IniFile {
     out
 }
 
+/// An env list split on commas and newlines outside braces:
+/// `{py39,py310}-cov, lint` is two items.
+fn split_top(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' | '\n' if depth == 0 => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// `{posargs}` and the braces of `{posargs:default}` blanked with spaces,
+/// so that the line keeps its offsets and the default its words.
+fn blank_posargs(text: &str) -> String {
+    let mut out = text.replace("{posargs}", "         ");
+    while let Some(at) = out.find("{posargs:") {
+        let close = out[at..].find('}').map(|c| at + c);
+        out.replace_range(at..at + "{posargs:".len(), "         ");
+        if let Some(close) = close {
+            out.replace_range(close..close + 1, " ");
+        }
+    }
+    out
+}
+
+/// `{env:NAME:default}` / `{env:NAME}` as the env's `set_env` gives it,
+/// else the default (a line without it is returned as it is).
+fn env_substitute(text: &str, set_env: &[(String, String)]) -> String {
+    let Some(inner) = text.strip_prefix("{env:").and_then(|r| r.strip_suffix('}')) else {
+        return text.to_string();
+    };
+    let (name, default) = inner.split_once(':').unwrap_or((inner, ""));
+    set_env
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| default.to_string())
+}
+
 /// `py{311,312}-{cov,nocov}` → four names. Bounded.
 pub fn expand(pattern: &str) -> Vec<String> {
     let Some(open) = pattern.find('{') else {
@@ -204,9 +253,11 @@ fn lines(
     for mut line in logical {
         // A factor condition: `cov: pytest-cov`, `py312,py313: x`.
         if let Some((cond, rest)) = line.text.split_once(':')
-            && !cond.contains([' ', '{', '[', '=', '<', '>', '/'])
             && !cond.is_empty()
-            && !rest.starts_with("//")
+            && !cond.starts_with('{')
+            && cond.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '{' | '}' | ',' | '!' | '-' | '_' | '.')
+            })
         {
             if !holds(cond, env) {
                 continue;
@@ -272,6 +323,10 @@ fn substitute(words: Vec<Word>) -> Vec<Word> {
         if w.text == "{posargs}" || w.text == "[]" {
             continue;
         }
+        // `--cov-config={toxinidir}/.coveragerc`: paths from the root.
+        for dir in ["{toxinidir}/", "{tox_root}/"] {
+            w.text = w.text.replace(dir, "");
+        }
         if let Some(default) = w
             .text
             .strip_prefix("{posargs:")
@@ -292,7 +347,7 @@ fn from_ini(root: &Path, source: &Source, ini: &IniFile, _depth: usize) -> Vec<R
     if let Some(tox) = ini.section("tox")
         && let Some(list) = tox.get("env_list").or_else(|| tox.get("envlist"))
     {
-        for item in list.value.split([',', '\n']) {
+        for item in split_top(&list.value) {
             let item = item.trim();
             if item.is_empty() || item.starts_with('#') {
                 continue;
@@ -327,13 +382,25 @@ fn from_ini(root: &Path, source: &Source, ini: &IniFile, _depth: usize) -> Vec<R
             .map(|s| Location::new(source, s));
         let mut run = Run::new(Kind::Tox, format!("tox env `{name}`"), declared);
         let mut steps: Vec<Step> = Vec::new();
+        let set_env: Vec<(String, String)> = env_value(source, ini, &name, &["set_env", "setenv"])
+            .iter()
+            .filter_map(|l| l.text.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        let own = format!("testenv:{name}");
+        let section = if ini.section(&own).is_some_and(|s| s.get("deps").is_some()) {
+            own
+        } else {
+            "testenv".to_string()
+        };
         for line in env_lines(source, ini, &name, "deps") {
             let location = at(source, &line);
             let what = format!(
-                "{} [testenv] deps",
+                "{} [{section}] deps",
                 crate::rules::relative(root, &source.path)
             );
-            let text = line.text.trim();
+            let text = env_substitute(line.text.trim(), &set_env);
+            let text = text.trim();
             let words: Vec<Word> = super::shell::commands(text, line.offset)
                 .into_iter()
                 .flatten()
@@ -426,7 +493,7 @@ fn shell_steps(root: &Path, source: &Source, line: &Line) -> Vec<Step> {
             location: at(source, line),
         });
     }
-    for words in super::shell::commands(&line.text, line.offset) {
+    for words in super::shell::commands(&blank_posargs(&line.text), line.offset) {
         let words = substitute(words);
         out.extend(command::classify(source, &words, root, root));
     }
