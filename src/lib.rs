@@ -257,7 +257,19 @@ fn check_runs(
             d.primary.location.span,
         )
     };
-    let mut add = |found: Vec<diagnostic::Diagnostic>, run: Option<String>| {
+    let mut add = |found: Vec<diagnostic::Diagnostic>, view: Option<&runs::View>| {
+        let run = view.map(|v| v.run.describe(root));
+        // Where the run starts pytest, for findings that hold for a run
+        // declared in a file of its own (tox, CI, ...).
+        let started = view.and_then(|v| {
+            let test = v.run.test.as_ref()?;
+            (v.run.kind != runs::Kind::Local).then(|| {
+                (
+                    test.location.clone(),
+                    format!("{} starts the tests here", v.run.name),
+                )
+            })
+        });
         let mut seen: Vec<_> = Vec::new();
         for mut d in found {
             let k = key(&d);
@@ -267,6 +279,11 @@ fn check_runs(
                 Some(existing) => existing.runs.extend(run.clone()),
                 None => {
                     d.runs.extend(run.clone());
+                    if let Some((location, text)) = &started
+                        && !location.span.is_empty()
+                    {
+                        d = d.label(location.clone(), text.clone());
+                    }
                     out.push(d);
                 }
             }
@@ -292,7 +309,7 @@ fn check_runs(
         };
         add(
             rules::check(&cx, &[rules::Scope::Run, rules::Scope::Child]),
-            Some(view.run.describe(root)),
+            Some(view),
         );
     }
     out

@@ -30,7 +30,12 @@ const GENERATIONS: &[(&str, &[&str])] = &[
     ),
     (
         "pytest-cov-7",
-        &["pytest==9.2.0", "pytest-cov==7.1.0", "coverage==7.17.5"],
+        &[
+            "pytest==9.2.0",
+            "pytest-cov==7.1.0",
+            "coverage==7.17.5",
+            "tox==4.67.15",
+        ],
     ),
 ];
 
@@ -59,6 +64,10 @@ struct Scenario {
     child: String,
     probe: String,
     expect: Vec<(String, String)>,
+    /// How the scenario runs its tests (`command` in e2e.toml): pytest by
+    /// default, or the run the fixture declares (`["tox", "-e", "py312"]`,
+    /// `["coverage", "run", "-m", "pytest"]`).
+    command: Vec<String>,
 }
 
 /// Every fixture with an `e2e.toml`: `fixtures/seed-server/` and the
@@ -89,7 +98,21 @@ fn scenarios() -> Vec<Scenario> {
                 .unwrap()
                 .to_string_lossy()
                 .into_owned();
+            let command = doc
+                .get("command")
+                .and_then(|c| c.as_array())
+                .map(|a| {
+                    a.iter()
+                        .map(|v| v.as_str().expect("command words are strings").to_string())
+                        .collect()
+                })
+                .unwrap_or_else(|| {
+                    ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+                        .map(String::from)
+                        .to_vec()
+                });
             Scenario {
+                command,
                 name,
                 child: doc["child"].as_str().expect("child").to_string(),
                 probe: doc["probe"].as_str().expect("probe").to_string(),
@@ -113,7 +136,13 @@ fn venv(name: &str, pins: &[&str]) -> Result<PathBuf, String> {
 /// A command in a clean environment: no coverage or pytest variables from
 /// the outside, the venv first on PATH.
 fn python(venv: &Path) -> Command {
-    let mut cmd = Command::new(venv.join("bin/python"));
+    tool(venv, &venv.join("bin/python"))
+}
+
+/// A program of the venv (`tox`, `coverage`) in the same clean
+/// environment.
+fn tool(venv: &Path, program: &Path) -> Command {
+    let mut cmd = Command::new(program);
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
         if key.starts_with("COV") || key.starts_with("PYTEST") || key == "PYTHONPATH" {
@@ -170,13 +199,30 @@ fn measure(scenario: &Scenario, venv: &Path, project: &Path) -> Result<(bool, St
             let _ = std::fs::remove_file(entry.path());
         }
     }
-    let mut pytest = python(venv);
-    pytest
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-        .current_dir(project);
-    let (ok, pytest_output) = run_limited(pytest, Duration::from_secs(120));
+    let mut tests = match scenario.command[0].as_str() {
+        "python" => python(venv),
+        other => tool(venv, &venv.join("bin").join(other)),
+    };
+    tests.args(&scenario.command[1..]).current_dir(project);
+    // tox builds its environments from PyPI.
+    let (ok, pytest_output) = run_limited(tests, Duration::from_secs(300));
     if !ok {
-        return Err(format!("pytest failed:\n{pytest_output}").into());
+        return Err(format!("{} failed:\n{pytest_output}", scenario.command.join(" ")).into());
+    }
+    // `coverage run` with the subprocess patch writes parallel data files.
+    let parallel = std::fs::read_dir(project)
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with(".coverage."));
+    if parallel {
+        let mut combine = python(venv);
+        combine
+            .args(["-m", "coverage", "combine", "--keep", "-q"])
+            .current_dir(project);
+        let (ok, out) = run_limited(combine, Duration::from_secs(60));
+        if !ok {
+            return Err(format!("coverage combine failed:\n{out}").into());
+        }
     }
     let mut read = python(venv);
     read.args(["-c", READ_DATA])
@@ -212,20 +258,32 @@ fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Resu
         return Err(format!("covdoctor input problems: {:?}", result.problems).into());
     }
     // covdoctor must read from the project the versions this generation
-    // installs.
-    let mut loader =
-        covdoctor::config::ConfigFiles::new(std::sync::Arc::new(covdoctor::source::Disk));
-    let detected =
-        covdoctor::config::versions::Versions::detect(&project, &Default::default(), &mut loader);
+    // installs, for every run that measures coverage (a fresh install of
+    // what a tox env declares gets the newest releases).
     let pins = GENERATIONS
         .iter()
         .find(|(g, _)| *g == generation)
         .unwrap()
         .1;
-    for (package, found) in [
-        ("pytest-cov", &detected.pytest_cov),
-        ("coverage", &detected.coverage),
-    ] {
+    let (projects, _) = covdoctor::list_runs(std::slice::from_ref(&project), &Default::default());
+    let measuring: Vec<_> = projects
+        .iter()
+        .flat_map(|p| &p.runs)
+        .filter(|(v, _)| v.measures)
+        .map(|(v, _)| v)
+        .collect();
+    if measuring.is_empty() {
+        return Err("covdoctor finds no run that measures coverage".into());
+    }
+    // pytest-cov only where the run measures with it (`coverage run`
+    // does not need it).
+    for (package, found) in measuring.iter().flat_map(|v| {
+        let mut packages = vec![("coverage", &v.versions.coverage)];
+        if v.coverage_run.is_none() {
+            packages.push(("pytest-cov", &v.versions.pytest_cov));
+        }
+        packages
+    }) {
         let pinned = pins
             .iter()
             .find_map(|p| p.strip_prefix(&format!("{package}==")))

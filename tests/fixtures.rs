@@ -47,6 +47,16 @@ fn main() {
             let Some((rule, case)) = stem.split_once("__") else {
                 continue;
             };
+            // `runs__<rule>__<case>`: the runs of any fixture.
+            if rule == "runs" {
+                let Some((rule, case)) = case.split_once("__") else {
+                    return Err(format!("tests/snapshots/{name} names no fixture").into());
+                };
+                if !fixtures_for_orphans.join(rule).join(case).is_dir() {
+                    return Err(format!("tests/snapshots/{name} belongs to no fixture").into());
+                }
+                continue;
+            }
             // Snapshots of the other test files (`tests/cli.rs`, ...).
             if repo().join("tests").join(format!("{rule}.rs")).is_file() {
                 continue;
@@ -60,7 +70,28 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
+/// The runs covdoctor finds in a fixture that declares more than the
+/// local run (tox, nox, CI, make), snapshotted as `runs__<rule>__<case>`:
+/// `covdoctor runs` must list what the fixture declares.
+fn runs_snapshot(rule: &str, name: &str, case: &std::path::Path) {
+    let (projects, _) = covdoctor::list_runs(&[case.to_path_buf()], &Default::default());
+    if projects.iter().all(|p| p.runs.len() <= 1) {
+        return;
+    }
+    let style = covdoctor::report::Style {
+        color: false,
+        width: 100,
+        cwd: repo(),
+    };
+    let text = covdoctor::report::runs::render_text(&projects, &style);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(repo().join("tests/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!(format!("runs__{rule}__{name}"), text));
+}
+
 fn run_case(rule: &str, name: &str, case: &std::path::Path) -> Result<(), Failed> {
+    runs_snapshot(rule, name, case);
     let outcome = check(case);
     let rendered = render(&outcome, &repo());
     if !outcome.problems.is_empty() {

@@ -39,7 +39,12 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     let Some(first) = children.first() else {
         return Vec::new();
     };
-    let tool = if versions.pytest_cov_at_least_7() {
+    let tool = if cx.run.coverage_run.is_some() && !cx.run.pytest_cov_active() {
+        format!(
+            "`coverage run` ({})",
+            versions.coverage.describe("coverage")
+        )
+    } else if versions.pytest_cov_at_least_7() {
         versions.pytest_cov.describe("pytest-cov")
     } else {
         format!(
