@@ -12,7 +12,9 @@ pub static RULE: Rule = Rule {
     name: "config-shadowed",
     summary: "coverage settings sit in a file coverage.py never reads",
     severity: Severity::Error,
-    scope: super::Scope::Project,
+    // A run's own `--cov-config` or `COVERAGE_RCFILE` decides which file
+    // coverage reads.
+    scope: super::Scope::Run,
     doc: include_str!("../../rules/config-shadowed.md"),
     check,
 };

@@ -59,6 +59,10 @@ pub fn steps(source: &Source, text: &str, offset: usize, base: &Path, root: &Pat
     let mut vars = std::collections::BTreeMap::new();
     for command in shell::commands(text, offset) {
         let command = shell::substitute(&command, &vars);
+        // `cd ../other-checkout`: what follows runs another project.
+        if leaves_project(&command, base, root) {
+            break;
+        }
         for step in classify(source, &command, base, root) {
             if let Action::SetEnv(k, v) = &step.action {
                 vars.insert(k.clone(), v.clone());
@@ -67,6 +71,33 @@ pub fn steps(source: &Source, text: &str, offset: usize, base: &Path, root: &Pat
         }
     }
     out
+}
+
+/// `cd DIR` to a directory outside the project (`..`, `/tmp/x`,
+/// `$HOME/...`).
+pub fn leaves_project(command: &[Word], base: &Path, root: &Path) -> bool {
+    let [cd, dir] = command else {
+        return false;
+    };
+    if cd.text != "cd" {
+        return false;
+    }
+    // The CI workspace is the project's checkout.
+    let mut text = dir.text.clone();
+    for workspace in [
+        "${GITHUB_WORKSPACE}",
+        "$GITHUB_WORKSPACE",
+        "${{ github.workspace }}",
+        "$CI_PROJECT_DIR",
+        "${CI_PROJECT_DIR}",
+    ] {
+        text = text.replace(workspace, ".");
+    }
+    if text.contains('$') {
+        return false;
+    }
+    let target = crate::source::normalize(&base.join(&text));
+    !target.starts_with(root)
 }
 
 /// The words of a command without leading `VAR=value` assignments and
@@ -431,7 +462,18 @@ fn pip_install(source: &Source, words: &[Word], base: &Path, root: &Path) -> Opt
             }
             _ => {}
         }
-        if let Some(file) = t
+        if let Some(g) = t.strip_prefix("--group=") {
+            let project = install.project.get_or_insert_with(Selected::default);
+            project
+                .groups
+                .push(g.rsplit(':').next().unwrap_or("").to_string());
+        } else if let Some(target) = t
+            .strip_prefix("-e")
+            .or_else(|| t.strip_prefix("--editable="))
+            .filter(|t| !t.is_empty())
+        {
+            project_target(target, &mut install);
+        } else if let Some(file) = t
             .strip_prefix("-r")
             .or_else(|| t.strip_prefix("--requirement="))
         {

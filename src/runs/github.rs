@@ -87,7 +87,14 @@ fn workflow(
             if let Some(env) = step.data.as_mapping_get("env") {
                 steps.extend(env_steps(source, env));
             }
-            if let Some(script) = step.data.as_mapping_get("run") {
+            // A `run:` step, or an action that runs commands given as its
+            // `run` input (VM and container actions).
+            let script = step.data.as_mapping_get("run").or_else(|| {
+                step.data
+                    .as_mapping_get("with")
+                    .and_then(|w| w.data.as_mapping_get("run"))
+            });
+            if let Some(script) = script {
                 steps.extend(shell_steps(root, source, script, make));
                 steps.extend(scripts(root, script, loader));
             }
@@ -197,6 +204,9 @@ pub fn shell_steps(root: &Path, source: &Source, node: &MarkedYaml, make: &[Targ
         });
     }
     for mut words in super::shell::commands(&value, 0) {
+        if command::leaves_project(&words, root, root) {
+            break;
+        }
         for w in &mut words {
             w.span = match (map(w.span.start), map(w.span.end)) {
                 (Some(a), Some(b)) if a <= b && text_ok(Span::new(a, b)) => Span::new(a, b),

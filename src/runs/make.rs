@@ -41,50 +41,48 @@ pub fn targets(root: &Path, loader: &mut dyn FileLoader) -> Vec<Target> {
     Vec::new()
 }
 
+/// A rule as written: its name, where, its prerequisites and its recipe's
+/// commands before variables are substituted.
+struct Rule {
+    name: String,
+    at: usize,
+    prerequisites: Vec<String>,
+    commands: Vec<Vec<shell::Word>>,
+}
+
 fn parse(root: &Path, source: &Source, just: bool) -> Vec<Target> {
     let mut vars: BTreeMap<String, String> = BTreeMap::new();
-    let mut out: Vec<Target> = Vec::new();
-    let mut current: Option<(String, usize, Vec<String>, Vec<Step>)> = None;
+    // Target-specific variables: `test-cover: COV=--cov=pkg`; make gives
+    // them to the target's prerequisites too.
+    let mut target_vars: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut in_define = false;
+    let mut rules: Vec<Rule> = Vec::new();
     let mut offset = 0;
-    let flush = |current: &mut Option<(String, usize, Vec<String>, Vec<Step>)>,
-                 out: &mut Vec<Target>| {
-        if let Some((name, at, prerequisites, steps)) = current.take()
-            && out.len() < MAX_TARGETS
-        {
-            let mut run = Run::new(
-                Kind::Make,
-                if just {
-                    format!("just `{name}`")
-                } else {
-                    format!("make `{name}`")
-                },
-                Some(Location::new(source, Span::new(at, at + name.len()))),
-            );
-            run.installs.local_environment = true;
-            run.apply(&steps);
-            out.push(Target {
-                name,
-                steps,
-                prerequisites,
-                run,
-            });
-        }
-    };
     for line in source.text.split_inclusive('\n') {
         let start = offset;
         offset += line.len();
         let text = line.trim_end_matches(['\n', '\r']);
-        let recipe = text.starts_with('\t') || (just && text.starts_with(' ') && current.is_some());
+        // `define NAME ... endef` holds text, not rules.
+        if !just {
+            let t = text.trim_start();
+            if t.starts_with("define ") {
+                in_define = true;
+                continue;
+            }
+            if in_define {
+                in_define = !t.starts_with("endef");
+                continue;
+            }
+        }
+        let recipe = text.starts_with('\t') || (just && text.starts_with(' ') && !rules.is_empty());
         if recipe {
-            if let Some((_, _, _, steps)) = &mut current {
+            if let Some(rule) = rules.last_mut() {
                 let body = text.trim_start();
                 let body_at = start + (text.len() - body.len());
                 // `@cmd` and `-cmd` prefixes.
                 let skip = body.len() - body.trim_start_matches(['@', '-', '+']).len();
-                for words in shell::commands(&body[skip..], body_at + skip) {
-                    let words = shell::substitute(&words, &vars);
-                    steps.extend(command::classify(source, &words, root, root));
-                }
+                rule.commands
+                    .extend(shell::commands(&body[skip..], body_at + skip));
             }
             continue;
         }
@@ -96,38 +94,104 @@ fn parse(root: &Path, source: &Source, just: bool) -> Vec<Target> {
             vars.insert(name.to_string(), value.trim().to_string());
             continue;
         }
-        if let Some((targets, rest)) = text.split_once(':')
-            && !rest.starts_with('=')
+        let Some((targets, rest)) = text.split_once(':') else {
+            continue;
+        };
+        if rest.starts_with('=') {
+            continue;
+        }
+        if let Some((name, value)) = assignment(rest.trim_start())
+            && !rest.trim_start().starts_with('$')
         {
-            flush(&mut current, &mut out);
-            let name = targets.split_whitespace().next().unwrap_or("").to_string();
-            if name.starts_with('.') || name.is_empty() || name.contains('%') {
-                continue;
+            for target in targets.split_whitespace() {
+                target_vars
+                    .entry(target.to_string())
+                    .or_default()
+                    .insert(name.to_string(), value.trim().to_string());
             }
-            let at = start + text.find(&name).unwrap_or(0);
-            let prerequisites = rest
-                .split_whitespace()
-                .take_while(|w| !w.starts_with('#'))
-                .map(str::to_string)
-                .collect();
-            current = Some((name, at, prerequisites, Vec::new()));
+            continue;
         }
+        let name = targets.split_whitespace().next().unwrap_or("").to_string();
+        if name.starts_with('.')
+            || name.is_empty()
+            || name.contains('%')
+            || rules.len() >= MAX_TARGETS
+        {
+            // Still ends the previous recipe.
+            rules.push(Rule {
+                name: String::new(),
+                at: start,
+                prerequisites: Vec::new(),
+                commands: Vec::new(),
+            });
+            continue;
+        }
+        let at = start + text.find(&name).unwrap_or(0);
+        let prerequisites = rest
+            .split_whitespace()
+            .take_while(|w| !w.starts_with('#'))
+            .map(str::to_string)
+            .collect();
+        rules.push(Rule {
+            name,
+            at,
+            prerequisites,
+            commands: Vec::new(),
+        });
     }
-    flush(&mut current, &mut out);
-    // A target's prerequisites run first: `test: install` installs.
-    let snapshot = out.clone();
-    for target in &mut out {
-        let mut steps = Vec::new();
-        for pre in &target.prerequisites {
-            if let Some(p) = snapshot.iter().find(|t| &t.name == pre) {
-                steps.extend(p.steps.iter().cloned());
+    rules.retain(|r| !r.name.is_empty());
+    // The steps of a target: its prerequisites' recipes, then its own, with
+    // its variables (bounded depth).
+    fn steps_of(
+        rules: &[Rule],
+        name: &str,
+        vars: &BTreeMap<String, String>,
+        root: &Path,
+        source: &Source,
+        depth: usize,
+    ) -> Vec<Step> {
+        let mut out = Vec::new();
+        for rule in rules.iter().filter(|r| r.name == name) {
+            if depth < 4 {
+                for pre in &rule.prerequisites {
+                    out.extend(steps_of(rules, pre, vars, root, source, depth + 1));
+                }
+            }
+            for words in &rule.commands {
+                let words = shell::substitute(words, vars);
+                out.extend(command::classify(source, &words, root, root));
             }
         }
-        if !steps.is_empty() {
-            steps.extend(target.steps.iter().cloned());
-            target.run.apply(&steps);
-            target.steps = steps;
+        out
+    }
+    let mut out = Vec::new();
+    for rule in &rules {
+        if out.iter().any(|t: &Target| t.name == rule.name) {
+            continue;
         }
+        let mut scope = vars.clone();
+        scope.extend(target_vars.get(&rule.name).cloned().unwrap_or_default());
+        let steps = steps_of(&rules, &rule.name, &scope, root, source, 0);
+        let mut run = Run::new(
+            Kind::Make,
+            if just {
+                format!("just `{}`", rule.name)
+            } else {
+                format!("make `{}`", rule.name)
+            },
+            Some(Location::new(
+                source,
+                Span::new(rule.at, rule.at + rule.name.len()),
+            )),
+        );
+        run.installs.local_environment = true;
+        run.apply(&steps);
+        out.push(Target {
+            name: rule.name.clone(),
+            steps,
+            prerequisites: rule.prerequisites.clone(),
+            run,
+        });
     }
     out
 }

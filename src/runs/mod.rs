@@ -1,7 +1,7 @@
 //! Step 3 of the pipeline: how the project's test suite is run. Every way
 //! found statically is a [`Run`]: the local run (pytest's configuration and
 //! the project's environment), tox environments, nox sessions, CI jobs
-//! (GitHub Actions, GitLab CI) and Makefile targets. One source of runs per
+//! (GitHub Actions, GitLab CI), Makefile targets and hatch scripts. One source of runs per
 //! file. Each run says what it installs, how it starts pytest, and which
 //! environment variables it sets; [`View`] then resolves what that means for
 //! coverage: the versions a fresh install gets, the pytest-cov options in
@@ -10,6 +10,7 @@
 pub mod command;
 pub mod github;
 pub mod gitlab;
+pub mod hatch;
 pub mod local;
 pub mod make;
 pub mod nox;
@@ -36,6 +37,7 @@ pub enum Kind {
     GithubActions,
     GitlabCi,
     Make,
+    Hatch,
 }
 
 impl Kind {
@@ -47,6 +49,7 @@ impl Kind {
             Kind::GithubActions => "github-actions",
             Kind::GitlabCi => "gitlab-ci",
             Kind::Make => "make",
+            Kind::Hatch => "hatch",
         }
     }
 }
@@ -108,6 +111,9 @@ pub struct Run {
     /// What covdoctor could not resolve (a shell variable, an unknown
     /// tool): said by `covdoctor runs`, never guessed.
     pub unresolved: Vec<String>,
+    /// tox envs it runs (`tox -e py312`): envs that exist only because a
+    /// command names them are runs too.
+    pub tox_envs: Vec<String>,
 }
 
 impl Run {
@@ -121,6 +127,7 @@ impl Run {
             env: BTreeMap::new(),
             startup_hook: None,
             unresolved: Vec::new(),
+            tox_envs: Vec::new(),
         }
     }
 
@@ -161,7 +168,19 @@ impl Run {
                     }
                 }
                 Action::Pytest(test) => {
-                    if self.test.is_none() {
+                    // The first test command that measures coverage, else
+                    // the first.
+                    let measures = |t: &Test| {
+                        t.coverage_run.is_some()
+                            || t.args
+                                .iter()
+                                .any(|a| a.text == "--cov" || a.text.starts_with("--cov="))
+                    };
+                    if self
+                        .test
+                        .as_ref()
+                        .is_none_or(|t| !measures(t) && measures(test))
+                    {
                         self.test = Some(test.clone());
                     }
                 }
@@ -173,7 +192,8 @@ impl Run {
                     self.startup_hook.get_or_insert(step.location.clone());
                 }
                 Action::Unresolved(what) => self.unresolved.push(what.clone()),
-                Action::Tox(_) | Action::Nox(_) | Action::Make(_) => {}
+                Action::Tox(envs) => self.tox_envs.extend(envs.iter().cloned()),
+                Action::Nox(_) | Action::Make(_) => {}
             }
         }
     }
@@ -182,17 +202,24 @@ impl Run {
 /// Every run of the project at `root`, the local run first.
 pub fn collect(config: &ProjectConfig, loader: &mut dyn FileLoader) -> Vec<Run> {
     let root = &config.root;
-    let tox = tox::runs(root, loader);
-    let nox = nox::runs(root, loader);
     let make = make::targets(root, loader);
     let mut ci = github::runs(root, loader, &make);
     ci.extend(gitlab::runs(root, loader, &make));
+    let named: Vec<String> = ci
+        .iter()
+        .chain(make.iter().map(|t| &t.run))
+        .flat_map(|r| r.tox_envs.iter().cloned())
+        .filter(|e| !e.contains(['$', '{']))
+        .collect();
+    let tox = tox::runs(root, loader, &named);
+    let nox = nox::runs(root, loader);
     let mut out = vec![local::run(config)];
     // An env or session that starts no pytest is not a test run (lint,
-    // docs, build), unless covdoctor could not read what it runs.
-    let runs_tests = |r: &Run| r.test.is_some() || !r.unresolved.is_empty();
+    // docs, build).
+    let runs_tests = |r: &Run| r.test.is_some();
     out.extend(tox.into_iter().filter(runs_tests));
     out.extend(nox.into_iter().filter(runs_tests));
+    out.extend(hatch::runs(root, loader));
     // A CI job that only calls tox or nox runs the environments listed
     // above: it is not a run of its own.
     out.extend(ci.into_iter().filter(|r| r.test.is_some()));

@@ -33,6 +33,16 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
     let Some(module) = parsed.syntax().as_module() else {
         return Vec::new();
     };
+    // Module-level functions, for sessions that delegate to a helper
+    // (`def tests(session): _run_tests(session, "x")`).
+    let helpers: Vec<&StmtFunctionDef> = module
+        .body
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::FunctionDef(d) => Some(d),
+            _ => None,
+        })
+        .collect();
     let mut out = Vec::new();
     for stmt in &module.body {
         let Stmt::FunctionDef(def) = stmt else {
@@ -43,20 +53,14 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
         };
         let declared = Location::new(&source, span(&def.name));
         let mut run = Run::new(Kind::Nox, format!("nox session `{name}`"), Some(declared));
-        let param = def
-            .parameters
-            .posonlyargs
-            .iter()
-            .chain(def.parameters.args.iter())
-            .next()
-            .map(|p| p.parameter.name.to_string())
-            .unwrap_or_else(|| "session".to_string());
         let mut calls = Calls {
             source: &source,
             root,
-            session: &param,
+            session: first_param(def),
             steps: Vec::new(),
             unresolved: Vec::new(),
+            helpers: &helpers,
+            depth: 0,
         };
         for stmt in &def.body {
             calls.visit_stmt(stmt);
@@ -67,6 +71,19 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
     }
     out
 }
+
+fn first_param(def: &StmtFunctionDef) -> String {
+    def.parameters
+        .posonlyargs
+        .iter()
+        .chain(def.parameters.args.iter())
+        .next()
+        .map(|p| p.parameter.name.to_string())
+        .unwrap_or_else(|| "session".to_string())
+}
+
+/// How deep calls into helper functions are followed.
+const MAX_HELPER_DEPTH: usize = 3;
 
 /// `@nox.session`, `@nox.session(name="x", python=...)`, `@session`.
 fn session_name(def: &StmtFunctionDef) -> Option<String> {
@@ -101,14 +118,43 @@ fn session_name(def: &StmtFunctionDef) -> Option<String> {
 struct Calls<'a> {
     source: &'a Source,
     root: &'a Path,
-    session: &'a str,
+    session: String,
     steps: Vec<Step>,
     unresolved: Vec<String>,
+    helpers: &'a [&'a StmtFunctionDef],
+    depth: usize,
 }
 
 impl Calls<'_> {
     fn on_session(&self, e: &Expr) -> bool {
         matches!(e, Expr::Name(n) if n.id.as_str() == self.session)
+    }
+
+    /// `*nox.project.dependency_groups(PYPROJECT, "test")` and
+    /// `*PYPROJECT["dependency-groups"]["test"]`: the project's groups.
+    fn groups(e: &Expr) -> Option<Vec<String>> {
+        match e {
+            Expr::Call(c) if matches!(&*c.func, Expr::Attribute(a) if a.attr.as_str() == "dependency_groups") => {
+                Some(
+                    c.arguments
+                        .args
+                        .iter()
+                        .skip(1)
+                        .filter_map(|a| match a {
+                            Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+                            _ => None,
+                        })
+                        .collect(),
+                )
+            }
+            Expr::Subscript(outer) => match (&*outer.value, &*outer.slice) {
+                (Expr::Subscript(inner), Expr::StringLiteral(group)) if matches!(&*inner.slice, Expr::StringLiteral(k) if k.value.to_str() == "dependency-groups") => {
+                    Some(vec![group.value.to_str().to_string()])
+                }
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     fn words(&mut self, args: &[Expr]) -> Vec<Word> {
@@ -123,6 +169,15 @@ impl Calls<'_> {
                 // `*session.posargs`: what the user adds on the command line.
                 Expr::Starred(s) if matches!(&*s.value, Expr::Attribute(at) if at.attr.as_str() == "posargs") =>
                     {}
+                Expr::Starred(s) if Self::groups(&s.value).is_some() => {
+                    for g in Self::groups(&s.value).unwrap_or_default() {
+                        out.push(Word {
+                            text: format!("--group={g}"),
+                            span: span(a),
+                            expands: false,
+                        });
+                    }
+                }
                 other => {
                     let text = &self.source.text[span(other).range()];
                     self.unresolved
@@ -154,6 +209,28 @@ impl<'b> Visitor<'b> for Calls<'_> {
     }
 
     fn visit_expr(&mut self, expr: &'b Expr) {
+        // A helper that takes the session: `_tests(session, "x")`.
+        if let Expr::Call(call) = expr
+            && let Expr::Name(f) = &*call.func
+            && call
+                .arguments
+                .args
+                .first()
+                .is_some_and(|a| self.on_session(a))
+            && self.depth < MAX_HELPER_DEPTH
+            && let Some(helper) = self
+                .helpers
+                .iter()
+                .find(|h| h.name.as_str() == f.id.as_str())
+        {
+            let outer = std::mem::replace(&mut self.session, first_param(helper));
+            self.depth += 1;
+            for stmt in &helper.body {
+                self.visit_stmt(stmt);
+            }
+            self.depth -= 1;
+            self.session = outer;
+        }
         if let Expr::Call(call) = expr
             && let Expr::Attribute(attr) = &*call.func
             && self.on_session(&attr.value)

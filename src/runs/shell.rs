@@ -208,7 +208,19 @@ pub fn substitute(words: &[Word], vars: &std::collections::BTreeMap<String, Stri
                         next.push(v);
                     }
                 }
-                None => next.push(w.clone()),
+                None => {
+                    // Inside a word: `--cov=$(PROJ)`.
+                    let mut w = w.clone();
+                    for (k, v) in vars {
+                        for form in [format!("$({k})"), format!("${{{k}}}")] {
+                            if w.text.contains(&form) && !v.contains(&form) && w.text.len() < 4096 {
+                                w.text = w.text.replace(&form, v);
+                                changed = true;
+                            }
+                        }
+                    }
+                    next.push(w);
+                }
             }
         }
         out = next;

@@ -25,16 +25,18 @@ use crate::source::{Location, Source, Span};
 const MAX_DEPTH: usize = 8;
 const MAX_ENVS: usize = 256;
 
-pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
+/// The envs of the project's tox configuration, and the envs `named` by
+/// commands elsewhere (`tox -e py` in CI) that it can build.
+pub fn runs(root: &Path, loader: &mut dyn FileLoader, named: &[String]) -> Vec<Run> {
     if let Some(Ok(source)) = loader.load(&root.join("tox.ini"))
         && let Ok(ini) = loader.ini(&source)
     {
-        return from_ini(root, &source, &ini, 0);
+        return from_ini(root, &source, &ini, named);
     }
     if let Some(Ok(source)) = loader.load(&root.join("tox.toml"))
         && let Ok(doc) = loader.toml(&source)
     {
-        return from_toml(root, &source, doc.as_item());
+        return from_toml(root, &source, doc.as_item(), named);
     }
     if let Some(Ok(source)) = loader.load(&root.join("pyproject.toml"))
         && let Ok(doc) = loader.toml(&source)
@@ -54,11 +56,11 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
                 return Vec::new();
             };
             return match offset {
-                Some(offset) => from_ini(root, &source, &shift(&ini, offset), 0),
-                None => from_ini(root, &source, &collapse(&ini, span.start), 0),
+                Some(offset) => from_ini(root, &source, &shift(&ini, offset), named),
+                None => from_ini(root, &source, &collapse(&ini, span.start), named),
             };
         }
-        return from_toml(root, &source, tox);
+        return from_toml(root, &source, tox, named);
     }
     Vec::new()
 }
@@ -127,6 +129,34 @@ fn blank_posargs(text: &str) -> String {
         if let Some(close) = close {
             out.replace_range(close..close + 1, " ");
         }
+    }
+    out
+}
+
+/// Every `{env:NAME:default}` in a line, substituted like
+/// [`env_substitute`] (bounded).
+fn expand_env(text: &str, set_env: &[(String, String)]) -> String {
+    let mut out = text.to_string();
+    for _ in 0..16 {
+        let Some(at) = out.find("{env:") else { break };
+        let mut depth = 0usize;
+        let mut close = None;
+        for (i, c) in out[at..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(at + i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(close) = close else { break };
+        let value = env_substitute(&out[at..=close], set_env);
+        out.replace_range(at..=close, &value);
     }
     out
 }
@@ -280,9 +310,19 @@ fn lines(
     out
 }
 
+/// The section of the env `name`: `[testenv:name]`, or a section whose
+/// name expands to it (`[testenv:py3{11,12}-tests]`).
+fn own_section(ini: &IniFile, name: &str) -> Option<String> {
+    ini.sections
+        .iter()
+        .filter_map(|s| s.name.strip_prefix("testenv:").map(|n| (s, n)))
+        .find(|(_, n)| *n == name || (n.contains('{') && expand(n).iter().any(|e| e == name)))
+        .map(|(s, _)| s.name.clone())
+}
+
 /// A key of the env `name`: its own section, else `[testenv]`.
 fn env_lines(source: &Source, ini: &IniFile, name: &str, key: &str) -> Vec<Line> {
-    let own = format!("testenv:{name}");
+    let own = own_section(ini, name).unwrap_or_else(|| format!("testenv:{name}"));
     for section in [own.as_str(), "testenv"] {
         if ini.section(section).and_then(|s| s.get(key)).is_some() {
             return lines(source, ini, section, key, name, 0);
@@ -323,10 +363,17 @@ fn substitute(words: Vec<Word>) -> Vec<Word> {
         if w.text == "{posargs}" || w.text == "[]" {
             continue;
         }
-        // `--cov-config={toxinidir}/.coveragerc`: paths from the root.
-        for dir in ["{toxinidir}/", "{tox_root}/"] {
+        // `--cov-config={toxinidir}/.coveragerc`: paths from the root;
+        // `{/}` is the path separator.
+        for dir in [
+            "{toxinidir}{/}",
+            "{tox_root}{/}",
+            "{toxinidir}/",
+            "{tox_root}/",
+        ] {
             w.text = w.text.replace(dir, "");
         }
+        w.text = w.text.replace("{/}", "/");
         if let Some(default) = w
             .text
             .strip_prefix("{posargs:")
@@ -342,7 +389,7 @@ fn substitute(words: Vec<Word>) -> Vec<Word> {
     out
 }
 
-fn from_ini(root: &Path, source: &Source, ini: &IniFile, _depth: usize) -> Vec<Run> {
+fn from_ini(root: &Path, source: &Source, ini: &IniFile, named: &[String]) -> Vec<Run> {
     let mut names: Vec<(String, Option<Span>)> = Vec::new();
     if let Some(tox) = ini.section("tox")
         && let Some(list) = tox.get("env_list").or_else(|| tox.get("envlist"))
@@ -372,11 +419,18 @@ fn from_ini(root: &Path, source: &Source, ini: &IniFile, _depth: usize) -> Vec<R
             ini.section("testenv").map(|s| s.header_span),
         ));
     }
+    if let Some(base) = ini.section("testenv") {
+        for name in named {
+            if !names.iter().any(|(n, _)| n == name) {
+                names.push((name.clone(), Some(base.header_span)));
+            }
+        }
+    }
     names.truncate(MAX_ENVS);
     let mut out = Vec::new();
     for (name, span) in names {
-        let declared = ini
-            .section(&format!("testenv:{name}"))
+        let declared = own_section(ini, &name)
+            .and_then(|own| ini.section(&own))
             .map(|s| s.header_span)
             .or(span)
             .map(|s| Location::new(source, s));
@@ -387,7 +441,7 @@ fn from_ini(root: &Path, source: &Source, ini: &IniFile, _depth: usize) -> Vec<R
             .filter_map(|l| l.text.split_once('='))
             .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
             .collect();
-        let own = format!("testenv:{name}");
+        let own = own_section(ini, &name).unwrap_or_else(|| format!("testenv:{name}"));
         let section = if ini.section(&own).is_some_and(|s| s.get("deps").is_some()) {
             own
         } else {
@@ -472,7 +526,7 @@ fn from_ini(root: &Path, source: &Source, ini: &IniFile, _depth: usize) -> Vec<R
             .into_iter()
             .chain(env_lines(source, ini, &name, "commands"))
         {
-            steps.extend(shell_steps(root, source, &line));
+            steps.extend(shell_steps(root, source, &line, &set_env));
         }
         run.apply(&steps);
         out.push(run);
@@ -483,7 +537,12 @@ fn from_ini(root: &Path, source: &Source, ini: &IniFile, _depth: usize) -> Vec<R
 /// The steps of one `commands` line; tox runs it without a shell, but
 /// splitting it like one reads `python -m pytest` and `coverage run` the
 /// same way.
-fn shell_steps(root: &Path, source: &Source, line: &Line) -> Vec<Step> {
+fn shell_steps(
+    root: &Path,
+    source: &Source,
+    line: &Line,
+    set_env: &[(String, String)],
+) -> Vec<Step> {
     let mut out = Vec::new();
     if line.text.contains("process_startup")
         && (line.text.contains(".pth") || line.text.contains("sitecustomize"))
@@ -493,7 +552,13 @@ fn shell_steps(root: &Path, source: &Source, line: &Line) -> Vec<Step> {
             location: at(source, line),
         });
     }
-    for words in super::shell::commands(&blank_posargs(&line.text), line.offset) {
+    let text = expand_env(&blank_posargs(&line.text), set_env);
+    let end = line.offset + line.text.len();
+    for mut words in super::shell::commands(&text, line.offset) {
+        // Substituted text can be longer than the line: keep spans in it.
+        for w in &mut words {
+            w.span = Span::new(w.span.start.min(end), w.span.end.min(end));
+        }
         let words = substitute(words);
         out.extend(command::classify(source, &words, root, root));
     }
@@ -507,10 +572,65 @@ fn shell_steps(root: &Path, source: &Source, line: &Line) -> Vec<Step> {
     out
 }
 
+/// The words of a TOML command: strings, and the `{replace = ...}` tables
+/// tox expands: `posargs` gives its `default` list, `env` the env's
+/// `set_env` value or its `default`, `ref` nothing covdoctor can read.
+fn toml_words<'a>(
+    values: impl Iterator<Item = &'a toml_edit::Value>,
+    set_env: &[(String, String)],
+    out: &mut Vec<Word>,
+    depth: usize,
+) {
+    for v in values {
+        let span = v.span().map(Span::from).unwrap_or_default();
+        if let Some(text) = v.as_str() {
+            out.push(Word {
+                text: text.to_string(),
+                span,
+                expands: false,
+            });
+            continue;
+        }
+        let Some(table) = v.as_inline_table() else {
+            continue;
+        };
+        let default = table.get("default");
+        match table.get("replace").and_then(|r| r.as_str()) {
+            Some("posargs") if depth < MAX_DEPTH => {
+                if let Some(list) = default.and_then(|d| d.as_array()) {
+                    toml_words(list.iter(), set_env, out, depth + 1);
+                } else if let Some(text) = default.and_then(|d| d.as_str()) {
+                    out.push(Word {
+                        text: text.to_string(),
+                        span,
+                        expands: false,
+                    });
+                }
+            }
+            Some("env") => {
+                let name = table.get("name").and_then(|n| n.as_str()).unwrap_or("");
+                let value = set_env
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+                    .or_else(|| default.and_then(|d| d.as_str()).map(str::to_string));
+                if let Some(text) = value {
+                    out.push(Word {
+                        text,
+                        span,
+                        expands: false,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// tox.toml / native `[tool.tox]`: `env_list`, `[env_run_base]`,
 /// `[env.NAME]`; `commands` is a list of commands, each a list of strings
 /// (or `{replace = "posargs", ...}` tables, dropped).
-fn from_toml(root: &Path, source: &Source, tox: &toml_edit::Item) -> Vec<Run> {
+fn from_toml(root: &Path, source: &Source, tox: &toml_edit::Item, named: &[String]) -> Vec<Run> {
     let Some(table) = tox.as_table_like() else {
         return Vec::new();
     };
@@ -525,6 +645,13 @@ fn from_toml(root: &Path, source: &Source, tox: &toml_edit::Item) -> Vec<Run> {
     }
     if names.is_empty() && table.get("env_run_base").is_some() {
         names.push("py".to_string());
+    }
+    if table.get("env_run_base").is_some() {
+        for name in named {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
     }
     names.truncate(MAX_ENVS);
     let base = table.get("env_run_base");
@@ -571,9 +698,17 @@ fn from_toml(root: &Path, source: &Source, tox: &toml_edit::Item) -> Vec<Run> {
                     .unwrap_or_default(),
             });
         }
+        let mut set_env: Vec<(String, String)> = Vec::new();
         if let Some(env) = get("set_env").and_then(|e| e.as_table_like()) {
             for (k, v) in env.iter() {
-                if let Some(text) = v.as_str() {
+                let text = v.as_str().map(str::to_string).or_else(|| {
+                    let mut words = Vec::new();
+                    toml_words(v.as_value().into_iter(), &[], &mut words, 0);
+                    words.first().map(|w| w.text.clone())
+                });
+                if let Some(text) = text {
+                    set_env.push((k.to_string(), text.clone()));
+                    let text = text.as_str();
                     steps.push(Step {
                         action: Action::SetEnv(k.to_string(), text.to_string()),
                         location: Location::new(source, tomlx::item_span(v).unwrap_or_default()),
@@ -586,16 +721,8 @@ fn from_toml(root: &Path, source: &Source, tox: &toml_edit::Item) -> Vec<Run> {
                 let Some(array) = cmd.as_array() else {
                     continue;
                 };
-                let words: Vec<Word> = array
-                    .iter()
-                    .filter_map(|v| {
-                        Some(Word {
-                            text: v.as_str()?.to_string(),
-                            span: v.span().map(Span::from).unwrap_or_default(),
-                            expands: false,
-                        })
-                    })
-                    .collect();
+                let mut words: Vec<Word> = Vec::new();
+                toml_words(array.iter(), &set_env, &mut words, 0);
                 let text: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
                 if text.iter().any(|t| t.contains("process_startup"))
                     && text
