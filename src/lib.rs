@@ -67,7 +67,7 @@ pub fn check(paths: &[PathBuf], options: &RunOptions) -> Outcome {
 pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::SharedFiles) -> Outcome {
     let mut diagnostics = Vec::new();
     let mut problems = each_project(paths, options, files, &mut |project, problems| {
-        let found = check_runs(project, options, problems);
+        let (found, run_files) = check_runs(project, options, problems);
         let reported = |d: &diagnostic::Diagnostic| {
             let path = &d.primary.location.file.path;
             let relative = path.strip_prefix(&project.root).unwrap_or(path);
@@ -79,12 +79,9 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
             &suppressions(&project.config, &project.python),
             &project.settings,
         );
-        let scope = scope::Scope::new(
-            &project.root,
-            project.roots,
-            project.asked,
-            &project.config.files_read,
-        );
+        let mut files_read = project.config.files_read.clone();
+        files_read.extend(run_files);
+        let scope = scope::Scope::new(&project.root, project.roots, project.asked, &files_read);
         diagnostics.extend(
             kept.into_iter()
                 .chain(unused.into_iter().filter(|d| reported(d)))
@@ -217,12 +214,21 @@ pub fn list_runs(paths: &[PathBuf], options: &RunOptions) -> (Vec<ProjectRuns>, 
 
 /// Every run of a project, resolved.
 fn views(project: &Prepared<'_>) -> Vec<runs::View> {
+    views_and_files(project).0
+}
+
+/// Every run of a project, resolved, and the files read to find them (a
+/// change to a workflow or tox.ini can change every finding).
+fn views_and_files(
+    project: &Prepared<'_>,
+) -> (Vec<runs::View>, std::collections::BTreeSet<PathBuf>) {
     let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(project.files));
     let all = runs::collect(&project.config, &mut loader);
     let measured_elsewhere = all
         .iter()
         .any(|r| r.kind != runs::Kind::Local && r.test.is_some());
-    all.into_iter()
+    let views = all
+        .into_iter()
         .map(|r| {
             runs::View::new(
                 r,
@@ -232,7 +238,8 @@ fn views(project: &Prepared<'_>) -> Vec<runs::View> {
                 measured_elsewhere,
             )
         })
-        .collect()
+        .collect();
+    (views, loader.existing())
 }
 
 /// The rules for every run of the project: project-level rules once,
@@ -242,11 +249,14 @@ fn check_runs(
     project: &Prepared<'_>,
     options: &RunOptions,
     problems: &mut Vec<Problem>,
-) -> Vec<diagnostic::Diagnostic> {
+) -> (
+    Vec<diagnostic::Diagnostic>,
+    std::collections::BTreeSet<PathBuf>,
+) {
     let config = &project.config;
     let python = &project.python;
     let root = &project.root;
-    let views = views(project);
+    let (views, files) = views_and_files(project);
     let mut out: Vec<diagnostic::Diagnostic> = Vec::new();
     // The n-th finding of a rule at a place in one run is the same finding
     // as the n-th one there in another run.
@@ -312,7 +322,7 @@ fn check_runs(
             Some(view),
         );
     }
-    out
+    (out, files)
 }
 
 /// The coverage configuration a run reads when it differs from the

@@ -26,7 +26,12 @@ use libtest_mimic::{Arguments, Failed, Trial};
 const GENERATIONS: &[(&str, &[&str])] = &[
     (
         "pytest-cov-6",
-        &["pytest==9.2.0", "pytest-cov==6.3.0", "coverage==7.9.2"],
+        &[
+            "pytest==9.2.0",
+            "pytest-cov==6.3.0",
+            "coverage==7.9.2",
+            "tox==4.67.15",
+        ],
     ),
     (
         "pytest-cov-7",

@@ -148,14 +148,14 @@ impl Setting {
     /// `"false"`.
     pub fn as_bool(&self) -> Result<bool, String> {
         match &self.value {
-            RawValue::Ini(s) => match s.to_lowercase().as_str() {
+            RawValue::Ini(s) => match substitute_variables(s).to_lowercase().as_str() {
                 "1" | "yes" | "true" | "on" => Ok(true),
                 "0" | "no" | "false" | "off" => Ok(false),
                 _ => Err(format!("Not a boolean: {s}")),
             },
             RawValue::Bool(b) => Ok(*b),
-            RawValue::Str(s) if s == "true" => Ok(true),
-            RawValue::Str(s) if s == "false" => Ok(false),
+            RawValue::Str(s) if substitute_variables(s) == "true" => Ok(true),
+            RawValue::Str(s) if substitute_variables(s) == "false" => Ok(false),
             other => Err(format!("not a boolean: {other:?}")),
         }
     }
@@ -166,17 +166,51 @@ impl Setting {
     pub fn as_list(&self) -> Option<Vec<String>> {
         match &self.value {
             RawValue::Ini(s) => Some(
-                s.split('\n')
+                substitute_variables(s)
+                    .split('\n')
                     .flat_map(|l| l.split(','))
                     .map(str::trim)
                     .filter(|v| !v.is_empty())
                     .map(str::to_string)
                     .collect(),
             ),
-            RawValue::Array(items) => items.iter().cloned().collect(),
+            RawValue::Array(items) => items
+                .iter()
+                .map(|i| i.as_deref().map(substitute_variables))
+                .collect(),
             _ => None,
         }
     }
+}
+
+/// coverage.py's `substitute_variables` (`misc.py`), applied to INI values
+/// and TOML strings: `$$` is `$`, `$VAR` and `${VAR}` the variable,
+/// `${VAR-default}` the variable or the default, `${VAR?}` the variable
+/// (an error in coverage when unset). covdoctor does not know the tests'
+/// environment, so variables are unset: defaults apply and the rest is
+/// empty. The pattern is coverage's own, and regular.
+pub fn substitute_variables(text: &str) -> String {
+    static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    if !text.contains('$') {
+        return text.to_string();
+    }
+    let pattern = PATTERN.get_or_init(|| {
+        regex::Regex::new(
+            r"\$(?:(?P<dollar>\$)|(?P<word1>\w+)|\{(?P<word2>\w+)(?:(?P<strict>\?)|-(?P<defval>[^}]*))?\})",
+        )
+        .expect("a valid pattern")
+    });
+    pattern
+        .replace_all(text, |c: &regex::Captures<'_>| {
+            if c.name("dollar").is_some() {
+                "$".to_string()
+            } else {
+                c.name("defval")
+                    .map(|d| d.as_str().to_string())
+                    .unwrap_or_default()
+            }
+        })
+        .into_owned()
 }
 
 /// A coverage section present in a file.
@@ -545,6 +579,14 @@ fn toml_value(item: &toml_edit::Item) -> RawValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variables_are_substituted_like_coverage() {
+        assert_eq!(substitute_variables("${SIGTERM-true}"), "true");
+        assert_eq!(substitute_variables("$$x ${A} $B ${C?}"), "$x   ");
+        assert_eq!(substitute_variables("sub${X-process}"), "subprocess");
+        assert_eq!(substitute_variables("no vars"), "no vars");
+    }
     use crate::config::ConfigFiles;
 
     fn project(files: &[(&str, &str)]) -> tempfile::TempDir {

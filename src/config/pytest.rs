@@ -220,7 +220,11 @@ pub fn cov_options(args: &[Arg]) -> CovOptions {
             } else {
                 Some(&text[2..])
             };
-            if matches!(plugin, Some("no:pytest_cov") | Some("no:cov")) {
+            // `-p no:cov` written as one TOML array element keeps its space.
+            if matches!(
+                plugin.map(str::trim),
+                Some("no:pytest_cov") | Some("no:cov")
+            ) {
                 out.disabled = Some(arg.clone());
             }
         }

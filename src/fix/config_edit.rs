@@ -355,6 +355,28 @@ fn last_value_end(item: &toml_edit::Item) -> Option<usize> {
 
 /// Adds an argument to the `addopts` of the file pytest reads (creating
 /// `addopts` if there is none).
+/// Inserts `arg` right after the argument at `at` on a command line: a
+/// word of a shell-like line (tox.ini `commands`, a workflow `run:`, a
+/// Makefile recipe), or a string of a TOML command array.
+pub fn after_arg(at: &crate::source::Location, arg: &str) -> Option<Edit> {
+    let text = &at.file.text;
+    let span = at.span;
+    if span.is_empty() || span.end > text.len() {
+        return None;
+    }
+    let raw = &text[span.range()];
+    let name = at.file.path.to_string_lossy().into_owned();
+    let content = if name.ends_with(".toml") {
+        if !raw.starts_with(['"', '\'']) {
+            return None;
+        }
+        format!(", \"{arg}\"")
+    } else {
+        format!(" {arg}")
+    };
+    Some(Edit::insert(&at.file.path, span.end, content))
+}
+
 pub fn add_addopt(pytest: &PytestConfig, arg: &str) -> Option<Edit> {
     let source = &pytest.source;
     let text = &source.text;

@@ -356,6 +356,12 @@ pub fn still_parses(path: &Path, text: &str) -> Result<(), String> {
             .map(|_| ())
             .map_err(|e| e.message);
     }
+    if name.ends_with(".yml") || name.ends_with(".yaml") {
+        use saphyr::LoadableYamlNode;
+        return saphyr::MarkedYaml::load_from_str(text)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+    }
     Ok(())
 }
 

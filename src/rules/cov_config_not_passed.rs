@@ -103,26 +103,42 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             ),
             format!("settings the child does not see ({file_name})"),
         );
-        let fix = cx
+        let arg = format!("--cov-config={file_name}");
+        // Next to `--cov` where the run gives it on its own command line
+        // (tox, CI, make), else in pytest's addopts.
+        let in_addopts = cx
             .config
             .pytest
             .as_ref()
-            .and_then(|pytest| {
-                config_edit::add_addopt(pytest, &format!("--cov-config={file_name}"))
-            })
-            .map(|edit| {
-                let where_ = relative(root, edit.path());
-                Fix::safe(
-                    format!("add `--cov-config={file_name}` to addopts in {where_}"),
-                    vec![edit],
-                )
-            });
-        out.push(
-            d.help(format!(
-                "add `--cov-config={file_name}` to pytest's addopts: pytest-cov then gives the child the absolute path of the file"
-            ))
-            .fix(fix),
-        );
+            .is_some_and(|p| p.source.path == cov.location.file.path);
+        let (edit, place) = if in_addopts {
+            (
+                cx.config
+                    .pytest
+                    .as_ref()
+                    .and_then(|pytest| config_edit::add_addopt(pytest, &arg)),
+                "to addopts in",
+            )
+        } else {
+            (
+                config_edit::after_arg(&cov.location, &arg),
+                "after `--cov` in",
+            )
+        };
+        let fix = edit.map(|edit| {
+            let where_ = relative(root, edit.path());
+            Fix::safe(format!("add `{arg}` {place} {where_}"), vec![edit])
+        });
+        let help = if in_addopts {
+            format!(
+                "add `{arg}` to pytest's addopts: pytest-cov then gives the child the absolute path of the file"
+            )
+        } else {
+            format!(
+                "add `{arg}` next to `--cov` on the run's command line: pytest-cov then gives the child the absolute path of the file"
+            )
+        };
+        out.push(d.help(help).fix(fix));
     }
     out
 }

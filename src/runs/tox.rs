@@ -175,6 +175,10 @@ fn env_substitute(text: &str, set_env: &[(String, String)]) -> String {
         .unwrap_or_else(|| default.to_string())
 }
 
+fn declared_at(run: &Run) -> Option<Location> {
+    run.declared.clone()
+}
+
 /// `py{311,312}-{cov,nocov}` → four names. Bounded.
 pub fn expand(pattern: &str) -> Vec<String> {
     let Some(open) = pattern.find('{') else {
@@ -491,6 +495,15 @@ fn from_ini(root: &Path, source: &Source, ini: &IniFile, named: &[String]) -> Ve
             || env_value(source, ini, &name, &["package"])
                 .first()
                 .is_some_and(|l| l.text.trim() == "skip");
+        // tox-uv's `uv-venv-lock-runner` installs from uv.lock.
+        if env_value(source, ini, &name, &["runner"])
+            .first()
+            .is_some_and(|l| l.text.trim() == "uv-venv-lock-runner")
+        {
+            run.installs
+                .locks
+                .push(("uv.lock".to_string(), declared_at(&run)));
+        }
         if !skip_install {
             let mut selected = Selected::default();
             for line in env_lines(source, ini, &name, "extras") {
@@ -686,6 +699,11 @@ fn from_toml(root: &Path, source: &Source, tox: &toml_edit::Item, named: &[Strin
                     });
                 }
             }
+        }
+        if get("runner").and_then(|v| v.as_str()) == Some("uv-venv-lock-runner") {
+            run.installs
+                .locks
+                .push(("uv.lock".to_string(), declared_at(&run)));
         }
         let skip = get("skip_install").and_then(|v| v.as_bool()) == Some(true)
             || get("package").and_then(|v| v.as_str()) == Some("skip");
