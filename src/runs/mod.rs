@@ -1,7 +1,8 @@
 //! Step 3 of the pipeline: how the project's test suite is run. Every way
 //! found statically is a [`Run`]: the local run (pytest's configuration and
 //! the project's environment), tox environments, nox sessions, CI jobs
-//! (GitHub Actions, GitLab CI), Makefile targets and hatch scripts. One source of runs per
+//! (GitHub Actions, GitLab CI), Makefile targets, hatch and pdm scripts
+//! and pixi tasks. One source of runs per
 //! file. Each run says what it installs, how it starts pytest, and which
 //! environment variables it sets; [`View`] then resolves what that means for
 //! coverage: the versions a fresh install gets, the pytest-cov options in
@@ -14,6 +15,8 @@ pub mod hatch;
 pub mod local;
 pub mod make;
 pub mod nox;
+pub mod pdm;
+pub mod pixi;
 pub mod shell;
 pub mod tox;
 
@@ -38,6 +41,8 @@ pub enum Kind {
     GitlabCi,
     Make,
     Hatch,
+    Pdm,
+    Pixi,
 }
 
 impl Kind {
@@ -50,6 +55,8 @@ impl Kind {
             Kind::GitlabCi => "gitlab-ci",
             Kind::Make => "make",
             Kind::Hatch => "hatch",
+            Kind::Pdm => "pdm",
+            Kind::Pixi => "pixi",
         }
     }
 }
@@ -220,6 +227,8 @@ pub fn collect(config: &ProjectConfig, loader: &mut dyn FileLoader) -> Vec<Run> 
     out.extend(tox.into_iter().filter(runs_tests));
     out.extend(nox.into_iter().filter(runs_tests));
     out.extend(hatch::runs(root, loader));
+    out.extend(pdm::runs(root, loader));
+    out.extend(pixi::runs(root, loader));
     // A CI job that only calls tox or nox runs the environments listed
     // above: it is not a run of its own.
     out.extend(ci.into_iter().filter(|r| r.test.is_some()));
