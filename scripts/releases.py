@@ -1,7 +1,7 @@
 """Prints the release table of pytest-cov and coverage.py as covdoctor's
 `src/config/releases.rs`, from PyPI's JSON API.
 
-    python3 scripts/releases.py > src/config/releases.rs
+    python3 scripts/releases.py 2026-12-01 > src/config/releases.rs
 
 Final releases only (a fresh install never picks a pre-release unless asked),
 yanked releases left out, each with the day its first file was uploaded.
@@ -41,6 +41,9 @@ def main():
     print("//! releases only, yanked ones left out, with the day of their first upload.")
     print()
     print(f'/// The day the table was made.\npub const DATE: &str = "{date}";')
+    print()
+    print("/// `covdoctor --version`: the version and the table's date.")
+    print(f'pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (releases to {date})");')
     for name, const in (("pytest-cov", "PYTEST_COV"), ("coverage", "COVERAGE")):
         print()
         print(f"pub const {const}: &[(&str, &str)] = &[")

@@ -22,7 +22,7 @@ Exit status: 0 no findings, 1 findings, 2 usage or input errors.";
 #[derive(Debug, Parser)]
 #[command(
     name = "covdoctor",
-    version,
+    version = crate::config::releases::VERSION,
     about = "Finds why the coverage of Python subprocesses started by your tests is lost",
     after_help = EXAMPLES
 )]

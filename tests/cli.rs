@@ -671,3 +671,50 @@ fn a_list_of_files_reports_their_findings_and_the_projects_once() {
         )
     );
 }
+
+/// The same scenario (pytest-cov 7, no `patch = ["subprocess"]`, a Python
+/// child stopped gracefully) gets the same verdict however the suite is run:
+/// addopts with pinned requirements, a tox env, a GitHub Actions job, a
+/// GitLab CI job, a nox session, a Makefile target, hatch, pdm or pixi, with
+/// pinned, unpinned or open-ended requirements. Each finding names its run.
+#[test]
+fn the_same_scenario_gets_the_same_verdict_in_every_run_form() {
+    let forms = [
+        "fires-pytest-cov-7-without-patch",
+        "fires-tox-unpinned",
+        "fires-tox-native-pyproject",
+        "fires-tox-legacy-ini-string",
+        "fires-github-actions-job",
+        "fires-gitlab-ci-job",
+        "fires-nox-session",
+        "fires-makefile-target",
+        "fires-hatch-env-script",
+        "fires-pdm-script",
+        "fires-pixi-task",
+    ];
+    for form in forms {
+        let dir = common::repo()
+            .join("fixtures/subprocess-patch-missing")
+            .join(form);
+        let out = covdoctor(&["check", "--output-format", "json"], &dir);
+        assert_eq!(out.status.code(), Some(1), "{form}: {}", stderr(&out));
+        let document: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let findings = document["findings"].as_array().unwrap();
+        let rules: Vec<&str> = findings
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap())
+            .collect();
+        assert_eq!(rules, ["subprocess-patch-missing"], "{form}");
+        let runs = findings[0]["runs"].as_array().unwrap();
+        assert!(!runs.is_empty(), "{form}: the finding names no run");
+        // The version it found is what a fresh install gets today.
+        assert!(
+            findings[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("pytest-cov 7.1.0"),
+            "{form}: {}",
+            findings[0]["message"]
+        );
+    }
+}

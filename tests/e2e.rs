@@ -409,6 +409,31 @@ fn main() {
             ));
         }
     }
+    // The release table compiled into covdoctor is PyPI's history up to
+    // its date: regenerated from PyPI's JSON API by the same script, it
+    // must come out the same.
+    let venv = venvs.last().map(|(_, v)| v.clone());
+    trials.push(Trial::test("releases::table_matches_pypi", move || {
+        let venv = venv.ok_or("no venv")?.map_err(Failed::from)?;
+        let mut script = python(&venv);
+        script
+            .arg(common::repo().join("scripts/releases.py"))
+            .arg(covdoctor::config::releases::DATE);
+        let (ok, out) = run_limited(script, Duration::from_secs(120));
+        if !ok {
+            return Err(format!("scripts/releases.py failed:\n{out}").into());
+        }
+        let table = std::fs::read_to_string(common::repo().join("src/config/releases.rs"))
+            .map_err(|e| e.to_string())?;
+        if out != table {
+            return Err(format!(
+                "src/config/releases.rs differs from PyPI's history up to {}; regenerate it with scripts/releases.py",
+                covdoctor::config::releases::DATE
+            )
+            .into());
+        }
+        Ok(())
+    }));
     let conclusion = libtest_mimic::run(&args, trials);
     let mut lines = report.lock().unwrap().clone();
     if !lines.is_empty() {

@@ -103,7 +103,7 @@ fn a_wheel_installed_in_a_fresh_venv_gives_a_working_covdoctor() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        format!("covdoctor {}", env!("CARGO_PKG_VERSION"))
+        format!("covdoctor {}", covdoctor::config::releases::VERSION)
     );
     // The installed binary is the real one: it finds the seed's problems.
     let out = run(command(venv.join("bin/covdoctor"))

@@ -5,6 +5,9 @@
 /// The day the table was made.
 pub const DATE: &str = "2026-12-01";
 
+/// `covdoctor --version`: the version and the table's date.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (releases to 2026-12-01)");
+
 pub const PYTEST_COV: &[(&str, &str)] = &[
     ("0.6", "2010-04-25"),
     ("0.7", "2010-04-27"),

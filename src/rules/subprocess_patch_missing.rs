@@ -29,6 +29,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         || coverage.selection == Selection::Unknown
         // The manual recipe starts coverage itself.
         || cx.startup_hook()
+        || cx.mechanism() == crate::runs::Mechanism::ProcessStart
     {
         return Vec::new();
     }

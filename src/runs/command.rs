@@ -41,6 +41,31 @@ pub struct Step {
     pub location: Location,
 }
 
+impl Step {
+    /// Points the step, and every place inside it, at `to` (for text that
+    /// does not stand in the file as written).
+    pub fn relocate(&mut self, to: &Location) {
+        self.location = to.clone();
+        match &mut self.action {
+            Action::Pytest(test) => {
+                test.location = to.clone();
+                for a in &mut test.args {
+                    a.location = to.clone();
+                }
+                if let Some(c) = &mut test.coverage_run {
+                    *c = to.clone();
+                }
+            }
+            Action::Install(install) => {
+                for r in &mut install.requirements {
+                    r.location = Some(to.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Reads the commands of a shell text found at `offset` in `source`.
 /// `base` is the directory relative paths (`-r requirements.txt`) start
 /// from; `root` names files in messages.

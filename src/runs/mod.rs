@@ -351,8 +351,14 @@ impl View {
         if !self.measures {
             return Mechanism::None;
         }
+        // coverage >= 7.13 installs `a1_coverage.pth`, which starts coverage
+        // in any process that has `COVERAGE_PROCESS_START` (measured with
+        // 7.17.5 through tox: fixtures/subprocess-patch-missing/
+        // ok-tox-process-start-env-coverage-7-13).
         let manual = self.run.env.contains_key("COVERAGE_PROCESS_START")
-            && (project_startup || self.has_startup_hook());
+            && (project_startup
+                || self.has_startup_hook()
+                || self.versions.coverage.at_least(&[7, 13]));
         if manual {
             return Mechanism::ProcessStart;
         }

@@ -579,7 +579,7 @@ fn shell_steps(
     let fallback = at(source, line);
     if fallback.span.is_empty() {
         for step in &mut out {
-            step.location = fallback.clone();
+            step.relocate(&fallback);
         }
     }
     out
@@ -767,6 +767,57 @@ fn from_toml(root: &Path, source: &Source, tox: &toml_edit::Item, named: &[Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `legacy_tox_ini` that is not in the file verbatim (a basic string
+    /// with escapes): every location stays inside the file, and rendering
+    /// the findings does not panic.
+    #[test]
+    fn legacy_ini_with_escapes_keeps_locations_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let pyproject = "[tool.coverage.run]\nsigterm = true\n\n[tool.tox]\nlegacy_tox_ini = \"[tox]\\nenv_list = t\\n[testenv]\\ndeps =\\n    pytest-cov\\n    \\\"pytest\\\"\\ncommands = pytest --cov --cov-report= {posargs}\\n\"\n";
+        std::fs::write(dir.path().join("pyproject.toml"), pyproject).unwrap();
+        std::fs::create_dir(dir.path().join("tests")).unwrap();
+        std::fs::write(
+            dir.path().join("tests/test_a.py"),
+            "import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 's.py'])\n    p.terminate()\n    p.wait()\n",
+        )
+        .unwrap();
+        let (projects, _) = crate::list_runs(&[dir.path().to_path_buf()], &Default::default());
+        let tox: Vec<_> = projects[0]
+            .runs
+            .iter()
+            .filter(|(v, _)| v.run.kind == Kind::Tox)
+            .collect();
+        assert_eq!(
+            tox.len(),
+            1,
+            "{:?}",
+            projects[0]
+                .runs
+                .iter()
+                .map(|(v, _)| &v.run.name)
+                .collect::<Vec<_>>()
+        );
+        let view = &tox[0].0;
+        assert!(view.measures);
+        let len = pyproject.len();
+        for arg in &view.args {
+            assert!(arg.location.span.end <= len);
+        }
+        let outcome = crate::check(&[dir.path().to_path_buf()], &Default::default());
+        assert!(
+            outcome
+                .diagnostics
+                .iter()
+                .any(|d| d.rule == "subprocess-patch-missing")
+        );
+        let style = crate::report::Style {
+            color: false,
+            width: 100,
+            cwd: dir.path().to_path_buf(),
+        };
+        let _ = crate::report::render_full(&outcome.diagnostics, &style);
+    }
 
     #[test]
     fn factor_expansion_and_conditions() {
