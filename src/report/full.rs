@@ -168,8 +168,14 @@ fn report_of(d: &Diagnostic, style: &Style) -> Report {
                     fix.title
                 ));
             }
-            if !d.runs.is_empty() {
-                help.push_str(&format!("holds for: {}\n", d.runs.join(", ")));
+            match d.runs.len() {
+                0 => {}
+                1..=4 => help.push_str(&format!("holds for: {}\n", d.runs.join(", "))),
+                n => help.push_str(&format!(
+                    "holds for: {} and {} more runs (`covdoctor runs` lists them)\n",
+                    d.runs[..3].join(", "),
+                    n - 3
+                )),
             }
             help.push_str(&format!("more: covdoctor rule {}", d.rule));
             help
