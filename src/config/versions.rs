@@ -827,6 +827,7 @@ pub fn project_requirements(
             }
         }
     }
+    out.extend(setup_py(root, selected, loader));
     if let Some(Ok(source)) = loader.load(&root.join("setup.cfg"))
         && let Ok(ini) = loader.ini(&source)
     {
@@ -846,6 +847,98 @@ pub fn project_requirements(
         }
         for (entry, what) in entries {
             out.extend(ini_requirements(&source, &entry, &what));
+        }
+    }
+    out
+}
+
+/// `setup(install_requires=[...], extras_require={...}, tests_require=[...])`
+/// in setup.py, where they are literals (read with ruff's parser, never
+/// run).
+fn setup_py(root: &Path, selected: &Selected, loader: &mut dyn FileLoader) -> Vec<Requirement> {
+    use ruff_python_ast::{Expr, Stmt};
+    use ruff_text_size::Ranged;
+    let Some(Ok(source)) = loader.load(&root.join("setup.py")) else {
+        return Vec::new();
+    };
+    let parsed = ruff_python_parser::parse_unchecked(
+        &source.text,
+        ruff_python_parser::ParseOptions::from(ruff_python_parser::Mode::Module),
+    );
+    let Some(module) = parsed.syntax().as_module() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let strings = |e: &Expr, what: &str, out: &mut Vec<Requirement>| {
+        let items: Vec<&Expr> = match e {
+            Expr::List(l) => l.elts.iter().collect(),
+            Expr::Tuple(t) => t.elts.iter().collect(),
+            _ => Vec::new(),
+        };
+        for item in items {
+            if let Expr::StringLiteral(s) = item {
+                let span = Span::new(
+                    item.range().start().to_usize(),
+                    item.range().end().to_usize(),
+                );
+                out.extend(Requirement::parse(
+                    s.value.to_str(),
+                    what,
+                    Some(Location::new(&source, span)),
+                ));
+            }
+        }
+    };
+    // `setup(...)` or `setuptools.setup(...)` at the top level or under
+    // `if __name__ == "__main__":`.
+    let mut calls = Vec::new();
+    let mut stmts: Vec<&Stmt> = module.body.iter().collect();
+    while let Some(stmt) = stmts.pop() {
+        match stmt {
+            Stmt::Expr(e) => calls.push(&*e.value),
+            Stmt::If(i) => stmts.extend(i.body.iter()),
+            _ => {}
+        }
+    }
+    for call in calls {
+        let Expr::Call(call) = call else { continue };
+        let named_setup = match &*call.func {
+            Expr::Name(n) => n.id.as_str() == "setup",
+            Expr::Attribute(a) => a.attr.as_str() == "setup",
+            _ => false,
+        };
+        if !named_setup {
+            continue;
+        }
+        for k in call.arguments.keywords.iter() {
+            match k.arg.as_ref().map(|a| a.as_str()) {
+                Some("install_requires") => {
+                    strings(&k.value, "setup.py install_requires", &mut out)
+                }
+                Some("tests_require") => strings(&k.value, "setup.py tests_require", &mut out),
+                Some("extras_require") => {
+                    if let Expr::Dict(d) = &k.value {
+                        for item in d.iter() {
+                            if let Some(Expr::StringLiteral(key)) = &item.key {
+                                let name = key.value.to_str();
+                                if selected.all
+                                    || selected
+                                        .extras
+                                        .iter()
+                                        .any(|e| normalize(e) == normalize(name))
+                                {
+                                    strings(
+                                        &item.value,
+                                        &format!("setup.py extra `{name}`"),
+                                        &mut out,
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
     }
     out
@@ -1210,6 +1303,14 @@ mod tests {
             Overrides::default(),
         );
         assert!(got.pytest_cov_at_least_7(), "{got}");
+        let (got, _d) = detect(
+            &[(
+                "setup.py",
+                "from setuptools import setup\n\nsetup(\n    name='x',\n    extras_require={'test': ['pytest', 'pytest-cov>=2.5,<7']},\n)\n",
+            )],
+            Overrides::default(),
+        );
+        assert_eq!(got.pytest_cov.version, Some(v("6.3.0")), "{got}");
         let (got, _d) = detect(
             &[("setup.cfg", "[metadata]\nname = x\n")],
             Overrides::default(),

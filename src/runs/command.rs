@@ -541,14 +541,17 @@ fn project_target(text: &str, install: &mut Install) -> bool {
     true
 }
 
-/// The path of a `-r` file named in a command, when it is inside the
-/// project.
+/// The path of a `-r` file named in a command (it may be outside the
+/// project: a monorepo's shared requirements; it is only read).
 fn requirements_path(name: &str, base: &Path, root: &Path) -> Option<std::path::PathBuf> {
+    if name.contains('$') {
+        return None;
+    }
     let name = name
         .replace("{toxinidir}", &root.to_string_lossy())
-        .replace("{tox_root}", &root.to_string_lossy());
-    let path = crate::source::normalize(&base.join(name));
-    path.starts_with(root).then_some(path)
+        .replace("{tox_root}", &root.to_string_lossy())
+        .replace("{/}", "/");
+    Some(crate::source::normalize(&base.join(name)))
 }
 
 #[cfg(test)]
