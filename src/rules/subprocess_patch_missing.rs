@@ -86,9 +86,15 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     let mut d = RULE.diagnostic(
         primary,
         label,
-        format!(
-            "{tool} measures Python subprocesses only through coverage's `patch = [\"subprocess\"]`, {missing}: {count} unmeasured"
-        ),
+        if versions.coverage_lacks_patch() {
+            format!(
+                "{tool} starts coverage in no Python subprocess: coverage before 7.10 has no `patch = [\"subprocess\"]`, and no process_startup() hook is set up: {count} unmeasured"
+            )
+        } else {
+            format!(
+                "{tool} measures Python subprocesses only through coverage's `patch = [\"subprocess\"]`, {missing}: {count} unmeasured"
+            )
+        },
     );
     // Without a configuration file the first child is the primary location
     // already.
@@ -107,6 +113,13 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         d = with_version(d, &versions.pytest_cov, "pytest-cov");
     } else {
         d = with_version(d, &versions.coverage, "coverage");
+    }
+    // coverage < 7.10 has no `patch`: adding it would change nothing.
+    if versions.coverage_lacks_patch() {
+        let coverage = versions.coverage.describe("coverage");
+        return vec![d.help(format!(
+            "{coverage} has no `patch` option: require coverage >= 7.10 and add `patch = [\"subprocess\"]` to coverage's `[run]` section, or start coverage in children yourself (set COVERAGE_PROCESS_START and call `coverage.process_startup()` from a `.pth` file)"
+        ))];
     }
     let fix = patch_fix(cx);
     vec![

@@ -77,15 +77,68 @@ fn workflow(
         {
             steps.extend(env_steps(source, env));
         }
-        for step in job
+        let job_steps: Vec<&MarkedYaml> = job
             .data
             .as_mapping_get("steps")
             .and_then(|s| s.data.as_vec())
             .into_iter()
             .flatten()
-        {
-            if let Some(env) = step.data.as_mapping_get("env") {
-                steps.extend(env_steps(source, env));
+            .collect();
+        // Other repositories the job checks out: a job that tests another
+        // project (a downstream check) is not a run of this one, and steps
+        // working in another checkout are not either.
+        let mut foreign: Vec<String> = Vec::new();
+        let mut foreign_job = false;
+        for step in &job_steps {
+            let uses = step
+                .data
+                .as_mapping_get("uses")
+                .and_then(scalar)
+                .unwrap_or_default();
+            let with = step.data.as_mapping_get("with");
+            let repository = with
+                .and_then(|w| w.data.as_mapping_get("repository"))
+                .and_then(scalar);
+            if uses.starts_with("actions/checkout")
+                && let Some(repository) = repository
+                && !repository.contains("github.repository")
+            {
+                match with
+                    .and_then(|w| w.data.as_mapping_get("path"))
+                    .and_then(scalar)
+                {
+                    Some(path) => foreign.push(path.trim_end_matches('/').to_string()),
+                    None => foreign_job = true,
+                }
+            }
+        }
+        if foreign_job {
+            continue;
+        }
+        let default_dir = job
+            .data
+            .as_mapping_get("defaults")
+            .and_then(|d| d.data.as_mapping_get("run"))
+            .and_then(|r| r.data.as_mapping_get("working-directory"))
+            .and_then(scalar);
+        let elsewhere = |dir: &str| {
+            let dir = dir.trim_start_matches("./").trim_end_matches('/');
+            foreign
+                .iter()
+                .any(|f| dir == f || dir.starts_with(&format!("{f}/")))
+                || !crate::source::normalize(&root.join(dir)).starts_with(root)
+        };
+        for step in job_steps {
+            let dir = step
+                .data
+                .as_mapping_get("working-directory")
+                .and_then(scalar)
+                .or_else(|| default_dir.clone());
+            if dir
+                .as_deref()
+                .is_some_and(|d| !d.contains('$') && elsewhere(d))
+            {
+                continue;
             }
             // A `run:` step, or an action that runs commands given as its
             // `run` input (VM and container actions).
@@ -94,13 +147,92 @@ fn workflow(
                     .as_mapping_get("with")
                     .and_then(|w| w.data.as_mapping_get("run"))
             });
-            if let Some(script) = script {
-                steps.extend(shell_steps(root, source, script, make));
-                steps.extend(scripts(root, script, loader));
+            let Some(script) = script else { continue };
+            let mut own = shell_steps(root, source, script, make, &foreign);
+            own.extend(scripts(root, script, loader));
+            // A step's `env:` is for that step: it counts where the step
+            // starts the tests.
+            if own.iter().any(|s| matches!(s.action, Action::Pytest(_)))
+                && let Some(env) = step.data.as_mapping_get("env")
+            {
+                steps.extend(env_steps(source, env));
             }
+            steps.extend(own);
         }
         run.apply(&steps);
+        // `tox -e ${{ matrix.toxenv }}`: every value the matrix gives.
+        let matrix = matrix_values(job);
+        let named = std::mem::take(&mut run.tox_envs);
+        for env in named {
+            run.tox_envs.extend(expand_matrix(&env, &matrix));
+        }
         out.push(run);
+    }
+    out
+}
+
+/// `strategy.matrix`: each key's values (its list, and the values
+/// `include` entries give it).
+fn matrix_values(job: &MarkedYaml) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let Some(matrix) = job
+        .data
+        .as_mapping_get("strategy")
+        .and_then(|s| s.data.as_mapping_get("matrix"))
+    else {
+        return out;
+    };
+    let mut add = |k: String, v: String| match out.iter_mut().find(|(n, _)| *n == k) {
+        Some((_, values)) => {
+            if !values.contains(&v) {
+                values.push(v);
+            }
+        }
+        None => out.push((k, vec![v])),
+    };
+    for (key, value) in matrix.data.as_mapping().into_iter().flatten() {
+        let Some(key) = scalar(key) else { continue };
+        if key == "include" {
+            for entry in value.data.as_vec().into_iter().flatten() {
+                for (k, v) in entry.data.as_mapping().into_iter().flatten() {
+                    if let (Some(k), Some(v)) = (scalar(k), scalar(v)) {
+                        add(k, v);
+                    }
+                }
+            }
+        } else {
+            for v in value.data.as_vec().into_iter().flatten() {
+                if let Some(v) = scalar(v) {
+                    add(key.clone(), v);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A name with `${{ matrix.key }}` in it, for every value of the key
+/// (bounded); a name without stays as it is.
+fn expand_matrix(name: &str, matrix: &[(String, Vec<String>)]) -> Vec<String> {
+    let mut out = vec![name.to_string()];
+    for (key, values) in matrix {
+        let forms = [
+            format!("${{{{ matrix.{key} }}}}"),
+            format!("${{{{matrix.{key}}}}}"),
+        ];
+        let mut next = Vec::new();
+        for n in &out {
+            if let Some(form) = forms.iter().find(|f| n.contains(f.as_str())) {
+                for v in values {
+                    if next.len() < 64 {
+                        next.push(n.replace(form.as_str(), v));
+                    }
+                }
+            } else {
+                next.push(n.clone());
+            }
+        }
+        out = next;
     }
     out
 }
@@ -156,7 +288,13 @@ pub fn env_steps(source: &Source, env: &MarkedYaml) -> Vec<Step> {
 /// value is found in the file after the node's start (literal block
 /// scalars and plain scalars stand there verbatim); words on a line that
 /// cannot be found point at the node.
-pub fn shell_steps(root: &Path, source: &Source, node: &MarkedYaml, make: &[Target]) -> Vec<Step> {
+pub fn shell_steps(
+    root: &Path,
+    source: &Source,
+    node: &MarkedYaml,
+    make: &[Target],
+    foreign: &[String],
+) -> Vec<Step> {
     let Some(value) = scalar(node) else {
         return Vec::new();
     };
@@ -205,6 +343,15 @@ pub fn shell_steps(root: &Path, source: &Source, node: &MarkedYaml, make: &[Targ
     }
     for mut words in super::shell::commands(&value, 0) {
         if command::leaves_project(&words, root, root) {
+            break;
+        }
+        // `cd` into another repository the job checked out.
+        if let [cd, dir] = words.as_slice()
+            && cd.text == "cd"
+            && foreign
+                .iter()
+                .any(|f| dir.text.trim_start_matches("./").starts_with(f.as_str()))
+        {
             break;
         }
         for w in &mut words {

@@ -58,7 +58,7 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader, make: &[Target]) -> Vec<Ru
                 None => vec![block],
             };
             for item in items {
-                steps.extend(shell_steps(root, &source, item, make));
+                steps.extend(shell_steps(root, &source, item, make, &[]));
             }
         }
         run.apply(&steps);

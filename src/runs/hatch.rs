@@ -167,6 +167,20 @@ fn env_runs(
     out
 }
 
+/// `{args}` and the braces of `{args:default}` blanked with spaces, so the
+/// text keeps its offsets and the default its words.
+fn blank_args(text: &str) -> String {
+    let mut out = text.replace("{args}", "      ");
+    while let Some(at) = out.find("{args:") {
+        let close = out[at..].find('}').map(|c| at + c);
+        out.replace_range(at..at + "{args:".len(), "      ");
+        if let Some(close) = close {
+            out.replace_range(close..close + 1, " ");
+        }
+    }
+    out
+}
+
 /// The steps of a script: each command, a command naming another script
 /// expanded into it.
 fn script_steps(
@@ -193,7 +207,7 @@ fn script_steps(
         // quote when it has no escapes.
         let verbatim = source.text.get(span.start + 1..span.end.saturating_sub(1)) == Some(text);
         let offset = if verbatim { span.start + 1 } else { span.start };
-        let text = text.replace("{args}", "      ");
+        let text = blank_args(text);
         for mut words in shell::commands(&text, offset) {
             if !verbatim {
                 for w in &mut words {
@@ -204,7 +218,24 @@ fn script_steps(
                 && scripts.iter().any(|(n, _)| *n == first.text)
                 && depth < MAX_DEPTH
             {
-                out.extend(script_steps(root, source, scripts, &first.text, depth + 1));
+                // `nowarn = "test -W default {args}"`: the other script,
+                // with these words added to its test command.
+                let mut inner = script_steps(root, source, scripts, &first.text, depth + 1);
+                if let Some(Step {
+                    action: Action::Pytest(test),
+                    ..
+                }) = inner
+                    .iter_mut()
+                    .rev()
+                    .find(|s| matches!(s.action, Action::Pytest(_)))
+                {
+                    test.args
+                        .extend(words[1..].iter().map(|w| crate::config::pytest::Arg {
+                            text: w.text.clone(),
+                            location: Location::new(source, w.span),
+                        }));
+                }
+                out.extend(inner);
                 continue;
             }
             out.extend(command::classify(source, &words, root, root));

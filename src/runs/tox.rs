@@ -27,16 +27,21 @@ const MAX_ENVS: usize = 256;
 
 /// The envs of the project's tox configuration, and the envs `named` by
 /// commands elsewhere (`tox -e py` in CI) that it can build.
+///
+/// tox 4 takes the first of: tox.ini, setup.cfg with `[tox:tox]`,
+/// pyproject.toml with `[tool.tox]` (native, or its `legacy_tox_ini`
+/// string), tox.toml.
 pub fn runs(root: &Path, loader: &mut dyn FileLoader, named: &[String]) -> Vec<Run> {
     if let Some(Ok(source)) = loader.load(&root.join("tox.ini"))
         && let Ok(ini) = loader.ini(&source)
     {
-        return from_ini(root, &source, &ini, named);
+        return from_ini(root, &source, &ini, named, "tox");
     }
-    if let Some(Ok(source)) = loader.load(&root.join("tox.toml"))
-        && let Ok(doc) = loader.toml(&source)
+    if let Some(Ok(source)) = loader.load(&root.join("setup.cfg"))
+        && let Ok(ini) = loader.ini(&source)
+        && ini.section("tox:tox").is_some()
     {
-        return from_toml(root, &source, doc.as_item(), named);
+        return from_ini(root, &source, &ini, named, "tox:tox");
     }
     if let Some(Ok(source)) = loader.load(&root.join("pyproject.toml"))
         && let Ok(doc) = loader.toml(&source)
@@ -56,11 +61,16 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader, named: &[String]) -> Vec<R
                 return Vec::new();
             };
             return match offset {
-                Some(offset) => from_ini(root, &source, &shift(&ini, offset), named),
-                None => from_ini(root, &source, &collapse(&ini, span.start), named),
+                Some(offset) => from_ini(root, &source, &shift(&ini, offset), named, "tox"),
+                None => from_ini(root, &source, &collapse(&ini, span.start), named, "tox"),
             };
         }
         return from_toml(root, &source, tox, named);
+    }
+    if let Some(Ok(source)) = loader.load(&root.join("tox.toml"))
+        && let Ok(doc) = loader.toml(&source)
+    {
+        return from_toml(root, &source, doc.as_item(), named);
     }
     Vec::new()
 }
@@ -301,11 +311,22 @@ fn lines(
             line.offset += skip;
         }
         let t = line.text.trim();
-        if let Some(inner) = t.strip_prefix("{[").and_then(|r| r.strip_suffix('}'))
-            && let Some((other, other_key)) = inner.split_once(']')
+        // `{[section]key}`, alone or followed by arguments for its last
+        // command (`{[testenv]commands} --reactor=default`).
+        if let Some(rest) = t.strip_prefix("{[")
+            && let Some(close) = rest.find('}')
+            && let Some((other, other_key)) = rest[..close].split_once(']')
         {
+            let after = rest[close + 1..].trim();
             if depth < MAX_DEPTH {
-                out.extend(lines(source, ini, other, other_key, env, depth + 1));
+                let mut substituted = lines(source, ini, other, other_key, env, depth + 1);
+                if !after.is_empty()
+                    && let Some(last) = substituted.last_mut()
+                {
+                    last.text.push(' ');
+                    last.text.push_str(after);
+                }
+                out.extend(substituted);
             }
             continue;
         }
@@ -393,9 +414,9 @@ fn substitute(words: Vec<Word>) -> Vec<Word> {
     out
 }
 
-fn from_ini(root: &Path, source: &Source, ini: &IniFile, named: &[String]) -> Vec<Run> {
+fn from_ini(root: &Path, source: &Source, ini: &IniFile, named: &[String], core: &str) -> Vec<Run> {
     let mut names: Vec<(String, Option<Span>)> = Vec::new();
-    if let Some(tox) = ini.section("tox")
+    if let Some(tox) = ini.section(core)
         && let Some(list) = tox.get("env_list").or_else(|| tox.get("envlist"))
     {
         for item in split_top(&list.value) {
@@ -640,6 +661,53 @@ fn toml_words<'a>(
     }
 }
 
+/// A generative `env_list` entry: `{ product = [["py312", "py313"], {
+/// prefix = "3.", start = 10, stop = 15 }] }` is every combination, joined
+/// by `-` (a range's `stop` is not included). Bounded.
+fn product(table: &toml_edit::InlineTable) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for factor in table
+        .get("product")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let values: Vec<String> = match factor {
+            toml_edit::Value::Array(a) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            toml_edit::Value::InlineTable(r) => {
+                let prefix = r.get("prefix").and_then(|p| p.as_str()).unwrap_or("");
+                let start = r.get("start").and_then(|v| v.as_integer()).unwrap_or(0);
+                let stop = r
+                    .get("stop")
+                    .and_then(|v| v.as_integer())
+                    .unwrap_or(start + 1);
+                (start..stop.min(start + 64))
+                    .map(|n| format!("{prefix}{n}"))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let mut next = Vec::new();
+        for base in &out {
+            for v in &values {
+                if next.len() < MAX_ENVS {
+                    next.push(if base.is_empty() {
+                        v.clone()
+                    } else {
+                        format!("{base}-{v}")
+                    });
+                }
+            }
+        }
+        out = next;
+    }
+    out.retain(|n| !n.is_empty());
+    out
+}
+
 /// tox.toml / native `[tool.tox]`: `env_list`, `[env_run_base]`,
 /// `[env.NAME]`; `commands` is a list of commands, each a list of strings
 /// (or `{replace = "posargs", ...}` tables, dropped).
@@ -647,8 +715,19 @@ fn from_toml(root: &Path, source: &Source, tox: &toml_edit::Item, named: &[Strin
     let Some(table) = tox.as_table_like() else {
         return Vec::new();
     };
-    let mut names: Vec<String> =
-        tomlx::strings(table.get("env_list").unwrap_or(&toml_edit::Item::None)).unwrap_or_default();
+    let mut names: Vec<String> = Vec::new();
+    for item in table
+        .get("env_list")
+        .and_then(|e| e.as_array())
+        .into_iter()
+        .flatten()
+    {
+        match item {
+            toml_edit::Value::String(s) => names.push(s.value().clone()),
+            toml_edit::Value::InlineTable(t) => names.extend(product(t)),
+            _ => {}
+        }
+    }
     if let Some(envs) = table.get("env").and_then(|e| e.as_table_like()) {
         for (name, _) in envs.iter() {
             if !names.iter().any(|n| n == name) {
