@@ -348,8 +348,16 @@ fn run_coverage(
         .map(|(v, _)| root.join(v));
     let same_cov_config =
         view.cov.cov_config.as_ref().map(|c| &c.0) == baseline.as_ref().map(|c| &c.0);
+    // Variables the run sets, for coverage's `${VAR-default}` in values.
+    let env: Vec<(String, String)> = view
+        .run
+        .env
+        .iter()
+        .filter(|(_, (v, _))| !v.contains('$'))
+        .map(|(k, (v, _))| (k.clone(), v.clone()))
+        .collect();
     if same_cov_config && rcfile.is_none() {
-        return None;
+        return project.config.coverage.with_env(&env);
     }
     let lookup = config::coverage::Lookup {
         root,
@@ -368,7 +376,7 @@ fn run_coverage(
             problems.push(problem);
         }
     }
-    Some(found)
+    Some(found.with_env(&env).unwrap_or(found))
 }
 
 /// Every suppression comment of a project: in its Python files and in the

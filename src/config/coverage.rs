@@ -183,6 +183,79 @@ impl Setting {
     }
 }
 
+impl CoverageConfig {
+    /// The configuration as a run with these environment variables reads
+    /// it: `$NAME`, `${NAME}` and `${NAME-default}` of a variable the run
+    /// sets take its value (the others are left to [`substitute_variables`]);
+    /// `None` when no value refers to such a variable.
+    pub fn with_env(&self, env: &[(String, String)]) -> Option<CoverageConfig> {
+        if env.is_empty() {
+            return None;
+        }
+        let set = |text: &str| -> Option<String> {
+            let mut out = text.to_string();
+            let mut changed = false;
+            for (name, value) in env {
+                let braced = format!("${{{name}}}");
+                if out.contains(&braced) {
+                    out = out.replace(&braced, value);
+                    changed = true;
+                }
+                // `$NAME`, not the start of `$NAMES`.
+                let bare = format!("${name}");
+                let mut from = 0;
+                while let Some(at) = out[from..].find(&bare).map(|a| from + a) {
+                    let end = at + bare.len();
+                    let more = out[end..]
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_');
+                    if more {
+                        from = end;
+                        continue;
+                    }
+                    out.replace_range(at..end, value);
+                    from = at + value.len();
+                    changed = true;
+                }
+                let prefix = format!("${{{name}-");
+                while let Some(at) = out.find(&prefix) {
+                    let Some(close) = out[at..].find('}').map(|c| at + c) else {
+                        break;
+                    };
+                    out.replace_range(at..=close, value);
+                    changed = true;
+                }
+            }
+            changed.then_some(out)
+        };
+        let mut out = self.clone();
+        let mut any = false;
+        for file in &mut out.candidates {
+            for setting in &mut file.settings {
+                match &mut setting.value {
+                    RawValue::Ini(s) | RawValue::Str(s) => {
+                        if let Some(new) = set(s) {
+                            *s = new;
+                            any = true;
+                        }
+                    }
+                    RawValue::Array(items) => {
+                        for item in items.iter_mut().flatten() {
+                            if let Some(new) = set(item) {
+                                *item = new;
+                                any = true;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        any.then_some(out)
+    }
+}
+
 /// coverage.py's `substitute_variables` (`misc.py`), applied to INI values
 /// and TOML strings: `$$` is `$`, `$VAR` and `${VAR}` the variable,
 /// `${VAR-default}` the variable or the default, `${VAR?}` the variable

@@ -50,8 +50,7 @@ pub fn uses_subprocess_patch(cx: &Context<'_>) -> bool {
 
 /// `[run] patch` of the effective configuration includes `subprocess`.
 pub fn patches_subprocess(cx: &Context<'_>) -> bool {
-    cx.config
-        .coverage
+    cx.coverage
         .get("run", "patch")
         .and_then(|s| s.as_list())
         .is_some_and(|l| l.iter().any(|v| v == "subprocess"))
