@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use super::command::{self, Action, Step};
-use super::shell;
+use super::task;
 use super::{Kind, Run};
 use crate::config::coverage::FileLoader;
 use crate::config::toml as tomlx;
@@ -201,19 +201,7 @@ fn script_steps(
     }
     let mut out = Vec::new();
     for value in commands {
-        let Some(text) = value.as_str() else { continue };
-        let span = value.span().map(Span::from).unwrap_or_default();
-        // The string's text stands in the file one byte after its opening
-        // quote when it has no escapes.
-        let verbatim = source.text.get(span.start + 1..span.end.saturating_sub(1)) == Some(text);
-        let offset = if verbatim { span.start + 1 } else { span.start };
-        let text = blank_args(text);
-        for mut words in shell::commands(&text, offset) {
-            if !verbatim {
-                for w in &mut words {
-                    w.span = span;
-                }
-            }
+        for words in task::string_commands(source, value, blank_args) {
             if let Some(first) = words.first()
                 && scripts.iter().any(|(n, _)| *n == first.text)
                 && depth < MAX_DEPTH

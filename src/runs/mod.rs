@@ -18,6 +18,7 @@ pub mod nox;
 pub mod pdm;
 pub mod pixi;
 pub mod shell;
+pub mod task;
 pub mod tox;
 
 use std::collections::BTreeMap;

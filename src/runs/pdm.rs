@@ -5,12 +5,13 @@
 
 use std::path::Path;
 
-use super::command::{self, Action, Step};
-use super::shell::{self, Word};
+use super::command::{self, Step};
+use super::shell::Word;
+use super::task;
 use super::{Kind, Run};
 use crate::config::coverage::FileLoader;
 use crate::config::toml as tomlx;
-use crate::source::{Location, Source, Span};
+use crate::source::{Location, Source};
 
 const MAX_DEPTH: usize = 4;
 
@@ -55,24 +56,6 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
     out
 }
 
-/// A string value's words, located in the file when it stands there
-/// verbatim (no escapes), else at the value.
-pub fn string_words(source: &Source, value: &toml_edit::Value) -> Vec<Vec<Word>> {
-    let Some(text) = value.as_str() else {
-        return Vec::new();
-    };
-    let span = value.span().map(Span::from).unwrap_or_default();
-    let verbatim = source.text.get(span.start + 1..span.end.saturating_sub(1)) == Some(text);
-    let offset = if verbatim { span.start + 1 } else { span.start };
-    let mut commands = shell::commands(text, offset);
-    if !verbatim {
-        for w in commands.iter_mut().flatten() {
-            w.span = span;
-        }
-    }
-    commands
-}
-
 fn script_steps(
     root: &Path,
     source: &Source,
@@ -86,34 +69,12 @@ fn script_steps(
     let mut out = Vec::new();
     let mut commands: Vec<Vec<Word>> = Vec::new();
     if let Some(value) = item.as_value().filter(|v| v.is_str()) {
-        commands.extend(string_words(source, value));
+        commands.extend(task::cmd_commands(source, value));
     } else if let Some(table) = item.as_table_like() {
-        if let Some(env) = table.get("env").and_then(|e| e.as_table_like()) {
-            for (k, v) in env.iter() {
-                if let Some(text) = v.as_str() {
-                    out.push(Step {
-                        action: Action::SetEnv(k.to_string(), text.to_string()),
-                        location: Location::new(source, tomlx::item_span(v).unwrap_or_default()),
-                    });
-                }
-            }
-        }
+        out.extend(task::env_steps(source, table.get("env")));
         for key in ["cmd", "shell"] {
-            match table.get(key).and_then(|c| c.as_value()) {
-                Some(v) if v.is_str() => commands.extend(string_words(source, v)),
-                Some(toml_edit::Value::Array(words)) => commands.push(
-                    words
-                        .iter()
-                        .filter_map(|w| {
-                            Some(Word {
-                                text: w.as_str()?.to_string(),
-                                span: w.span().map(Span::from).unwrap_or_default(),
-                                expands: false,
-                            })
-                        })
-                        .collect(),
-                ),
-                _ => {}
+            if let Some(v) = table.get(key).and_then(|c| c.as_value()) {
+                commands.extend(task::cmd_commands(source, v));
             }
         }
         for part in table
@@ -122,7 +83,7 @@ fn script_steps(
             .into_iter()
             .flatten()
         {
-            commands.extend(string_words(source, part));
+            commands.extend(task::cmd_commands(source, part));
         }
     }
     for words in commands {

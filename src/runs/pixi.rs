@@ -8,13 +8,13 @@
 use std::path::Path;
 
 use super::command::{self, Action, Install, Step};
-use super::pdm::string_words;
 use super::shell::Word;
+use super::task;
 use super::{Kind, Run};
 use crate::config::coverage::FileLoader;
 use crate::config::toml as tomlx;
 use crate::config::versions::Requirement;
-use crate::source::{Location, Source, Span};
+use crate::source::{Location, Source};
 
 const MAX_DEPTH: usize = 4;
 
@@ -135,7 +135,7 @@ fn task_steps(
     let mut out = Vec::new();
     let mut commands: Vec<Vec<Word>> = Vec::new();
     if let Some(value) = item.as_value().filter(|v| v.is_str()) {
-        commands.extend(string_words(source, value));
+        commands.extend(task::cmd_commands(source, value));
     } else if let Some(table) = item.as_table_like() {
         if depth < MAX_DEPTH {
             let depends = table.get("depends-on").or_else(|| table.get("depends_on"));
@@ -143,31 +143,9 @@ fn task_steps(
                 out.extend(task_steps(root, source, tasks, &dep, depth + 1));
             }
         }
-        if let Some(env) = table.get("env").and_then(|e| e.as_table_like()) {
-            for (k, v) in env.iter() {
-                if let Some(text) = v.as_str() {
-                    out.push(Step {
-                        action: Action::SetEnv(k.to_string(), text.to_string()),
-                        location: Location::new(source, tomlx::item_span(v).unwrap_or_default()),
-                    });
-                }
-            }
-        }
-        match table.get("cmd").and_then(|c| c.as_value()) {
-            Some(v) if v.is_str() => commands.extend(string_words(source, v)),
-            Some(toml_edit::Value::Array(words)) => commands.push(
-                words
-                    .iter()
-                    .filter_map(|w| {
-                        Some(Word {
-                            text: w.as_str()?.to_string(),
-                            span: w.span().map(Span::from).unwrap_or_default(),
-                            expands: false,
-                        })
-                    })
-                    .collect(),
-            ),
-            _ => {}
+        out.extend(task::env_steps(source, table.get("env")));
+        if let Some(v) = table.get("cmd").and_then(|c| c.as_value()) {
+            commands.extend(task::cmd_commands(source, v));
         }
     }
     for words in commands {
