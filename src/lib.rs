@@ -269,6 +269,19 @@ fn check_runs(
     };
     let mut add = |found: Vec<diagnostic::Diagnostic>, view: Option<&runs::View>| {
         let run = view.map(|v| v.run.describe(root));
+        // A run in another directory reads other configuration: its
+        // findings say so, and offer no fix in the root's files.
+        let elsewhere = view.and_then(|v| {
+            let (dir, location) = v.run.cwd.as_ref()?;
+            Some((
+                location.clone(),
+                format!(
+                    "{} runs pytest in `{}`, where coverage.py looks for its configuration",
+                    v.run.name,
+                    dir.display()
+                ),
+            ))
+        });
         // Where the run starts pytest, for findings that hold for a run
         // declared in a file of its own (tox, CI, ...).
         let started = view.and_then(|v| {
@@ -289,6 +302,16 @@ fn check_runs(
                 Some(existing) => existing.runs.extend(run.clone()),
                 None => {
                     d.runs.extend(run.clone());
+                    if let Some((location, text)) = &elsewhere {
+                        d.fix = None;
+                        d.help = Some(format!(
+                            "{}. This run reads no settings from the root: give pytest `--cov-config` with the path of the file that holds them (in tox, `--cov-config={{toxinidir}}/pyproject.toml`)",
+                            d.help.take().unwrap_or_default().trim_end_matches('.')
+                        ));
+                        if !location.span.is_empty() {
+                            d = d.label(location.clone(), text.clone());
+                        }
+                    }
                     if let Some((location, text)) = &started
                         && !location.span.is_empty()
                     {
@@ -356,11 +379,16 @@ fn run_coverage(
         .filter(|(_, (v, _))| !v.contains('$'))
         .map(|(k, (v, _))| (k.clone(), v.clone()))
         .collect();
-    if same_cov_config && rcfile.is_none() {
+    if same_cov_config && rcfile.is_none() && view.run.cwd.is_none() {
         return project.config.coverage.with_env(&env);
     }
+    // coverage.py reads its configuration in the directory pytest runs in.
+    let cwd = match &view.run.cwd {
+        Some((dir, _)) => root.join(dir),
+        None => root.to_path_buf(),
+    };
     let lookup = config::coverage::Lookup {
-        root,
+        root: &cwd,
         cov_config: view.cov.cov_config.clone(),
         rcfile_env: rcfile.or_else(|| options.coverage_rcfile.clone()),
     };

@@ -48,12 +48,12 @@ const GENERATIONS: &[(&str, &[&str])] = &[
 const READ_DATA: &str = r#"
 import json, os, sys
 from coverage import CoverageData
-proj, child, probe = sys.argv[1:4]
+proj, child, probe, data_dir = sys.argv[1:5]
 path = os.path.realpath(os.path.join(proj, child))
 with open(path, encoding="utf-8") as f:
     probes = [i for i, line in enumerate(f.read().splitlines(), 1) if probe in line]
 executed = []
-data_file = os.path.join(proj, ".coverage")
+data_file = os.path.join(data_dir, ".coverage")
 if os.path.exists(data_file):
     data = CoverageData(data_file)
     data.read()
@@ -73,6 +73,9 @@ struct Scenario {
     /// default, or the run the fixture declares (`["tox", "-e", "py312"]`,
     /// `["coverage", "run", "-m", "pytest"]`).
     command: Vec<String>,
+    /// Where the run writes its data (`data_dir` in e2e.toml, relative to
+    /// the project; a tox `change_dir`): the project's root by default.
+    data_dir: Option<String>,
 }
 
 /// Every fixture with an `e2e.toml`: `fixtures/seed-server/` and the
@@ -116,7 +119,12 @@ fn scenarios() -> Vec<Scenario> {
                         .map(String::from)
                         .to_vec()
                 });
+            let data_dir = doc
+                .get("data_dir")
+                .and_then(|d| d.as_str())
+                .map(str::to_string);
             Scenario {
+                data_dir,
                 command,
                 name,
                 child: doc["child"].as_str().expect("child").to_string(),
@@ -195,8 +203,12 @@ fn run_limited(mut cmd: Command, limit: Duration) -> (bool, String) {
 /// Runs the project's tests under coverage and says whether the child's
 /// probe line was measured.
 fn measure(scenario: &Scenario, venv: &Path, project: &Path) -> Result<(bool, String), Failed> {
+    let data_dir = match &scenario.data_dir {
+        Some(d) => project.join(d),
+        None => project.to_path_buf(),
+    };
     // Data of an earlier run must not count.
-    for entry in std::fs::read_dir(project).unwrap().flatten() {
+    for entry in std::fs::read_dir(&data_dir).unwrap().flatten() {
         if entry.file_name().to_string_lossy().starts_with(".coverage")
             && entry.path().is_file()
             && entry.file_name() != ".coveragerc"
@@ -215,7 +227,7 @@ fn measure(scenario: &Scenario, venv: &Path, project: &Path) -> Result<(bool, St
         return Err(format!("{} failed:\n{pytest_output}", scenario.command.join(" ")).into());
     }
     // `coverage run` with the subprocess patch writes parallel data files.
-    let parallel = std::fs::read_dir(project)
+    let parallel = std::fs::read_dir(&data_dir)
         .unwrap()
         .flatten()
         .any(|e| e.file_name().to_string_lossy().starts_with(".coverage."));
@@ -223,7 +235,7 @@ fn measure(scenario: &Scenario, venv: &Path, project: &Path) -> Result<(bool, St
         let mut combine = python(venv);
         combine
             .args(["-m", "coverage", "combine", "--keep", "-q"])
-            .current_dir(project);
+            .current_dir(&data_dir);
         let (ok, out) = run_limited(combine, Duration::from_secs(60));
         if !ok {
             return Err(format!("coverage combine failed:\n{out}").into());
@@ -234,6 +246,7 @@ fn measure(scenario: &Scenario, venv: &Path, project: &Path) -> Result<(bool, St
         .arg(project)
         .arg(&scenario.child)
         .arg(&scenario.probe)
+        .arg(&data_dir)
         .current_dir(project);
     let (ok, data) = run_limited(read, Duration::from_secs(60));
     if !ok {

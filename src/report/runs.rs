@@ -119,6 +119,9 @@ pub fn render_text(projects: &[ProjectRuns], style: &Style) -> String {
                     format!(" {}", args.join(" "))
                 }
             ));
+            if let Some((dir, _)) = &view.run.cwd {
+                out.push_str(&format!("    cwd:        {}\n", dir.display()));
+            }
             out.push_str(&format!("    measures:   {}\n", measures(view)));
             out.push_str(&format!("    children:   {}\n", children(view, *mechanism)));
             for (k, (v, _)) in &view.run.env {

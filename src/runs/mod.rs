@@ -122,6 +122,10 @@ pub struct Run {
     /// tox envs it runs (`tox -e py312`): envs that exist only because a
     /// command names them are runs too.
     pub tox_envs: Vec<String>,
+    /// The directory pytest runs in, relative to the root, when it is not
+    /// the root (tox `change_dir`), and where that is said. coverage.py
+    /// looks for its configuration there.
+    pub cwd: Option<(std::path::PathBuf, Location)>,
 }
 
 impl Run {
@@ -136,6 +140,7 @@ impl Run {
             startup_hook: None,
             unresolved: Vec::new(),
             tox_envs: Vec::new(),
+            cwd: None,
         }
     }
 

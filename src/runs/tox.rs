@@ -185,6 +185,22 @@ fn env_substitute(text: &str, set_env: &[(String, String)]) -> String {
         .unwrap_or_else(|| default.to_string())
 }
 
+/// A `change_dir` value as a directory relative to the root; `None` for
+/// the root itself and for what cannot be read (`{env:...}`).
+fn change_dir(text: &str) -> Option<std::path::PathBuf> {
+    let mut t = text.trim().to_string();
+    for root in ["{toxinidir}", "{tox_root}"] {
+        t = t.replace(root, ".");
+    }
+    t = t.replace("{/}", "/");
+    if t.contains(['{', '$']) {
+        return None;
+    }
+    let dir = crate::source::normalize(std::path::Path::new(&t));
+    let dir = dir.strip_prefix(".").unwrap_or(&dir).to_path_buf();
+    (!dir.as_os_str().is_empty() && dir != std::path::Path::new(".")).then_some(dir)
+}
+
 fn declared_at(run: &Run) -> Option<Location> {
     run.declared.clone()
 }
@@ -382,21 +398,18 @@ fn at(source: &Source, line: &Line) -> Location {
 /// tox's `{posargs}` and its other substitutions, for words: `{posargs}`
 /// goes, `{posargs:x y}` becomes its default (its text), `{envpython}` is
 /// a Python.
-fn substitute(words: Vec<Word>) -> Vec<Word> {
+fn substitute(words: Vec<Word>, root: &Path) -> Vec<Word> {
     let mut out = Vec::new();
+    let absolute = root.to_string_lossy();
     for mut w in words {
         if w.text == "{posargs}" || w.text == "[]" {
             continue;
         }
-        // `--cov-config={toxinidir}/.coveragerc`: paths from the root;
-        // `{/}` is the path separator.
-        for dir in [
-            "{toxinidir}{/}",
-            "{tox_root}{/}",
-            "{toxinidir}/",
-            "{tox_root}/",
-        ] {
-            w.text = w.text.replace(dir, "");
+        // `--cov-config={toxinidir}/.coveragerc`: the root, absolute, since
+        // the env may run in another directory (`change_dir`); `{/}` is
+        // the path separator.
+        for dir in ["{toxinidir}", "{tox_root}"] {
+            w.text = w.text.replace(dir, &absolute);
         }
         w.text = w.text.replace("{/}", "/");
         if let Some(default) = w
@@ -510,6 +523,9 @@ fn from_ini(root: &Path, source: &Source, ini: &IniFile, named: &[String], core:
                 });
             }
         }
+        if let Some(line) = env_value(source, ini, &name, &["change_dir", "changedir"]).first() {
+            run.cwd = change_dir(&line.text).map(|d| (d, at(source, line)));
+        }
         let skip_install = env_value(source, ini, &name, &["skip_install"])
             .first()
             .is_some_and(|l| l.text.trim() == "true")
@@ -593,7 +609,7 @@ fn shell_steps(
         for w in &mut words {
             w.span = Span::new(w.span.start.min(end), w.span.end.min(end));
         }
-        let words = substitute(words);
+        let words = substitute(words, root);
         out.extend(command::classify(source, &words, root, root));
     }
     // Word spans are the file's only when the line is there verbatim.
@@ -784,6 +800,21 @@ fn from_toml(root: &Path, source: &Source, tox: &toml_edit::Item, named: &[Strin
                 .locks
                 .push(("uv.lock".to_string(), declared_at(&run)));
         }
+        if let Some(dir) = get("change_dir") {
+            let text = dir.as_str().map(str::to_string).or_else(|| {
+                let mut words = Vec::new();
+                toml_words(dir.as_value().into_iter(), &[], &mut words, 0);
+                words.first().map(|w| w.text.clone())
+            });
+            if let Some(text) = text {
+                run.cwd = change_dir(&text).map(|d| {
+                    (
+                        d,
+                        Location::new(source, tomlx::item_span(dir).unwrap_or_default()),
+                    )
+                });
+            }
+        }
         let skip = get("skip_install").and_then(|v| v.as_bool()) == Some(true)
             || get("package").and_then(|v| v.as_str()) == Some("skip");
         if !skip {
@@ -834,7 +865,12 @@ fn from_toml(root: &Path, source: &Source, tox: &toml_edit::Item, named: &[Strin
                         ),
                     });
                 }
-                steps.extend(command::classify(source, &substitute(words), root, root));
+                steps.extend(command::classify(
+                    source,
+                    &substitute(words, root),
+                    root,
+                    root,
+                ));
             }
         }
         run.apply(&steps);
