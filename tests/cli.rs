@@ -718,3 +718,40 @@ fn the_same_scenario_gets_the_same_verdict_in_every_run_form() {
         );
     }
 }
+
+/// `covdoctor runs --output-format json`: each run with its kind, versions
+/// and where they come from, pytest arguments and measurement.
+#[test]
+fn runs_lists_each_run_as_json() {
+    let dir =
+        common::repo().join("fixtures/subprocess-patch-missing/fires-tox-factors-and-substitution");
+    let out = covdoctor(&["runs", "--output-format", "json"], &dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(document["version"], 1);
+    let runs = document["projects"][0]["runs"].as_array().unwrap();
+    let names: Vec<&str> = runs.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "local `pytest`",
+            "tox env `py311-cov`",
+            "tox env `py311-nocov`",
+            "tox env `py312-cov`",
+            "tox env `py312-nocov`"
+        ]
+    );
+    let cov = &runs[1];
+    assert_eq!(cov["kind"], "tox");
+    assert_eq!(cov["measures"], true);
+    assert_eq!(cov["pytest_cov"]["version"], "7.1.0");
+    assert_eq!(cov["pytest_cov"]["path"], "tox.ini");
+    assert_eq!(
+        cov["pytest_args"],
+        serde_json::json!(["--cov", "--cov-report="])
+    );
+    assert_eq!(runs[2]["measures"], false);
+    // The text form says the same.
+    let text = stdout(&covdoctor(&["runs"], &dir));
+    assert!(text.contains("tox env `py312-cov` (tox.ini:2)"), "{text}");
+}

@@ -90,6 +90,20 @@ fn measures(view: &View) -> &'static str {
     }
 }
 
+/// A pytest argument, with an absolute path into the project (tox's
+/// `{toxinidir}`) shown relative to where covdoctor runs.
+fn arg_text(text: &str, root: &std::path::Path, style: &Style) -> String {
+    let absolute = root.to_string_lossy();
+    if !text.contains(absolute.as_ref()) {
+        return text.to_string();
+    }
+    let shown = display_path(root, &style.cwd);
+    text.replace(
+        absolute.as_ref(),
+        if shown.is_empty() { "." } else { &shown },
+    )
+}
+
 pub fn render_text(projects: &[ProjectRuns], style: &Style) -> String {
     let mut out = String::new();
     for project in projects {
@@ -105,7 +119,11 @@ pub fn render_text(projects: &[ProjectRuns], style: &Style) -> String {
                 "    coverage:   {}\n",
                 view.versions.coverage.describe("coverage")
             ));
-            let args: Vec<&str> = view.args.iter().map(|a| a.text.as_str()).collect();
+            let args: Vec<String> = view
+                .args
+                .iter()
+                .map(|a| arg_text(&a.text, &project.root, style))
+                .collect();
             out.push_str(&format!(
                 "    pytest:     {}{}\n",
                 if view.coverage_run.is_some() {
@@ -154,7 +172,11 @@ pub fn render_json(projects: &[ProjectRuns], style: &Style) -> String {
                             line,
                             pytest_cov: package(&v.versions.pytest_cov, "pytest-cov", style),
                             coverage: package(&v.versions.coverage, "coverage", style),
-                            pytest_args: v.args.iter().map(|a| a.text.clone()).collect(),
+                            pytest_args: v
+                                .args
+                                .iter()
+                                .map(|a| arg_text(&a.text, &p.root, style))
+                                .collect(),
                             coverage_run: v.coverage_run.is_some(),
                             measures: v.measures,
                             children: children(v, *m),
