@@ -238,10 +238,6 @@ impl Inputs {
             }
         }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.pytest_cov.is_none() && self.coverage.is_none()
-    }
 }
 
 /// The coverage.py that a pytest-cov release requires (its
@@ -457,7 +453,7 @@ fn explicit(package: &str, overrides: &Overrides) -> Option<Detected> {
 /// An environment without pytest is not where the tests run (pre-commit,
 /// for one, runs covdoctor with `$VIRTUAL_ENV` set to covdoctor's own
 /// environment) and is skipped.
-pub fn environment(root: &Path, package: &str, overrides: &Overrides) -> Option<Detected> {
+fn environment(root: &Path, package: &str, overrides: &Overrides) -> Option<Detected> {
     let mut candidates: Vec<PathBuf> = overrides.virtual_env.iter().cloned().collect();
     candidates.extend([root.join(".venv"), root.join("venv")]);
     for venv in candidates {

@@ -30,11 +30,6 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// The run's pytest-cov and coverage.py versions.
-    pub fn versions(&self) -> &crate::config::versions::Versions {
-        &self.run.versions
-    }
-
     /// How this run's Python children are measured.
     pub fn mechanism(&self) -> crate::runs::Mechanism {
         self.run.mechanism(

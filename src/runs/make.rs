@@ -19,8 +19,6 @@ use crate::source::{Location, Source, Span};
 pub struct Target {
     pub name: String,
     pub steps: Vec<Step>,
-    /// Targets it depends on or calls (`test: install`).
-    pub prerequisites: Vec<String>,
     pub run: Run,
 }
 
@@ -189,7 +187,6 @@ fn parse(root: &Path, source: &Source, just: bool) -> Vec<Target> {
         out.push(Target {
             name: rule.name.clone(),
             steps,
-            prerequisites: rule.prerequisites.clone(),
             run,
         });
     }

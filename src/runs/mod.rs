@@ -79,15 +79,6 @@ pub struct Installs {
     pub local_environment: bool,
 }
 
-impl Installs {
-    pub fn is_empty(&self) -> bool {
-        self.requirements.is_empty()
-            && self.files.is_empty()
-            && self.locks.is_empty()
-            && self.project.is_none()
-    }
-}
-
 /// How a run starts pytest.
 #[derive(Clone, Debug)]
 pub struct Test {

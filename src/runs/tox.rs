@@ -201,10 +201,6 @@ fn change_dir(text: &str) -> Option<std::path::PathBuf> {
     (!dir.as_os_str().is_empty() && dir != std::path::Path::new(".")).then_some(dir)
 }
 
-fn declared_at(run: &Run) -> Option<Location> {
-    run.declared.clone()
-}
-
 /// `py{311,312}-{cov,nocov}` → four names. Bounded.
 pub fn expand(pattern: &str) -> Vec<String> {
     let Some(open) = pattern.find('{') else {
@@ -539,7 +535,7 @@ fn from_ini(root: &Path, source: &Source, ini: &IniFile, named: &[String], core:
         {
             run.installs
                 .locks
-                .push(("uv.lock".to_string(), declared_at(&run)));
+                .push(("uv.lock".to_string(), run.declared.clone()));
         }
         if !skip_install {
             let mut selected = Selected::default();
@@ -798,7 +794,7 @@ fn from_toml(root: &Path, source: &Source, tox: &toml_edit::Item, named: &[Strin
         if get("runner").and_then(|v| v.as_str()) == Some("uv-venv-lock-runner") {
             run.installs
                 .locks
-                .push(("uv.lock".to_string(), declared_at(&run)));
+                .push(("uv.lock".to_string(), run.declared.clone()));
         }
         if let Some(dir) = get("change_dir") {
             let text = dir.as_str().map(str::to_string).or_else(|| {
