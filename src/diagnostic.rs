@@ -43,6 +43,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// Adds several labels (see [`Diagnostic::label`]).
+    pub fn labels(self, labels: Vec<(Location, String)>) -> Self {
+        labels
+            .into_iter()
+            .fold(self, |d, (location, text)| d.label(location, text))
+    }
+
     /// Adds a label. A place already labelled gets the new text appended,
     /// so that each place is labelled once.
     pub fn label(mut self, location: Location, text: impl Into<String>) -> Self {

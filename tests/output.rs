@@ -217,8 +217,8 @@ fn sarif_validates_and_describes_every_rule() {
     assert_eq!(
         got,
         vec![
+            ("env-drops-coverage".into(), conftest.clone(), 17),
             ("cov-config-not-passed".into(), conftest.clone(), 19),
-            ("env-drops-coverage".into(), conftest.clone(), 23),
             ("sigkill-loses-coverage".into(), conftest, 27),
             (
                 "sigterm-not-handled".into(),
@@ -228,7 +228,11 @@ fn sarif_validates_and_describes_every_rule() {
         ]
     );
     // Labels in other files are related locations (pyproject.toml here).
-    let related: Vec<&str> = results[0]["relatedLocations"]
+    let cov_config = results
+        .iter()
+        .find(|r| r["ruleId"] == "cov-config-not-passed")
+        .unwrap();
+    let related: Vec<&str> = cov_config["relatedLocations"]
         .as_array()
         .unwrap()
         .iter()

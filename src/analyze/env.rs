@@ -37,6 +37,32 @@ impl VarSet {
         inherited && !removed
     }
 
+    /// `name` set to an empty value (`""`): the child sees the variable,
+    /// but coverage treats an empty value as unset, so it is not carried.
+    pub fn blank(&mut self, name: &str) {
+        self.names.remove(name);
+        self.removed_names.insert(name.to_string());
+    }
+
+    /// Sets `name`, to an empty value when `blank`. Only the variables
+    /// whose empty value turns a mechanism off are then not carried:
+    /// pytest-cov's hook starts nothing without `COV_CORE_DATAFILE`, and
+    /// coverage reads an empty `COVERAGE_PROCESS_CONFIG` or
+    /// `COVERAGE_PROCESS_START` as unset.
+    pub fn set(&mut self, name: String, blank: bool) {
+        const OFF_WHEN_EMPTY: &[&str] = &[
+            "COV_CORE_DATAFILE",
+            "COVERAGE_PROCESS_CONFIG",
+            "COVERAGE_PROCESS_START",
+        ];
+        if blank && OFF_WHEN_EMPTY.contains(&name.as_str()) {
+            self.blank(&name);
+        } else {
+            self.removed_names.remove(&name);
+            self.names.insert(name);
+        }
+    }
+
     /// Both mappings merged (`{**a, **b}`, `a | b`, `a.update(b)`).
     pub fn union(mut self, other: VarSet) -> VarSet {
         self.all |= other.all;

@@ -88,8 +88,12 @@ pub enum LaunchKind {
 /// A call that starts a process.
 #[derive(Debug)]
 pub struct Launch {
-    /// The whole call.
+    /// Where the user acts: the launch call itself, or the outermost known
+    /// call of the project helper that makes it.
     pub location: Location,
+    /// The calls from `location` down to the launch call, when it is made
+    /// inside helpers: each helper call, then the launch call (last).
+    pub via: Vec<Location>,
     /// The API, as written after resolving imports (`subprocess.Popen`).
     pub api: String,
     pub kind: LaunchKind,
@@ -151,7 +155,12 @@ pub enum Signal {
 /// A call that stops a launched child.
 #[derive(Debug)]
 pub struct Stop {
+    /// Where the user acts: the stop call, or the outermost known call of
+    /// the helper that makes it.
     pub location: Location,
+    /// The calls from `location` down to the stop call, when it is made
+    /// inside helpers (the stop call last).
+    pub via: Vec<Location>,
     /// Index into [`PythonFacts::launches`].
     pub launch: usize,
     pub signal: Signal,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::env_drops_coverage::patches_subprocess;
-use super::{Context, Rule, launch_label, python_launches, relative};
+use super::{Context, Rule, launch_labels, python_launches, relative};
 use crate::analyze::{LaunchKind, Place};
 use crate::config::coverage::Role;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -90,7 +90,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
                     names.join(", ")
                 ),
             )
-            .label(launch.location.clone(), launch_label(launch))
+            .labels(launch_labels(launch))
             .label(cov.location.clone(), "pytest-cov runs without --cov-config");
         if versions.pytest_cov.source.is_some() {
             d = super::with_version(d, &versions.pytest_cov, "pytest-cov");

@@ -78,14 +78,15 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             .collect();
         let mut d = RULE
             .diagnostic(
-                env.location.clone(),
-                format!("carries {}", vars.describe()),
+                launch.location.clone(),
+                launch_label(launch),
                 format!(
                     "the environment passed to this Python child lacks {}, so coverage never starts in the child",
                     join(&missing)
                 ),
             )
-            .label(launch.location.clone(), launch_label(launch));
+            .label(env.location.clone(), format!("carries {}", vars.describe()))
+            .labels(super::via_labels(&launch.via, "the child is started here"));
         for (location, text) in &env.trail {
             if location != &env.location {
                 d = d.label(location.clone(), text.clone());

@@ -159,11 +159,39 @@ pub fn with_version(
 /// "Python child started here (sys.executable)".
 pub fn launch_label(launch: &Launch) -> String {
     match &launch.child {
-        crate::analyze::Child::Python { evidence, .. } => {
+        crate::analyze::Child::Python { evidence, .. } if launch.via.is_empty() => {
             format!("Python child started here ({evidence})")
+        }
+        crate::analyze::Child::Python { evidence, .. } => {
+            format!("starts a Python child through a project helper ({evidence})")
         }
         _ => "child started here".to_string(),
     }
+}
+
+/// Labels for where a launch is: the call the user makes, and, when that
+/// call goes through project helpers, each helper call down to the launch
+/// call itself.
+pub fn launch_labels(launch: &Launch) -> Vec<(Location, String)> {
+    let mut out = vec![(launch.location.clone(), launch_label(launch))];
+    out.extend(via_labels(&launch.via, "the child is started here"));
+    out
+}
+
+/// Labels for the helper calls between where the user acts and the call
+/// that does it (`last` labels that call).
+pub fn via_labels(via: &[Location], last: &str) -> Vec<(Location, String)> {
+    via.iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let text = if i + 1 == via.len() {
+                last.to_string()
+            } else {
+                "through this helper call".to_string()
+            };
+            (l.clone(), text)
+        })
+        .collect()
 }
 
 /// A path relative to the project root, for messages.

@@ -1,6 +1,6 @@
 //! `sigkill-loses-coverage`: see rules/sigkill-loses-coverage.md.
 
-use super::{Context, Rule, launch_label};
+use super::{Context, Rule, launch_labels};
 use crate::analyze::{Launch, LaunchKind, Signal, Stop};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::Fix;
@@ -55,13 +55,14 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         out.push(
             RULE.diagnostic(
                 stop.location.clone(),
-                "sends SIGKILL",
+                if stop.via.is_empty() { "sends SIGKILL" } else { "sends SIGKILL through a project helper" },
                 format!(
                     "`{}` kills a Python child with SIGKILL: it dies at once and its coverage data is never written",
                     stop.call
                 ),
             )
-            .label(launch.location.clone(), launch_label(launch))
+            .labels(super::via_labels(&stop.via, "the signal is sent here"))
+            .labels(launch_labels(launch))
             .help(format!(
                 "stop it gracefully and keep the kill as a fallback: {graceful}; coverage then saves on SIGTERM when `[run] sigterm = true` is set"
             ))

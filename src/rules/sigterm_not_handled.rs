@@ -1,6 +1,6 @@
 //! `sigterm-not-handled`: see rules/sigterm-not-handled.md.
 
-use super::{Context, Rule, launch_label, relative};
+use super::{Context, Rule, launch_labels, relative};
 use crate::analyze::command::HandlerEffect;
 use crate::analyze::{Child, Signal};
 use crate::config::coverage::{Format, Role, Selection};
@@ -73,7 +73,8 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
                         stop.call
                     ),
                 )
-                .label(launch.location.clone(), launch_label(launch))
+                .labels(super::via_labels(&stop.via, "the signal is sent here"))
+                .labels(launch_labels(launch))
                 .label(h.location.clone(), format!("the child's SIGTERM handler: {}", h.how))
                 .help("end the handler with `sys.exit()`, or set `patch = [\"_exit\"]` in coverage's `[run]` section (coverage >= 7.10) so os._exit() saves first; `sigterm = true` does not help, because the child's handler replaces coverage's")
             }
@@ -86,7 +87,8 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
                         stop.call
                     ),
                 )
-                .label(launch.location.clone(), launch_label(launch))
+                .labels(super::via_labels(&stop.via, "the signal is sent here"))
+                .labels(launch_labels(launch))
                 .label(h.location.clone(), format!("the child's SIGTERM handling: {}", h.how))
                 .help("handle SIGTERM in the child with a function that calls `sys.exit()`; `sigterm = true` does not help, because `signal.SIG_DFL` replaces coverage's handler"),
         };
@@ -112,7 +114,8 @@ fn missing_setting(
                 stop.call
             ),
         )
-        .label(launch.location.clone(), launch_label(launch));
+        .labels(super::via_labels(&stop.via, "the signal is sent here"))
+                .labels(launch_labels(launch));
     let help = match coverage.effective() {
         Some(file) => {
             let name = relative(&cx.config.root, &file.source.path);

@@ -85,7 +85,11 @@ fn mapping_expr<'a>(
             let mut set = VarSet::default();
             for item in &d.items {
                 match &item.key {
-                    Some(key) => set.names.insert(constant_str(index, key, ctx)?),
+                    Some(key) => {
+                        let name = constant_str(index, key, ctx)?;
+                        set.set(name, is_blank(index, &item.value, ctx));
+                        true
+                    }
                     None => {
                         let inner = mapping(index, &item.value, ctx, depth + 1, trail)?;
                         set = set.union(inner);
@@ -132,7 +136,10 @@ fn mapping_expr<'a>(
                         for k in call.arguments.keywords.iter() {
                             match &k.arg {
                                 Some(name) => {
-                                    set.names.insert(name.as_str().to_string());
+                                    set.set(
+                                        name.as_str().to_string(),
+                                        is_blank(index, &k.value, ctx),
+                                    );
                                 }
                                 None => {
                                     set =
@@ -157,10 +164,8 @@ fn mapping_expr<'a>(
                 },
                 [Val::Function(f)] => {
                     let function = &index.functions[*f];
-                    let fctx = Ctx {
-                        module: function.module,
-                        func: Some(*f),
-                    };
+                    // Evaluated for this call: a parameter means its argument.
+                    let fctx = index.callee_ctx(call, ctx, *f, None);
                     let mut set: Option<VarSet> = None;
                     if function.returns.is_empty() {
                         return None;
@@ -192,6 +197,18 @@ fn mapping_expr<'a>(
         }
         _ => None,
     }
+}
+
+/// A value coverage treats as unset: `""` (or `None`, which `subprocess`
+/// rejects anyway).
+fn is_blank<'a>(index: &Index<'a>, value: &'a Expr, ctx: Ctx) -> bool {
+    let values = index.values_of(value, ctx);
+    !values.is_empty()
+        && values.iter().all(|v| match v {
+            Val::Expr(Expr::StringLiteral(s), _) => s.value.to_str().is_empty(),
+            Val::Expr(Expr::NoneLiteral(_), _) => true,
+            _ => false,
+        })
 }
 
 /// The mapping a `.items()`/`.keys()` iteration walks over.
@@ -412,9 +429,11 @@ fn mutations<'a>(
         Some(f) => &index.functions[f].def.body,
         None => index.modules[ctx.module].suite,
     };
-    let scope = Ctx {
-        module: ctx.module,
-        func,
+    // The variable's own scope keeps the call site it was reached from.
+    let scope = if func == ctx.func {
+        ctx
+    } else {
+        Ctx::of(ctx.module, func)
     };
     let is_var = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == name);
     let mut failed = false;
@@ -430,7 +449,7 @@ fn mutations<'a>(
                     {
                         match subscript_key(index, &s.slice, scope, frames) {
                             Some(KeyOrFilter::Name(k)) => {
-                                set.names.insert(k);
+                                set.set(k, is_blank(index, &a.value, scope));
                             }
                             Some(KeyOrFilter::Set(s)) => set = std::mem::take(&mut set).union(s),
                             None => failed = true,
@@ -478,7 +497,10 @@ fn mutations<'a>(
                         for k in call.arguments.keywords.iter() {
                             match &k.arg {
                                 Some(n) => {
-                                    set.names.insert(n.as_str().to_string());
+                                    set.set(
+                                        n.as_str().to_string(),
+                                        is_blank(index, &k.value, scope),
+                                    );
                                 }
                                 None => failed = true,
                             }

@@ -266,15 +266,9 @@ pub fn sigterm_handler(index: &Index<'_>, roots: &[ModId]) -> Option<Handler> {
 
 fn scopes<'a>(index: &Index<'a>, module: ModId) -> Vec<(Ctx, &'a [Stmt])> {
     let mut out: Vec<(Ctx, &'a [Stmt])> =
-        vec![(Ctx { module, func: None }, index.modules[module].suite)];
+        vec![(Ctx::of(module, None), index.modules[module].suite)];
     for &f in &index.modules[module].functions {
-        out.push((
-            Ctx {
-                module,
-                func: Some(f),
-            },
-            &index.functions[f].def.body[..],
-        ));
+        out.push((Ctx::of(module, Some(f)), &index.functions[f].def.body[..]));
     }
     out
 }
@@ -423,10 +417,7 @@ fn is_stopping_method(name: &str) -> bool {
 fn judge_function(index: &Index<'_>, f: FuncId, depth: usize) -> Verdict {
     use HandlerEffect::*;
     let function = &index.functions[f];
-    let ctx = Ctx {
-        module: function.module,
-        func: Some(f),
-    };
+    let ctx = Ctx::of(function.module, Some(f));
     let name = function.def.name.as_str();
     let mut exprs: Vec<&Expr> = Vec::new();
     let mut raises = false;

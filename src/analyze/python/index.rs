@@ -23,12 +23,55 @@ pub type ModId = usize;
 pub type FuncId = usize;
 pub type ClassId = usize;
 
-/// Where an expression is evaluated.
+/// Where an expression is evaluated: a module, the function whose body it
+/// is in, and the call of that function it is evaluated for, when known
+/// (its parameters then mean that call's arguments).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Ctx {
     pub module: ModId,
     pub func: Option<FuncId>,
+    pub frame: Option<FrameId>,
 }
+
+impl Ctx {
+    /// A scope evaluated for no particular call.
+    pub fn of(module: ModId, func: Option<FuncId>) -> Ctx {
+        Ctx {
+            module,
+            func,
+            frame: None,
+        }
+    }
+}
+
+pub type FrameId = u32;
+
+/// One call of a project function: what its parameters are bound to.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame<'a> {
+    pub call: &'a ExprCall,
+    /// Where the call is evaluated.
+    pub caller: Ctx,
+    pub callee: FuncId,
+    /// What `self` is, for a method.
+    pub receiver: Option<Receiver<'a>>,
+    /// Calls between the outermost known call and this one.
+    pub depth: usize,
+}
+
+/// The object a method is called on.
+#[derive(Clone, Copy, Debug)]
+pub enum Receiver<'a> {
+    /// `obj.method(...)`: `obj`, evaluated where the call is.
+    Object(&'a Expr),
+    /// `Class(...)` calling `__init__`: the new instance.
+    Instance(ClassId),
+}
+
+/// How many calls deep a chain of frames may go.
+pub const MAX_FRAME_DEPTH: usize = 4;
+/// How many frames one project may create: a bound on work, not a knob.
+const MAX_FRAMES: usize = 200_000;
 
 /// What a name is bound to in one scope.
 #[derive(Clone, Copy, Debug)]
@@ -106,6 +149,15 @@ pub enum Val<'a> {
     /// A parameter no fixture of the project fills (`tmp_path`, a helper's
     /// argument).
     Param(String),
+    /// `*args` of a function, bound at a known call: that call's positional
+    /// arguments from `from` on, evaluated in `ctx`.
+    Args {
+        call: &'a ExprCall,
+        ctx: Ctx,
+        from: usize,
+    },
+    /// A new instance of a project class, made by `call`.
+    Instance(ClassId, &'a ExprCall, Ctx),
     Unknown,
 }
 
@@ -167,6 +219,10 @@ pub struct Index<'a> {
     pub classes: Vec<Class<'a>>,
     by_path: HashMap<PathBuf, ModId>,
     by_name: HashMap<String, Vec<ModId>>,
+    /// The calls resolution has entered, interned by (call, caller,
+    /// callee).
+    frames: std::cell::RefCell<Vec<Frame<'a>>>,
+    frame_ids: std::cell::RefCell<HashMap<(usize, Ctx, FuncId), FrameId>>,
 }
 
 /// Input for one module.
@@ -303,6 +359,8 @@ impl<'a> Index<'a> {
             classes: Vec::new(),
             by_path: HashMap::new(),
             by_name: HashMap::new(),
+            frames: Default::default(),
+            frame_ids: Default::default(),
         };
         for input in inputs {
             let id = index.modules.len();
@@ -321,10 +379,7 @@ impl<'a> Index<'a> {
                 functions: Vec::new(),
             });
             let mut bindings = HashMap::new();
-            let ctx = Ctx {
-                module: id,
-                func: None,
-            };
+            let ctx = Ctx::of(id, None);
             index.collect_scope(
                 ctx,
                 None,
@@ -527,10 +582,7 @@ impl<'a> Index<'a> {
         if let Some(c) = class {
             self.classes[c].methods.insert(def.name.as_str(), fid);
         }
-        let ctx = Ctx {
-            module: outer.module,
-            func: Some(fid),
-        };
+        let ctx = Ctx::of(outer.module, Some(fid));
         let mut bindings = HashMap::new();
         let mut returns = Vec::new();
         let mut globals = HashSet::new();
@@ -663,10 +715,7 @@ impl<'a> Index<'a> {
         let Some(bindings) = self.modules[mid].bindings.get(name) else {
             return false;
         };
-        let ctx = Ctx {
-            module: mid,
-            func: None,
-        };
+        let ctx = Ctx::of(mid, None);
         for b in bindings.clone() {
             self.binding_values(b, ctx, depth + 1, out);
         }
@@ -700,6 +749,12 @@ impl<'a> Index<'a> {
                             .elts
                             .iter()
                             .for_each(|e| out.extend(self.values_at(e, c, depth + 1))),
+                        Val::Args { call, ctx, from } => {
+                            call.arguments.args.iter().skip(from).for_each(|e| match e {
+                                Expr::Starred(_) => out.push(Val::Unknown),
+                                e => out.extend(self.values_at(e, ctx, depth + 1)),
+                            })
+                        }
                         _ => out.push(Val::Unknown),
                     }
                 }
@@ -743,6 +798,17 @@ impl<'a> Index<'a> {
                     && let Some(cid) = self.functions[f].class
                     && self.functions[f].params.first() == Some(&n.id.as_str())
                 {
+                    // Called on a known instance: that instance's attribute.
+                    if let Some(fr) = ctx.frame.and_then(|id| self.frame_data(id))
+                        && fr.callee == f
+                        && fr.receiver.is_some()
+                    {
+                        let receiver = self.param_values(f, n.id.as_str(), ctx.frame, depth);
+                        let instances = self.instances(&receiver);
+                        if !instances.is_empty() {
+                            return self.instance_attr(&instances, a.attr.as_str(), depth);
+                        }
+                    }
                     let mut out = Vec::new();
                     if let Some(assigned) = self.classes[cid].attrs.get(a.attr.as_str()) {
                         for (actx, value) in assigned {
@@ -765,6 +831,12 @@ impl<'a> Index<'a> {
                     }
                     return vec![Val::Qualified(qualified)];
                 }
+                // `server.proc`, `server.start` on an instance of a project
+                // class.
+                let instances = self.instances(&base);
+                if !instances.is_empty() {
+                    return self.instance_attr(&instances, a.attr.as_str(), depth);
+                }
                 vec![Val::Expr(expr, ctx)]
             }
             _ => vec![Val::Expr(expr, ctx)],
@@ -773,39 +845,38 @@ impl<'a> Index<'a> {
 
     fn name_values(&self, name: &str, ctx: Ctx, depth: usize) -> Vec<Val<'a>> {
         let mut out = Vec::new();
-        // Function scopes, innermost first.
+        // Function scopes, innermost first. Only the innermost is evaluated
+        // for the call in `ctx.frame`.
         let mut func = ctx.func;
         while let Some(f) = func {
             let function = &self.functions[f];
             if function.globals.contains(name) {
                 break;
             }
+            let fctx = Ctx {
+                module: ctx.module,
+                func: Some(f),
+                frame: if Some(f) == ctx.func { ctx.frame } else { None },
+            };
             if let Some(bindings) = function.bindings.get(name) {
-                let fctx = Ctx {
-                    module: ctx.module,
-                    func: Some(f),
-                };
                 for b in bindings.clone() {
                     self.binding_values(b, fctx, depth, &mut out);
                 }
                 // A parameter reassigned in the body keeps its argument too.
                 if function.params.contains(&name) {
-                    out.extend(self.param_values(f, name, depth));
+                    out.extend(self.param_values(f, name, fctx.frame, depth));
                 }
                 return out;
             }
             if function.params.contains(&name) {
-                return self.param_values(f, name, depth);
+                return self.param_values(f, name, fctx.frame, depth);
             }
             func = function.parent;
         }
         // Module scope (including names made global in functions).
         let module = &self.modules[ctx.module];
         if let Some(bindings) = module.bindings.get(name) {
-            let mctx = Ctx {
-                module: ctx.module,
-                func: None,
-            };
+            let mctx = Ctx::of(ctx.module, None);
             for b in bindings.clone() {
                 self.binding_values(b, mctx, depth, &mut out);
             }
@@ -814,10 +885,7 @@ impl<'a> Index<'a> {
                 if self.functions[f].globals.contains(name)
                     && let Some(bs) = self.functions[f].bindings.get(name)
                 {
-                    let fctx = Ctx {
-                        module: ctx.module,
-                        func: Some(f),
-                    };
+                    let fctx = Ctx::of(ctx.module, Some(f));
                     for b in bs.clone() {
                         self.binding_values(b, fctx, depth, &mut out);
                     }
@@ -832,10 +900,23 @@ impl<'a> Index<'a> {
         vec![Val::Qualified(name.to_string())]
     }
 
-    /// The values a parameter receives: for tests and fixtures, the fixture
-    /// of that name; otherwise unknown.
-    fn param_values(&self, f: FuncId, name: &str, depth: usize) -> Vec<Val<'a>> {
+    /// The values a parameter receives: at a known call, its argument (or
+    /// default); for tests and fixtures, the fixture of that name;
+    /// otherwise unknown.
+    fn param_values(
+        &self,
+        f: FuncId,
+        name: &str,
+        frame: Option<FrameId>,
+        depth: usize,
+    ) -> Vec<Val<'a>> {
         let function = &self.functions[f];
+        if let Some(id) = frame
+            && let Some(fr) = self.frame_data(id)
+            && fr.callee == f
+        {
+            return self.argument_values(fr, name, depth);
+        }
         if (function.fixture.is_some() || function.is_test)
             && let Some(fixture) = self.fixture_for(name, f)
             && fixture != f
@@ -843,6 +924,255 @@ impl<'a> Index<'a> {
             return self.returns_of(fixture, depth + 1);
         }
         vec![Val::Param(name.to_string())]
+    }
+
+    /// What parameter `name` of the frame's callee is bound to by its call,
+    /// with Python's rules: `self`, a keyword, a positional argument (not
+    /// after a `*` unpacking), the default.
+    fn argument_values(&self, fr: Frame<'a>, name: &str, depth: usize) -> Vec<Val<'a>> {
+        let function = &self.functions[fr.callee];
+        let parameters = &function.def.parameters;
+        let call = fr.call;
+        let positional: Vec<&ruff_python_ast::ParameterWithDefault> = parameters
+            .posonlyargs
+            .iter()
+            .chain(&parameters.args)
+            .collect();
+        let shift = usize::from(fr.receiver.is_some());
+        let defining = Ctx::of(function.module, function.parent);
+        let default = |p: &'a ruff_python_ast::ParameterWithDefault| match p.default.as_deref() {
+            Some(d) => self.values_at(d, defining, depth + 1),
+            None => vec![Val::Unknown],
+        };
+        let unpacks_keywords = call.arguments.keywords.iter().any(|k| k.arg.is_none());
+        if let Some(pos) = positional
+            .iter()
+            .position(|p| p.parameter.name.as_str() == name)
+        {
+            if pos == 0 && shift == 1 {
+                return match fr.receiver {
+                    Some(Receiver::Object(e)) => self.values_at(e, fr.caller, depth + 1),
+                    Some(Receiver::Instance(c)) => vec![Val::Instance(c, call, fr.caller)],
+                    None => vec![Val::Unknown],
+                };
+            }
+            if let Some(k) = call.arguments.find_keyword(name) {
+                return self.values_at(&k.value, fr.caller, depth + 1);
+            }
+            let i = pos - shift;
+            let args = &call.arguments.args;
+            if args[..i.min(args.len())].iter().any(Expr::is_starred_expr) {
+                return vec![Val::Unknown];
+            }
+            return match args.get(i) {
+                Some(a) if a.is_starred_expr() => vec![Val::Unknown],
+                Some(a) => self.values_at(a, fr.caller, depth + 1),
+                None if unpacks_keywords => vec![Val::Unknown],
+                None => default(positional[pos]),
+            };
+        }
+        if parameters
+            .vararg
+            .as_ref()
+            .is_some_and(|v| v.name.as_str() == name)
+        {
+            return vec![Val::Args {
+                call,
+                ctx: fr.caller,
+                from: positional.len().saturating_sub(shift),
+            }];
+        }
+        if let Some(p) = parameters
+            .kwonlyargs
+            .iter()
+            .find(|p| p.parameter.name.as_str() == name)
+        {
+            return match call.arguments.find_keyword(name) {
+                Some(k) => self.values_at(&k.value, fr.caller, depth + 1),
+                None if unpacks_keywords => vec![Val::Unknown],
+                None => default(p),
+            };
+        }
+        vec![Val::Unknown]
+    }
+
+    /// The frame of a call of project function `callee` made in `caller`,
+    /// or `None` past the depth and work bounds. `constructor` says the call
+    /// is `Class(...)` running `__init__`.
+    pub fn frame(
+        &self,
+        call: &'a ExprCall,
+        caller: Ctx,
+        callee: FuncId,
+        constructor: Option<ClassId>,
+    ) -> Option<FrameId> {
+        let key = (std::ptr::from_ref(call) as usize, caller, callee);
+        if let Some(&id) = self.frame_ids.borrow().get(&key) {
+            return Some(id);
+        }
+        let depth = caller
+            .frame
+            .and_then(|f| self.frame_data(f))
+            .map_or(0, |f| f.depth + 1);
+        let mut frames = self.frames.borrow_mut();
+        if depth >= MAX_FRAME_DEPTH || frames.len() >= MAX_FRAMES {
+            return None;
+        }
+        let function = &self.functions[callee];
+        let is_static = function
+            .def
+            .decorator_list
+            .iter()
+            .any(|d| matches!(&d.expression, Expr::Name(n) if n.id.as_str() == "staticmethod"));
+        let receiver = match (constructor, function.class) {
+            (Some(c), _) => Some(Receiver::Instance(c)),
+            (None, Some(_)) if !is_static => match &*call.func {
+                Expr::Attribute(a) => Some(Receiver::Object(&a.value)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let id = frames.len() as FrameId;
+        frames.push(Frame {
+            call,
+            caller,
+            callee,
+            receiver,
+            depth,
+        });
+        self.frame_ids.borrow_mut().insert(key, id);
+        Some(id)
+    }
+
+    pub fn frame_data(&self, id: FrameId) -> Option<Frame<'a>> {
+        self.frames.borrow().get(id as usize).copied()
+    }
+
+    /// The context of `f`'s body evaluated for `call` made in `caller`.
+    pub fn callee_ctx(
+        &self,
+        call: &'a ExprCall,
+        caller: Ctx,
+        f: FuncId,
+        constructor: Option<ClassId>,
+    ) -> Ctx {
+        Ctx {
+            module: self.functions[f].module,
+            func: Some(f),
+            frame: self.frame(call, caller, f, constructor),
+        }
+    }
+
+    /// What a call evaluates to, as far as project code says: the values a
+    /// project function returns for this call (its parameters bound to the
+    /// call's arguments), a new instance for a project class.
+    pub fn call_values(&self, call: &'a ExprCall, ctx: Ctx, depth: usize) -> Vec<Val<'a>> {
+        let mut out = Vec::new();
+        if depth > MAX_DEPTH {
+            return vec![Val::Unknown];
+        }
+        for callee in self.values_at(&call.func, ctx, depth + 1) {
+            match callee {
+                Val::Function(f) => {
+                    let fctx = self.callee_ctx(call, ctx, f, None);
+                    for r in &self.functions[f].returns {
+                        out.extend(self.values_at(r, fctx, depth + 1));
+                    }
+                }
+                Val::Class(c) => out.push(Val::Instance(c, call, ctx)),
+                _ => out.push(Val::Unknown),
+            }
+        }
+        out
+    }
+
+    /// A method of a project class or of its project base classes.
+    pub fn method_of(&self, c: ClassId, name: &str, depth: usize) -> Option<FuncId> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let class = &self.classes[c];
+        if let Some(&m) = class.methods.get(name) {
+            return Some(m);
+        }
+        self.project_bases(c)
+            .into_iter()
+            .find_map(|b| self.method_of(b, name, depth + 1))
+    }
+
+    /// The project classes a class derives from.
+    fn project_bases(&self, c: ClassId) -> Vec<ClassId> {
+        let class = &self.classes[c];
+        let ctx = Ctx::of(class.module, None);
+        class
+            .def
+            .bases()
+            .iter()
+            .flat_map(|b| self.values_of(b, ctx))
+            .filter_map(|v| match v {
+                Val::Class(b) if b != c => Some(b),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The project instances among values: a [`Val::Instance`], or a call
+    /// of a project class.
+    fn instances(&self, values: &[Val<'a>]) -> Vec<(ClassId, &'a ExprCall, Ctx)> {
+        let mut out = Vec::new();
+        for v in values {
+            match v {
+                Val::Instance(c, call, ctx) => out.push((*c, *call, *ctx)),
+                Val::Expr(Expr::Call(call), ctx) => {
+                    for callee in self.values_of(&call.func, *ctx) {
+                        if let Val::Class(c) = callee {
+                            out.push((c, call, *ctx));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Attribute `attr` of instances of project classes: a method, or what
+    /// the class's methods assign to `self.attr` (what `__init__` assigns
+    /// evaluated for the construction call).
+    fn instance_attr(
+        &self,
+        instances: &[(ClassId, &'a ExprCall, Ctx)],
+        attr: &str,
+        depth: usize,
+    ) -> Vec<Val<'a>> {
+        let mut out = Vec::new();
+        for &(c, call, cctx) in instances {
+            if let Some(m) = self.method_of(c, attr, 0) {
+                out.push(Val::Function(m));
+                continue;
+            }
+            let mut classes = vec![c];
+            classes.extend(self.project_bases(c));
+            let init = self.method_of(c, "__init__", 0);
+            let mut found = false;
+            for k in classes {
+                let Some(assigned) = self.classes[k].attrs.get(attr) else {
+                    continue;
+                };
+                found = true;
+                for (actx, value) in assigned {
+                    let at = match init {
+                        Some(i) if actx.func == Some(i) => self.callee_ctx(call, cctx, i, Some(c)),
+                        _ => *actx,
+                    };
+                    out.extend(self.values_at(value, at, depth + 1));
+                }
+            }
+            if !found {
+                out.push(Val::Unknown);
+            }
+        }
+        out
     }
 
     /// The item at index `i` of a value: of a literal tuple or list, or of
@@ -860,15 +1190,8 @@ impl<'a> Index<'a> {
             }
             Val::Expr(Expr::Call(call), c) => {
                 let mut out = Vec::new();
-                for callee in self.values_at(&call.func, c, depth + 1) {
-                    match callee {
-                        Val::Function(f) => {
-                            for r in self.returns_of(f, depth + 1) {
-                                out.extend(self.item_of(r, i, depth + 1));
-                            }
-                        }
-                        _ => out.push(Val::Unknown),
-                    }
+                for r in self.call_values(call, c, depth + 1) {
+                    out.extend(self.item_of(r, i, depth + 1));
                 }
                 out
             }
@@ -879,10 +1202,7 @@ impl<'a> Index<'a> {
     /// Values a function returns or yields.
     pub fn returns_of(&self, f: FuncId, depth: usize) -> Vec<Val<'a>> {
         let function = &self.functions[f];
-        let ctx = Ctx {
-            module: function.module,
-            func: Some(f),
-        };
+        let ctx = Ctx::of(function.module, Some(f));
         let mut out = Vec::new();
         for r in &function.returns {
             out.extend(self.values_at(r, ctx, depth + 1));
@@ -940,10 +1260,7 @@ impl<'a> Index<'a> {
             return false;
         }
         let class = &self.classes[c];
-        let ctx = Ctx {
-            module: class.module,
-            func: None,
-        };
+        let ctx = Ctx::of(class.module, None);
         class.def.bases().iter().any(|base| {
             self.values_of(base, ctx).into_iter().any(|v| match v {
                 Val::Qualified(q) => matches!(

@@ -217,6 +217,13 @@ fn tokens_of<'a>(
     };
     match first {
         Val::Qualified(q) if q == "sys.executable" => vec![Token::SysExecutable],
+        // A helper's `*args`, bound at its call.
+        Val::Args { call, ctx, from } => elements(
+            index,
+            call.arguments.args.get(*from..).unwrap_or(&[]),
+            *ctx,
+            depth + 1,
+        ),
         Val::Expr(e, c) => match e {
             Expr::List(l) => elements(index, &l.elts, *c, depth),
             Expr::Tuple(t) => elements(index, &t.elts, *c, depth),
@@ -250,7 +257,15 @@ fn tokens_of<'a>(
                             None => vec![Token::Unknown],
                         }
                     }
-                    Some(Val::Function(f)) => match index.returns_of(*f, 0).first() {
+                    // `list(args)`, `tuple(args)`.
+                    Some(Val::Qualified(q))
+                        if (q == "list" || q == "tuple") && call.arguments.args.len() == 1 =>
+                    {
+                        tokens_of(index, &call.arguments.args[0], *c, shell, depth + 1)
+                    }
+                    // A project function building the command, evaluated
+                    // for this call.
+                    Some(Val::Function(_)) => match index.call_values(call, *c, 0).first() {
                         Some(Val::Expr(r, rc)) => tokens_of(index, r, *rc, shell, depth + 1),
                         Some(Val::Qualified(q)) if q == "sys.executable" => {
                             vec![Token::SysExecutable]

@@ -24,7 +24,7 @@ use ruff_python_ast::{Expr, ExprCall, ModModule, Stmt};
 use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 use ruff_text_size::Ranged;
 
-use self::index::{Ctx, ImportTargets, Index, ModuleInput, Val};
+use self::index::{Ctx, FrameId, FuncId, ImportTargets, Index, ModuleInput, Val};
 use crate::analyze::command::{self, Child, Entry};
 use crate::analyze::{
     CwdArg, EnvArg, FileFacts, Launch, LaunchKind, PythonFacts, Stop, StopStatement,
@@ -128,6 +128,9 @@ fn analyze_on_this_thread(
         launchers,
         facts: &mut facts,
         launch_at: HashMap::new(),
+        groups: HashMap::new(),
+        callers: HashMap::new(),
+        pending_stops: Vec::new(),
     };
     extractor.launches();
     extractor.stops();
@@ -416,36 +419,48 @@ struct Extractor<'i, 'a> {
     /// `python-launchers`: helpers that start Python children.
     launchers: &'i [String],
     facts: &'i mut PythonFacts,
-    /// Launch calls by (module, start offset).
-    launch_at: HashMap<(usize, u32), usize>,
+    /// Stop calls found before launches are expanded, expanded after.
+    pending_stops: Vec<StopSite<'a>>,
+    /// Launches by (module, start offset of the launch call, the frame it
+    /// was evaluated in).
+    launch_at: HashMap<(usize, u32, Option<FrameId>), usize>,
+    /// Every launch of one launch call, by (module, start offset).
+    groups: HashMap<(usize, u32), Vec<usize>>,
+    /// Known calls of project functions that (through other functions)
+    /// start or stop processes.
+    callers: HashMap<FuncId, Vec<CallSite<'a>>>,
 }
+
+/// A call of a project function.
+#[derive(Clone, Copy)]
+struct CallSite<'a> {
+    call: &'a ExprCall,
+    /// Where the call is, for no particular call of its own function.
+    ctx: Ctx,
+    callee: FuncId,
+    /// `Class(...)` calling `__init__`.
+    constructor: Option<index::ClassId>,
+}
+
+/// How many paths of calls one launch or stop may be expanded into: a
+/// bound on work.
+const MAX_PATHS: usize = 4096;
 
 impl<'a> Extractor<'_, 'a> {
     /// Every scope of every module: the module body and each function body.
     fn scopes(&self) -> Vec<(Ctx, &'a [ruff_python_ast::Stmt])> {
         let mut out = Vec::new();
         for (m, module) in self.index.modules.iter().enumerate() {
-            out.push((
-                Ctx {
-                    module: m,
-                    func: None,
-                },
-                module.suite,
-            ));
+            out.push((Ctx::of(m, None), module.suite));
             for &f in &module.functions {
-                out.push((
-                    Ctx {
-                        module: m,
-                        func: Some(f),
-                    },
-                    &self.index.functions[f].def.body[..],
-                ));
+                out.push((Ctx::of(m, Some(f)), &self.index.functions[f].def.body[..]));
             }
         }
         out
     }
 
     fn launches(&mut self) {
+        let mut sites = Vec::new();
         for (ctx, body) in self.scopes() {
             let mut calls: Vec<&'a ExprCall> = Vec::new();
             walk::walk_scope(body, &mut |stmt, _| {
@@ -463,10 +478,226 @@ impl<'a> Extractor<'_, 'a> {
                     self.facts.process_startup = Some(self.index.location(ctx.module, call));
                 }
                 if let Some((api, kind, shape)) = self.launch_api(call, ctx) {
-                    self.add_launch(call, ctx, api, kind, shape);
+                    sites.push((call, ctx, api, kind, shape));
                 }
             }
         }
+        let stop_sites = self.stop_sites();
+        let mut wanted: Vec<FuncId> = sites.iter().filter_map(|s| s.1.func).collect();
+        wanted.extend(stop_sites.iter().filter_map(|s| s.ctx.func));
+        self.callers = self.call_sites(wanted);
+        for (call, ctx, api, kind, shape) in sites {
+            for path in self.paths(ctx) {
+                let Some((at, via)) = self.expand(&path, call, ctx) else {
+                    continue;
+                };
+                let location = match path.first() {
+                    Some(top) => self.index.location(top.ctx.module, top.call),
+                    None => self.index.location(ctx.module, call),
+                };
+                if !self.is_evidence(&location) {
+                    continue;
+                }
+                self.add_launch(call, at, api.clone(), kind, shape, location, via);
+            }
+        }
+        self.pending_stops = stop_sites;
+    }
+
+    /// The ways a scope is reached: each a path of calls from the outermost
+    /// known one down to a call of the scope's function (empty: the scope is
+    /// reached from no known call, and stands for itself).
+    fn paths(&self, ctx: Ctx) -> Vec<Vec<CallSite<'a>>> {
+        let mut out = Vec::new();
+        let mut visiting = Vec::new();
+        self.paths_into(ctx.func, &mut Vec::new(), &mut visiting, &mut out);
+        out
+    }
+
+    fn paths_into(
+        &self,
+        func: Option<FuncId>,
+        below: &mut Vec<CallSite<'a>>,
+        visiting: &mut Vec<FuncId>,
+        out: &mut Vec<Vec<CallSite<'a>>>,
+    ) {
+        if out.len() >= MAX_PATHS {
+            return;
+        }
+        let callers = func
+            .and_then(|f| self.callers.get(&f))
+            .filter(|c| !c.is_empty());
+        let Some(callers) = callers.filter(|_| below.len() < index::MAX_FRAME_DEPTH) else {
+            out.push(below.iter().rev().copied().collect());
+            return;
+        };
+        let f = func.expect("callers exist only for functions");
+        visiting.push(f);
+        for site in callers {
+            if site.ctx.func.is_some_and(|g| visiting.contains(&g)) {
+                // A cycle: stop at this call.
+                below.push(*site);
+                out.push(below.iter().rev().copied().collect());
+                below.pop();
+                continue;
+            }
+            below.push(*site);
+            self.paths_into(site.ctx.func, below, visiting, out);
+            below.pop();
+        }
+        visiting.pop();
+    }
+
+    /// The context a call inside a helper is evaluated in for one path of
+    /// calls, and the locations of the path below its top.
+    fn expand(
+        &self,
+        path: &[CallSite<'a>],
+        call: &'a ExprCall,
+        ctx: Ctx,
+    ) -> Option<(Ctx, Vec<Location>)> {
+        let Some(top) = path.first() else {
+            return Some((ctx, Vec::new()));
+        };
+        let mut at = top.ctx;
+        let mut via = Vec::new();
+        for (i, step) in path.iter().enumerate() {
+            if i > 0 {
+                via.push(self.index.location(step.ctx.module, step.call));
+            }
+            at = self
+                .index
+                .callee_ctx(step.call, at, step.callee, step.constructor);
+        }
+        via.push(self.index.location(ctx.module, call));
+        Some((at, via))
+    }
+
+    /// Whether a launch found at `location` is evidence about the test
+    /// suite: it is in test code, or in the project's own code (which the
+    /// tests run); not in a benchmark, an example or a development script
+    /// that nothing in the tests calls.
+    fn is_evidence(&self, location: &Location) -> bool {
+        let Ok(rel) = location.file.path.strip_prefix(&self.index.root) else {
+            return true;
+        };
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().to_lowercase())
+            .collect();
+        let name = parts.last().map(String::as_str).unwrap_or_default();
+        let in_tests = parts[..parts.len().saturating_sub(1)]
+            .iter()
+            .any(|p| matches!(p.as_str(), "tests" | "test" | "testing"))
+            || name.starts_with("test_")
+            || name.ends_with("_test.py")
+            || name == "conftest.py";
+        if in_tests {
+            return true;
+        }
+        let top = if parts.len() > 1 {
+            parts[0].as_str()
+        } else {
+            ""
+        };
+        let outside = matches!(
+            top,
+            "benchmarks"
+                | "benchmark"
+                | "bench"
+                | "asv_bench"
+                | "docs"
+                | "doc"
+                | "examples"
+                | "example"
+                | "scripts"
+                | "tools"
+                | "dev"
+                | "ci"
+                | "utils"
+                | "misc"
+                | "contrib"
+        ) || matches!(
+            name,
+            "setup.py" | "noxfile.py" | "tasks.py" | "fabfile.py" | "dodo.py"
+        );
+        !outside
+    }
+
+    /// Known calls of the functions that hold launches or stops, and of
+    /// the functions calling those, up to the frame depth.
+    fn call_sites(&self, wanted: Vec<FuncId>) -> HashMap<FuncId, Vec<CallSite<'a>>> {
+        let index = self.index;
+        // Every call whose callee is spelled with a name a project function
+        // or class has, by that name.
+        let mut defined: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for f in &index.functions {
+            defined.insert(f.def.name.as_str());
+        }
+        for c in &index.classes {
+            defined.insert(c.def.name.as_str());
+        }
+        let mut by_name: HashMap<&'a str, Vec<(&'a ExprCall, Ctx)>> = HashMap::new();
+        for (ctx, body) in self.scopes() {
+            walk::walk_scope(body, &mut |stmt, _| {
+                for e in walk::own_exprs(stmt) {
+                    for call in walk::calls_in(e) {
+                        let name = match &*call.func {
+                            Expr::Name(n) => n.id.as_str(),
+                            Expr::Attribute(a) => a.attr.as_str(),
+                            _ => continue,
+                        };
+                        if defined.contains(name) {
+                            by_name.entry(name).or_default().push((call, ctx));
+                        }
+                    }
+                }
+            });
+        }
+        let mut out: HashMap<FuncId, Vec<CallSite<'a>>> = HashMap::new();
+        let mut level: Vec<FuncId> = wanted;
+        let mut done = std::collections::HashSet::new();
+        for _ in 0..=index::MAX_FRAME_DEPTH {
+            let mut next = Vec::new();
+            for f in level {
+                if !done.insert(f) {
+                    continue;
+                }
+                let function = &index.functions[f];
+                let is_init = function.def.name.as_str() == "__init__";
+                let name = match (is_init, function.class) {
+                    (true, Some(c)) => index.classes[c].def.name.as_str(),
+                    _ => function.def.name.as_str(),
+                };
+                let mut sites = Vec::new();
+                for &(call, ctx) in by_name.get(name).into_iter().flatten() {
+                    for callee in index.callee(call, ctx) {
+                        let constructor = match callee {
+                            Val::Function(g) if g == f => None,
+                            Val::Class(c)
+                                if is_init && index.method_of(c, "__init__", 0) == Some(f) =>
+                            {
+                                Some(c)
+                            }
+                            _ => continue,
+                        };
+                        sites.push(CallSite {
+                            call,
+                            ctx,
+                            callee: f,
+                            constructor,
+                        });
+                        next.extend(ctx.func);
+                        break;
+                    }
+                }
+                if !sites.is_empty() {
+                    out.insert(f, sites);
+                }
+            }
+            level = next;
+        }
+        out
     }
 
     /// The launch API a call uses, if any.
@@ -527,6 +758,7 @@ impl<'a> Extractor<'_, 'a> {
         None
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn add_launch(
         &mut self,
         call: &'a ExprCall,
@@ -534,6 +766,8 @@ impl<'a> Extractor<'_, 'a> {
         api: String,
         kind: LaunchKind,
         shape: launch::Shape,
+        location: Location,
+        via: Vec<Location>,
     ) {
         let index = self.index;
         let args = launch::args(call, shape);
@@ -624,10 +858,15 @@ impl<'a> Extractor<'_, 'a> {
             }
         });
         let id = self.facts.launches.len();
-        self.launch_at
-            .insert((ctx.module, call.range().start().to_u32()), id);
+        let offset = call.range().start().to_u32();
+        self.launch_at.insert((ctx.module, offset, ctx.frame), id);
+        self.groups
+            .entry((ctx.module, offset))
+            .or_default()
+            .push(id);
         self.facts.launches.push(Launch {
-            location: index.location(ctx.module, call),
+            location,
+            via,
             api,
             kind,
             child,
@@ -636,40 +875,136 @@ impl<'a> Extractor<'_, 'a> {
         });
     }
 
-    fn stops(&mut self) {
+    /// Every stop call, before it is tied to launches.
+    fn stop_sites(&self) -> Vec<StopSite<'a>> {
+        let mut out = Vec::new();
         for (ctx, body) in self.scopes() {
-            let mut found = Vec::new();
             walk::walk_scope(body, &mut |stmt, frames| {
                 for e in walk::own_exprs(stmt) {
                     for call in walk::calls_in(e) {
                         if let Some(sc) = stop::stop_call(self.index, call, ctx) {
                             let statement = self.stop_statement(stmt, call, ctx);
-                            found.push((sc, frames.to_vec(), statement));
+                            out.push(StopSite {
+                                stop: sc,
+                                ctx,
+                                frames: frames.to_vec(),
+                                statement,
+                            });
                         }
                     }
                 }
             });
-            for (sc, frames, statement) in found {
-                let mut launches = Vec::new();
-                self.handles_of(sc.receiver, ctx, 0, &mut launches);
-                launches.sort_unstable();
-                launches.dedup();
-                for launch in launches {
+        }
+        out
+    }
+
+    fn stops(&mut self) {
+        let sites = std::mem::take(&mut self.pending_stops);
+        for site in sites {
+            let sc = &site.stop;
+            let ctx = site.ctx;
+            let text = self.index.text(ctx.module, sc.call);
+            let call = text.lines().next().unwrap_or(text).to_string();
+            for path in self.paths(ctx) {
+                let Some((at, via)) = self.expand(&path, sc.call, ctx) else {
+                    continue;
+                };
+                let location = match path.first() {
+                    Some(top) => self.index.location(top.ctx.module, top.call),
+                    None => self.index.location(ctx.module, sc.call),
+                };
+                if !self.is_evidence(&location) {
+                    continue;
+                }
+                let mut exact = Vec::new();
+                let mut grouped = Vec::new();
+                self.handles_of(sc.receiver, at, 0, &mut exact, &mut grouped);
+                for launch in self.representatives(exact, grouped) {
                     let kind = self.facts.launches[launch].kind;
-                    let fallback = stop::is_fallback(self.index, ctx, sc.receiver, &frames, kind);
-                    let text = self.index.text(ctx.module, sc.call);
-                    let call = text.lines().next().unwrap_or(text).to_string();
+                    let fallback =
+                        stop::is_fallback(self.index, ctx, sc.receiver, &site.frames, kind)
+                            || path.iter().any(|step| self.call_is_fallback(step, kind));
                     self.facts.stops.push(Stop {
-                        location: self.index.location(ctx.module, sc.call),
+                        location: location.clone(),
+                        via: via.clone(),
                         launch,
                         signal: sc.signal,
-                        call,
+                        call: call.clone(),
                         fallback,
-                        statement: statement.clone(),
+                        statement: site.statement.clone(),
                     });
                 }
             }
         }
+    }
+
+    /// One launch per launch call: the one evaluated for this very path
+    /// when known, otherwise the first whose child is Python.
+    fn representatives(&self, exact: Vec<usize>, grouped: Vec<(usize, u32)>) -> Vec<usize> {
+        let mut out: Vec<usize> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for id in exact {
+            let l = &self.facts.launches[id];
+            let key = (
+                l.via.last().unwrap_or(&l.location).file.path.clone(),
+                l.via.last().unwrap_or(&l.location).span,
+            );
+            if seen.insert(key) {
+                out.push(id);
+            }
+        }
+        for g in grouped {
+            let Some(ids) = self.groups.get(&g) else {
+                continue;
+            };
+            let Some(&first) = ids.first() else { continue };
+            let l = &self.facts.launches[first];
+            let key = (
+                l.via.last().unwrap_or(&l.location).file.path.clone(),
+                l.via.last().unwrap_or(&l.location).span,
+            );
+            if !seen.insert(key) {
+                continue;
+            }
+            let pick = ids
+                .iter()
+                .copied()
+                .find(|&i| self.facts.launches[i].child.is_python())
+                .unwrap_or(first);
+            out.push(pick);
+        }
+        out
+    }
+
+    /// Whether a call of a stop helper is itself only a fallback in its
+    /// caller (in the `except` after a bounded wait, say): judged on the
+    /// object it is called on, or its first argument.
+    fn call_is_fallback(&self, step: &CallSite<'a>, kind: LaunchKind) -> bool {
+        let receiver = match &*step.call.func {
+            Expr::Attribute(a) => Some(&*a.value),
+            _ => step.call.arguments.args.first(),
+        };
+        let Some(receiver) = receiver else {
+            return false;
+        };
+        let body: &'a [Stmt] = match step.ctx.func {
+            Some(f) => &self.index.functions[f].def.body,
+            None => self.index.modules[step.ctx.module].suite,
+        };
+        let mut fallback = false;
+        walk::walk_scope(body, &mut |stmt, frames| {
+            if fallback {
+                return;
+            }
+            let holds = walk::own_exprs(stmt)
+                .into_iter()
+                .flat_map(walk::calls_in)
+                .any(|c| std::ptr::eq(c, step.call));
+            if holds {
+                fallback = stop::is_fallback(self.index, step.ctx, receiver, frames, kind);
+            }
+        });
+        fallback
     }
 
     /// Imports of `pytest_cov.embed`, whether a `try` guards them, and the
@@ -809,7 +1144,16 @@ impl<'a> Extractor<'_, 'a> {
 
     /// The launches an expression may hold: a launch call itself, a
     /// variable, `self.x`, a fixture or a project function returning one.
-    fn handles_of(&self, expr: &'a Expr, ctx: Ctx, depth: usize, out: &mut Vec<usize>) {
+    /// `exact` gets launches evaluated for the same call path; `grouped`
+    /// the launch calls whose launches were evaluated for other paths.
+    fn handles_of(
+        &self,
+        expr: &'a Expr,
+        ctx: Ctx,
+        depth: usize,
+        exact: &mut Vec<usize>,
+        grouped: &mut Vec<(usize, u32)>,
+    ) {
         if depth > 8 {
             return;
         }
@@ -818,25 +1162,31 @@ impl<'a> Extractor<'_, 'a> {
                 Val::Expr(Expr::Call(call), c) | Val::Entered(Expr::Call(call), c) => (call, c),
                 _ => continue,
             };
-            if let Some(&id) = self
-                .launch_at
-                .get(&(c.module, call.range().start().to_u32()))
-            {
-                out.push(id);
+            let offset = call.range().start().to_u32();
+            if let Some(&id) = self.launch_at.get(&(c.module, offset, c.frame)) {
+                exact.push(id);
+                continue;
+            }
+            if self.groups.contains_key(&(c.module, offset)) {
+                grouped.push((c.module, offset));
                 continue;
             }
             for callee in self.index.callee(call, c) {
                 if let Val::Function(f) = callee {
-                    let function = &self.index.functions[f];
-                    let fctx = Ctx {
-                        module: function.module,
-                        func: Some(f),
-                    };
-                    for r in &function.returns {
-                        self.handles_of(r, fctx, depth + 1, out);
+                    let fctx = self.index.callee_ctx(call, c, f, None);
+                    for r in &self.index.functions[f].returns {
+                        self.handles_of(r, fctx, depth + 1, exact, grouped);
                     }
                 }
             }
         }
     }
+}
+
+/// A stop call, where it is and what a fix needs.
+struct StopSite<'a> {
+    stop: stop::StopCall<'a>,
+    ctx: Ctx,
+    frames: Vec<walk::Frame<'a>>,
+    statement: Option<StopStatement>,
 }
