@@ -97,9 +97,13 @@ pub enum Child {
         /// A SIGTERM handler installed by that source.
         handler: Option<Handler>,
         /// `false` when the child provably runs no code of the project (a
-        /// `-c` snippet that imports none of its modules): its coverage
-        /// cannot be lost.
+        /// `-c` snippet that imports none of its modules, `python -V`): its
+        /// coverage cannot be lost.
         runs_project_code: bool,
+        /// The child is `coverage run ...` (or `python -m coverage run`): it
+        /// starts coverage itself, from its own configuration, whatever the
+        /// parent passes it.
+        measures_itself: bool,
     },
     NotPython {
         program: String,
@@ -108,6 +112,19 @@ pub enum Child {
 }
 
 impl Child {
+    /// A Python child that may run project code and does not start
+    /// coverage itself: the parent's mechanism must measure it.
+    pub fn needs_parent_mechanism(&self) -> bool {
+        matches!(
+            self,
+            Child::Python {
+                runs_project_code: true,
+                measures_itself: false,
+                ..
+            }
+        )
+    }
+
     /// A Python child that may run project code: the only kind whose
     /// coverage can be lost.
     pub fn is_python(&self) -> bool {
@@ -165,7 +182,7 @@ pub fn classify(command: &Command, scripts: &BTreeMap<String, String>) -> Child 
         };
         let word = match first {
             Token::SysExecutable => {
-                return python("sys.executable", interpreter_entry(&tokens[1..]));
+                return interpreter("sys.executable", &tokens[1..]);
             }
             Token::Unknown => return Child::Unknown,
             Token::Path(p) => p.to_string_lossy().into_owned(),
@@ -176,7 +193,7 @@ pub fn classify(command: &Command, scripts: &BTreeMap<String, String>) -> Child 
             .map(|b| b.to_string_lossy().into_owned())
             .unwrap_or_else(|| word.clone());
         if INTERPRETER.is_match(&base) {
-            return python(&base, interpreter_entry(&tokens[1..]));
+            return interpreter(&base, &tokens[1..]);
         }
         if base.ends_with(".py") {
             return python(&base, Some(Entry::Script(first.clone())));
@@ -191,7 +208,15 @@ pub fn classify(command: &Command, scripts: &BTreeMap<String, String>) -> Child 
             );
         }
         if PYTHON_TOOLS.contains(&base.as_str()) {
-            return python(&base, None);
+            let mut child = python(&base, None);
+            if base == "coverage"
+                && let Child::Python {
+                    measures_itself, ..
+                } = &mut child
+            {
+                *measures_itself = matches!(tokens.get(1), Some(Token::Str(s)) if s == "run");
+            }
+            return child;
         }
         // Look through wrappers to the command they run.
         if RUNNERS.contains(&base.as_str())
@@ -235,7 +260,46 @@ fn python(evidence: &str, entry: Option<Entry>) -> Child {
         source: None,
         handler: None,
         runs_project_code: true,
+        measures_itself: false,
     }
+}
+
+/// Refines the verdict on an interpreter from its arguments: `python -V`,
+/// `--version` or `--help` runs no project code; `python -m coverage run`
+/// measures itself.
+fn interpreter(evidence: &str, args: &[Token]) -> Child {
+    let entry = interpreter_entry(args);
+    let mut child = python(evidence, entry.clone());
+    let informational = args
+        .iter()
+        .take_while(|t| matches!(t, Token::Str(s) if s.starts_with('-')))
+        .any(|t| matches!(t, Token::Str(s) if matches!(s.as_str(), "-V" | "-VV" | "--version" | "-h" | "--help" | "-?")));
+    if let Child::Python {
+        runs_project_code,
+        measures_itself,
+        ..
+    } = &mut child
+    {
+        if informational && entry.is_none() {
+            *runs_project_code = false;
+        }
+        if let Some(Entry::Module(m)) = &entry
+            && m == "coverage"
+        {
+            *measures_itself = runs_coverage_run(args);
+        }
+    }
+    child
+}
+
+/// `coverage run ...` among the arguments (after `-m coverage`, or after
+/// the `coverage` console script).
+fn runs_coverage_run(args: &[Token]) -> bool {
+    let mut words = args
+        .iter()
+        .skip_while(|t| !matches!(t, Token::Str(s) if s == "coverage" || s == "-mcoverage"));
+    words.next();
+    matches!(words.next(), Some(Token::Str(s)) if s == "run")
 }
 
 fn skip_options(tokens: &[Token]) -> &[Token] {

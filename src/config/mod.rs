@@ -197,6 +197,9 @@ fn console_scripts(root: &Path, files: &mut ConfigFiles) -> BTreeMap<String, Str
             }
         }
     }
+    if let Some(Ok(source)) = files.load(&root.join("setup.py")) {
+        out.extend(versions::setup_py_console_scripts(&source.text));
+    }
     out
 }
 

@@ -852,7 +852,7 @@ pub fn project_requirements(
 /// in setup.py, where they are literals (read with ruff's parser, never
 /// run).
 fn setup_py(root: &Path, selected: &Selected, loader: &mut dyn FileLoader) -> Vec<Requirement> {
-    use ruff_python_ast::{Expr, Stmt};
+    use ruff_python_ast::Expr;
     use ruff_text_size::Ranged;
     let Some(Ok(source)) = loader.load(&root.join("setup.py")) else {
         return Vec::new();
@@ -885,27 +885,7 @@ fn setup_py(root: &Path, selected: &Selected, loader: &mut dyn FileLoader) -> Ve
             }
         }
     };
-    // `setup(...)` or `setuptools.setup(...)` at the top level or under
-    // `if __name__ == "__main__":`.
-    let mut calls = Vec::new();
-    let mut stmts: Vec<&Stmt> = module.body.iter().collect();
-    while let Some(stmt) = stmts.pop() {
-        match stmt {
-            Stmt::Expr(e) => calls.push(&*e.value),
-            Stmt::If(i) => stmts.extend(i.body.iter()),
-            _ => {}
-        }
-    }
-    for call in calls {
-        let Expr::Call(call) = call else { continue };
-        let named_setup = match &*call.func {
-            Expr::Name(n) => n.id.as_str() == "setup",
-            Expr::Attribute(a) => a.attr.as_str() == "setup",
-            _ => false,
-        };
-        if !named_setup {
-            continue;
-        }
+    for call in setup_calls(&module.body) {
         for k in call.arguments.keywords.iter() {
             match k.arg.as_ref().map(|a| a.as_str()) {
                 Some("install_requires") => {
@@ -934,6 +914,77 @@ fn setup_py(root: &Path, selected: &Selected, loader: &mut dyn FileLoader) -> Ve
                     }
                 }
                 _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// `setup(...)` or `setuptools.setup(...)` calls at the top level of
+/// setup.py or under `if __name__ == "__main__":`.
+fn setup_calls(body: &[ruff_python_ast::Stmt]) -> Vec<&ruff_python_ast::ExprCall> {
+    use ruff_python_ast::{Expr, Stmt};
+    let mut calls = Vec::new();
+    let mut stmts: Vec<&Stmt> = body.iter().collect();
+    while let Some(stmt) = stmts.pop() {
+        match stmt {
+            Stmt::Expr(e) => {
+                if let Expr::Call(call) = &*e.value {
+                    let named_setup = match &*call.func {
+                        Expr::Name(n) => n.id.as_str() == "setup",
+                        Expr::Attribute(a) => a.attr.as_str() == "setup",
+                        _ => false,
+                    };
+                    if named_setup {
+                        calls.push(call);
+                    }
+                }
+            }
+            Stmt::If(i) => stmts.extend(i.body.iter()),
+            _ => {}
+        }
+    }
+    calls
+}
+
+/// Console scripts from `setup(entry_points={"console_scripts": [...]})`
+/// in setup.py, where they are literals: `(name, "module:function")`.
+pub fn setup_py_console_scripts(text: &str) -> Vec<(String, String)> {
+    use ruff_python_ast::Expr;
+    let parsed = ruff_python_parser::parse_unchecked(
+        text,
+        ruff_python_parser::ParseOptions::from(ruff_python_parser::Mode::Module),
+    );
+    let Some(module) = parsed.syntax().as_module() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for call in setup_calls(&module.body) {
+        let Some(Expr::Dict(d)) = call
+            .arguments
+            .find_keyword("entry_points")
+            .map(|k| &k.value)
+        else {
+            continue;
+        };
+        for item in d.iter() {
+            let Some(Expr::StringLiteral(key)) = &item.key else {
+                continue;
+            };
+            if key.value.to_str() != "console_scripts" {
+                continue;
+            }
+            let items: Vec<&Expr> = match &item.value {
+                Expr::List(l) => l.elts.iter().collect(),
+                Expr::Tuple(t) => t.elts.iter().collect(),
+                _ => Vec::new(),
+            };
+            for e in items {
+                if let Expr::StringLiteral(s) = e
+                    && let Some((name, target)) = s.value.to_str().split_once('=')
+                {
+                    out.push((name.trim().to_string(), target.trim().to_string()));
+                }
             }
         }
     }

@@ -131,13 +131,15 @@ pub fn check(context: &Context<'_>, scopes: &[Scope]) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// Launches whose child is Python.
+/// Launches whose child is Python, runs project code and is measured only
+/// if the parent's mechanism reaches it (not `coverage run ...`, which
+/// starts coverage itself).
 pub fn python_launches(python: &PythonFacts) -> impl Iterator<Item = (usize, &Launch)> {
     python
         .launches
         .iter()
         .enumerate()
-        .filter(|(_, l)| l.child.is_python())
+        .filter(|(_, l)| l.child.needs_parent_mechanism())
 }
 
 /// Points at the file that says which version of a package the project

@@ -36,6 +36,14 @@ pub enum Shape {
     /// `pexpect.spawn(command, args, timeout, maxread, searchwindowsize,
     /// logfile, cwd, env)`.
     Pexpect,
+    /// `trio.run_process(command, ...)`, `anyio.open_process(command, ...)`:
+    /// a list, or a string the shell runs; `cwd` and `env` keywords.
+    AsyncLibrary,
+    /// pytest's `pytester`/`testdir` fixture starting pytest in a child
+    /// (`runpytest_subprocess`, `spawn_pytest`).
+    PytesterPytest,
+    /// `pytester.run(*cmdargs)`: a command of its own.
+    PytesterRun,
 }
 
 /// The launch APIs covdoctor knows, by qualified name.
@@ -61,6 +69,11 @@ pub fn api(qualified: &str) -> Option<(LaunchKind, Shape)> {
             (Multiprocessing, Shape::Process)
         }
         "pexpect.spawn" | "pexpect.pty_spawn.spawn" => (Subprocess, Shape::Pexpect),
+        "trio.run_process"
+        | "trio.open_process"
+        | "trio.lowlevel.open_process"
+        | "anyio.run_process"
+        | "anyio.open_process" => (Subprocess, Shape::AsyncLibrary),
         _ => return None,
     })
 }
@@ -148,6 +161,16 @@ pub fn args(call: &ExprCall, shape: Shape) -> LaunchArgs<'_> {
         Shape::Launcher => {
             out.cwd = call.arguments.find_keyword("cwd").map(|k| &k.value);
             out.env = call.arguments.find_keyword("env").map(|k| &k.value);
+        }
+        Shape::AsyncLibrary => {
+            out.command.extend(positional.first());
+            out.shell = true;
+            out.cwd = call.arguments.find_keyword("cwd").map(|k| &k.value);
+            out.env = call.arguments.find_keyword("env").map(|k| &k.value);
+        }
+        Shape::PytesterPytest => {}
+        Shape::PytesterRun => {
+            out.command.extend(positional.iter());
         }
         Shape::Pexpect => {
             out.command.extend(arg(call, Some(0), "command"));
@@ -272,6 +295,10 @@ fn tokens_of<'a>(
                         }
                         _ => vec![Token::Unknown],
                     },
+                    _ if shell => match render(index, e, *c, depth) {
+                        Some(line) => split_rendered(&line),
+                        None => vec![Token::Unknown],
+                    },
                     _ => vec![token_of(index, e, *c, depth + 1)],
                 }
             }
@@ -311,6 +338,13 @@ fn token_of<'a>(index: &Index<'a>, expr: &'a Expr, ctx: Ctx, depth: usize) -> To
             }
             Val::Expr(e @ Expr::FString(_), c) => {
                 return match render(index, e, c, depth) {
+                    Some(s) if s == EXE => Token::SysExecutable,
+                    Some(s) if !s.contains(EXE) => Token::Str(s),
+                    _ => Token::Unknown,
+                };
+            }
+            Val::Expr(e @ Expr::Call(_), c) if render(index, e, c, depth + 1).is_some() => {
+                return match render(index, e, c, depth + 1) {
                     Some(s) if s == EXE => Token::SysExecutable,
                     Some(s) if !s.contains(EXE) => Token::Str(s),
                     _ => Token::Unknown,
@@ -385,8 +419,101 @@ fn render<'a>(index: &Index<'a>, expr: &'a Expr, ctx: Ctx, depth: usize) -> Opti
             }
             Some(out)
         }
+        // `"{} -m app".format(sys.executable)`.
+        Val::Expr(Expr::Call(call), c) => {
+            let Expr::Attribute(a) = &*call.func else {
+                return None;
+            };
+            if a.attr.as_str() != "format" || depth > MAX_DEPTH {
+                return None;
+            }
+            let template = render(index, &a.value, *c, depth + 1)?;
+            let text = |e: &'a Expr| match token_of(index, e, *c, depth + 1) {
+                Token::SysExecutable => Some(EXE.to_string()),
+                Token::Str(s) => Some(s),
+                Token::Path(p) => Some(p.to_string_lossy().into_owned()),
+                Token::Unknown => None,
+            };
+            format_str(
+                &template,
+                |field| {
+                    if field.is_empty() {
+                        return None;
+                    }
+                    match field.parse::<usize>() {
+                        Ok(i) => call
+                            .arguments
+                            .args
+                            .get(i)
+                            .filter(|e| !e.is_starred_expr())
+                            .and_then(text),
+                        Err(_) => call
+                            .arguments
+                            .find_keyword(field)
+                            .and_then(|k| text(&k.value)),
+                    }
+                },
+                |i| {
+                    call.arguments
+                        .args
+                        .get(i)
+                        .filter(|e| !e.is_starred_expr())
+                        .and_then(text)
+                },
+            )
+        }
         _ => None,
     }
+}
+
+/// `str.format` on a template whose fields are plain (`{}`, `{0}`,
+/// `{name}`; `{{`/`}}` escapes); `None` for conversions, format specs,
+/// attribute or index fields, or values that are not known. Written by
+/// hand: it is the small regular subset of the format mini-language that
+/// command lines use.
+fn format_str(
+    template: &str,
+    mut named: impl FnMut(&str) -> Option<String>,
+    mut auto: impl FnMut(usize) -> Option<String>,
+) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = template.chars().peekable();
+    let mut next_auto = 0;
+    while let Some(ch) = chars.next() {
+        match ch {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                out.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                out.push('}');
+            }
+            '{' => {
+                let mut field = String::new();
+                loop {
+                    match chars.next()? {
+                        '}' => break,
+                        c => field.push(c),
+                    }
+                }
+                if field.contains([':', '!', '.', '[']) {
+                    return None;
+                }
+                let value = if field.is_empty() {
+                    let v = auto(next_auto);
+                    next_auto += 1;
+                    v
+                } else {
+                    named(&field)
+                };
+                out.push_str(&value?);
+            }
+            '}' => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 fn split(line: &str) -> Vec<Token> {

@@ -738,6 +738,26 @@ impl<'a> Extractor<'_, 'a> {
                         launch::Shape::ProcessClass(c),
                     ));
                 }
+                // pytest's `pytester` (or `testdir`) fixture.
+                Val::Expr(Expr::Attribute(a), c)
+                    if matches!(
+                        a.attr.as_str(),
+                        "runpytest_subprocess" | "spawn_pytest" | "run"
+                    ) && self.index.values_of(&a.value, c).iter().any(
+                        |v| matches!(v, Val::Param(p) if p == "pytester" || p == "testdir"),
+                    ) =>
+                {
+                    let shape = if a.attr.as_str() == "run" {
+                        launch::Shape::PytesterRun
+                    } else {
+                        launch::Shape::PytesterPytest
+                    };
+                    return Some((
+                        format!("pytester.{}", a.attr.as_str()),
+                        LaunchKind::Subprocess,
+                        shape,
+                    ));
+                }
                 // `ctx = multiprocessing.get_context("spawn"); ctx.Process(...)`.
                 Val::Expr(Expr::Attribute(a), c) if a.attr.as_str() == "Process" => {
                     let from_context = self.index.values_of(&a.value, c).into_iter().any(|v| {
@@ -782,6 +802,16 @@ impl<'a> Extractor<'_, 'a> {
                 source: None,
                 handler: None,
                 runs_project_code: true,
+                measures_itself: false,
+            }
+        } else if let launch::Shape::PytesterPytest = shape {
+            Child::Python {
+                evidence: format!("`{api}` runs pytest in a child"),
+                entry: Some(Entry::Module("pytest".into())),
+                source: None,
+                handler: None,
+                runs_project_code: true,
+                measures_itself: false,
             }
         } else if let launch::Shape::ProcessClass(c) = shape {
             let class = &index.classes[c];
@@ -794,6 +824,7 @@ impl<'a> Extractor<'_, 'a> {
                 source: None,
                 handler: None,
                 runs_project_code: true,
+                measures_itself: false,
             }
         } else if kind == LaunchKind::Multiprocessing {
             let entry = args.target.and_then(|t| {
@@ -811,6 +842,7 @@ impl<'a> Extractor<'_, 'a> {
                 source: None,
                 handler: None,
                 runs_project_code: true,
+                measures_itself: false,
             }
         } else {
             let cmd = launch::command(index, ctx, &args, shape);
@@ -833,6 +865,7 @@ impl<'a> Extractor<'_, 'a> {
             source,
             handler,
             runs_project_code,
+            ..
         } = &mut child
         {
             if let Entry::Code(code) = entry {

@@ -187,10 +187,13 @@ pub fn is_fallback<'a>(
 
     // In the except/finally of a try that waits with a bound.
     for frame in frames {
-        // A `finally` after any wait: when the body finished, the child
-        // has ended (or outlived a bounded wait).
+        // A `finally` after a wait on the normal path: when the body
+        // finished, the child has ended (or outlived a bounded wait). A wait
+        // only on an error branch inside the body does not count.
         if let Block::Finally(t) = frame.block
-            && !waits(&t.body).is_empty()
+            && normal_path(&t.body)
+                .into_iter()
+                .any(|stmt| !waits(std::slice::from_ref(stmt)).is_empty())
         {
             return true;
         }
@@ -213,12 +216,23 @@ pub fn is_fallback<'a>(
             };
             let mut calls = walk::calls_in_stmts(body);
             calls.extend(test.map(walk::calls_in).unwrap_or_default());
-            let polls = calls.into_iter().any(|c| {
+            let polls = calls.iter().any(|c| {
                 matches!(&*c.func, Expr::Attribute(a)
                     if matches!(a.attr.as_str(), "poll" | "wait" | "is_alive" | "isalive" | "join" | "communicate")
                         && index.text(ctx.module, &*a.value) == name)
             });
-            if polls {
+            // Reading the child's output until it says something (`for line
+            // in p.stdout:` ... `break`): the `else` is the failure path.
+            let reads = |e: &Expr| {
+                walk::subexprs(e).into_iter().any(|s| {
+                    matches!(s, Expr::Attribute(a)
+                        if matches!(a.attr.as_str(), "stdout" | "stderr")
+                            && index.text(ctx.module, &*a.value) == name)
+                })
+            };
+            let iter_reads = matches!(loop_stmt, Stmt::For(f) if reads(&f.iter));
+            let body_reads = calls.iter().any(|c| reads(&c.func));
+            if polls || iter_reads || body_reads {
                 return true;
             }
         }
@@ -265,6 +279,40 @@ pub fn is_fallback<'a>(
         LaunchKind::Multiprocessing => !w.bounded || signalled_before,
         _ => true,
     })
+}
+
+/// The statements of a block on its normal path: the block's own
+/// statements and those of nested `with`, `try` bodies, loops and branches
+/// that do not end by raising; not `except` handlers.
+fn normal_path(stmts: &[Stmt]) -> Vec<&Stmt> {
+    let mut out = Vec::new();
+    for stmt in stmts {
+        match stmt {
+            Stmt::Try(t) => {
+                out.extend(normal_path(&t.body));
+                out.extend(normal_path(&t.orelse));
+            }
+            Stmt::With(w) => out.extend(normal_path(&w.body)),
+            Stmt::If(i) => {
+                if !ends_raising(&i.body) {
+                    out.extend(normal_path(&i.body));
+                }
+                for clause in &i.elif_else_clauses {
+                    if !ends_raising(&clause.body) {
+                        out.extend(normal_path(&clause.body));
+                    }
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn ends_raising(stmts: &[Stmt]) -> bool {
+    matches!(stmts.last(), Some(Stmt::Raise(_)))
+        || matches!(stmts.last(), Some(Stmt::Expr(e)) if matches!(&*e.value, Expr::Call(c)
+            if matches!(&*c.func, Expr::Attribute(a) if a.attr.as_str() == "fail")))
 }
 
 fn is_straight_line(stmt: &Stmt) -> bool {
