@@ -20,7 +20,9 @@ pub static RULE: Rule = Rule {
 /// kill as a fallback.
 fn graceful_fix(cx: &Context<'_>, stop: &Stop, launch: &Launch) -> Option<Fix> {
     let statement = stop.statement.as_ref()?;
-    let file = cx.python.files.get(&stop.location.file.path)?;
+    // The stop call itself: inside the helper when it goes through one.
+    let at = stop.via.last().unwrap_or(&stop.location);
+    let file = cx.python.files.get(&at.file.path)?;
     let style = match launch.kind {
         LaunchKind::Multiprocessing => Graceful::Multiprocessing,
         _ if launch.api.starts_with("subprocess.") => Graceful::Subprocess,

@@ -87,6 +87,8 @@ pub enum Binding<'a> {
     Element(&'a Expr),
     /// `a, name = X`: the item at this index of `X`.
     Item(&'a Expr, usize),
+    /// `name.append(X)`: the container `name` holds `X`.
+    Holds(&'a Expr),
     /// A loop target, an `except ... as e`, a tuple unpacking...
     Unknown,
 }
@@ -129,6 +131,9 @@ pub struct Class<'a> {
     pub methods: HashMap<&'a str, FuncId>,
     /// `self.x = value` in any method (and class-level `x = value`).
     pub attrs: HashMap<&'a str, Vec<(Ctx, &'a Expr)>>,
+    /// `self.x.append(value)` (and `add`, `insert`, `appendleft`) in any
+    /// method: values the container `x` holds.
+    pub held: HashMap<&'a str, Vec<(Ctx, &'a Expr)>>,
     pub fixtures: HashMap<String, FuncId>,
 }
 
@@ -158,6 +163,8 @@ pub enum Val<'a> {
     },
     /// A new instance of a project class, made by `call`.
     Instance(ClassId, &'a ExprCall, Ctx),
+    /// A container known to hold this value (`procs.append(p)`).
+    Holding(&'a Expr, Ctx),
     Unknown,
 }
 
@@ -489,6 +496,36 @@ impl<'a> Index<'a> {
                         }
                     }
                 }
+                Stmt::Expr(e) => {
+                    if let Expr::Call(call) = &*e.value
+                        && let Expr::Attribute(method) = &*call.func
+                        && matches!(
+                            method.attr.as_str(),
+                            "append" | "add" | "insert" | "appendleft"
+                        )
+                        && let Some(value) = call.arguments.args.last()
+                    {
+                        match &*method.value {
+                            Expr::Name(n) => bindings
+                                .entry(n.id.as_str())
+                                .or_default()
+                                .push(Binding::Holds(value)),
+                            Expr::Attribute(target) => {
+                                if let (Some(cid), Expr::Name(n), Some(s)) =
+                                    (class, &*target.value, self_name)
+                                    && n.id.as_str() == s
+                                {
+                                    self.classes[cid]
+                                        .held
+                                        .entry(target.attr.as_str())
+                                        .or_default()
+                                        .push((ctx, value));
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
                 Stmt::Global(g) => globals.extend(g.names.iter().map(|n| n.as_str())),
                 Stmt::Nonlocal(g) => globals.extend(g.names.iter().map(|n| n.as_str())),
                 Stmt::Return(r) => returns.extend(r.value.as_deref()),
@@ -614,6 +651,7 @@ impl<'a> Index<'a> {
             def,
             methods: HashMap::new(),
             attrs: HashMap::new(),
+            held: HashMap::new(),
             fixtures: HashMap::new(),
         });
         // The class body: its methods become functions of this class.
@@ -749,6 +787,11 @@ impl<'a> Index<'a> {
                             .elts
                             .iter()
                             .for_each(|e| out.extend(self.values_at(e, c, depth + 1))),
+                        Val::Holding(e, c) => out.extend(self.values_at(e, c, depth + 1)),
+                        // A list comprehension's element.
+                        Val::Expr(Expr::ListComp(l), c) => {
+                            out.extend(self.values_at(&l.elt, c, depth + 1))
+                        }
                         Val::Args { call, ctx, from } => {
                             call.arguments.args.iter().skip(from).for_each(|e| match e {
                                 Expr::Starred(_) => out.push(Val::Unknown),
@@ -764,6 +807,7 @@ impl<'a> Index<'a> {
                     out.extend(self.item_of(v, i, depth + 1));
                 }
             }
+            Binding::Holds(e) => out.push(Val::Holding(e, ctx)),
             Binding::Unknown => out.push(Val::Unknown),
         }
     }
@@ -810,10 +854,14 @@ impl<'a> Index<'a> {
                         }
                     }
                     let mut out = Vec::new();
+                    if let Some(held) = self.classes[cid].held.get(a.attr.as_str()) {
+                        out.extend(held.iter().map(|(hctx, e)| Val::Holding(e, *hctx)));
+                    }
                     if let Some(assigned) = self.classes[cid].attrs.get(a.attr.as_str()) {
                         for (actx, value) in assigned {
                             out.extend(self.values_at(value, *actx, depth + 1));
                         }
+                    } else if !out.is_empty() {
                     } else if let Some(&m) = self.classes[cid].methods.get(a.attr.as_str()) {
                         out.push(Val::Function(m));
                     } else {

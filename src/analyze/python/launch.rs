@@ -336,6 +336,10 @@ fn token_of<'a>(index: &Index<'a>, expr: &'a Expr, ctx: Ctx, depth: usize) -> To
             Val::Expr(Expr::StringLiteral(s), _) => {
                 return Token::Str(s.value.to_str().to_string());
             }
+            // `str(8000)`, `"--port={}".format(8000)`.
+            Val::Expr(e @ Expr::NumberLiteral(_), c) => {
+                return Token::Str(index.text(c.module, e).to_string());
+            }
             Val::Expr(e @ Expr::FString(_), c) => {
                 return match render(index, e, c, depth) {
                     Some(s) if s == EXE => Token::SysExecutable,
