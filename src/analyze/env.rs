@@ -14,6 +14,10 @@ pub struct VarSet {
     pub prefixes: BTreeSet<String>,
     pub removed_names: BTreeSet<String>,
     pub removed_prefixes: BTreeSet<String>,
+    /// Names the mapping sets to an empty value itself: a fix that merges
+    /// the parent's variables under the mapping's own keys cannot bring
+    /// them back.
+    pub blanked: BTreeSet<String>,
 }
 
 impl VarSet {
@@ -42,6 +46,7 @@ impl VarSet {
     pub fn blank(&mut self, name: &str) {
         self.names.remove(name);
         self.removed_names.insert(name.to_string());
+        self.blanked.insert(name.to_string());
     }
 
     /// Sets `name`, to an empty value when `blank`. Only the variables
@@ -59,6 +64,7 @@ impl VarSet {
             self.blank(&name);
         } else {
             self.removed_names.remove(&name);
+            self.blanked.remove(&name);
             self.names.insert(name);
         }
     }
@@ -79,6 +85,7 @@ impl VarSet {
             .intersection(&other.removed_prefixes)
             .cloned()
             .collect();
+        self.blanked.extend(other.blanked);
         self
     }
 

@@ -101,10 +101,14 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             .map(|m| m.describe())
             .collect::<Vec<_>>()
             .join("; ");
+        // A variable the mapping itself sets to "" wins over a merge under
+        // its keys: no fix.
+        let blanked = missing.iter().any(|m| vars.blanked.contains(*m));
         let fix = cx
             .python
             .files
             .get(&env.location.file.path)
+            .filter(|_| !blanked)
             .and_then(|file| python::carry_coverage_env(file, env))
             .map(|edits| {
                 Fix::unsafe_(
