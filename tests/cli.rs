@@ -266,6 +266,52 @@ fn import_cycles_and_pathological_aliasing_terminate() {
     assert!(stdout(&out).contains("alias.py"));
 }
 
+#[test]
+fn helper_cycles_and_thousands_of_call_sites_stay_bounded() {
+    // Helpers that call each other in a cycle, with the launch inside.
+    let cycle = b"import subprocess\n\n\ndef ping(cmd, n):\n    return pong(cmd, n - 1)\n\n\ndef pong(cmd, n):\n    if n > 0:\n        return ping(cmd, n)\n    return subprocess.Popen(cmd)\n";
+    let cycle_test = b"import sys\n\nfrom cycle import ping\n\n\ndef test_cycle():\n    p = ping([sys.executable, 'server.py'], 3)\n    p.kill()\n";
+    // One helper called from 2,000 places, each killing its child.
+    let mut many = String::from("import sys\n\nfrom helpers import start\n\n");
+    for i in 0..2000 {
+        many.push_str(&format!(
+            "\ndef test_{i}():\n    p = start([sys.executable, 'server.py', '{i}'])\n    p.kill()\n"
+        ));
+    }
+    let dir = project(&[
+        ("pyproject.toml", MEASURED),
+        ("tests/cycle.py", cycle),
+        ("tests/test_cycle.py", cycle_test),
+        (
+            "tests/helpers.py",
+            b"import subprocess\n\n\ndef start(cmd):\n    return subprocess.Popen(cmd)\n",
+        ),
+        ("tests/test_many.py", many.as_bytes()),
+    ]);
+    let out = covdoctor(&["check", "--output-format", "json"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let kills: Vec<(String, u64)> = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "sigkill-loses-coverage")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // Each call site is its own finding, at the kill in the test.
+    let many_kills = kills.iter().filter(|(p, _)| p.ends_with("test_many.py")).count();
+    assert_eq!(many_kills, 2000);
+    assert!(
+        kills.iter().any(|(p, _)| p.ends_with("test_cycle.py")),
+        "{kills:?}"
+    );
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().flatten() {
