@@ -40,6 +40,10 @@ pub struct Diagnostic {
     /// The runs it holds for ("tox env `py312` (tox.ini:3)"); empty for
     /// findings about the project's files alone.
     pub runs: Vec<String>,
+    /// For a finding about a root cause (a missing setting): the call sites
+    /// it affects. A suppression on one of them removes that site (and its
+    /// label); when every site is suppressed, the finding goes.
+    pub sites: Vec<Location>,
 }
 
 impl Diagnostic {

@@ -143,7 +143,50 @@ pub fn apply(
         .map(|s| vec![false; s.names.len()])
         .collect();
     let mut kept = Vec::new();
-    for d in diagnostics {
+    for mut d in diagnostics {
+        // Sites of a root-cause finding, suppressed one by one.
+        if !d.sites.is_empty() {
+            let primary_is_site = d.sites.contains(&d.primary.location);
+            let mut remaining = Vec::new();
+            for site in std::mem::take(&mut d.sites) {
+                let line = site.file.line_col(site.span.start).0;
+                let mut silenced = false;
+                for (i, s) in suppressions.iter().enumerate() {
+                    if s.target_line != line || s.location.file.path != site.file.path {
+                        continue;
+                    }
+                    for (j, (name, _)) in s.names.iter().enumerate() {
+                        if name == d.rule {
+                            used[i][j] = true;
+                            silenced = true;
+                        }
+                    }
+                }
+                if silenced {
+                    d.labels.retain(|l| l.location != site);
+                } else {
+                    remaining.push(site);
+                }
+            }
+            if remaining.is_empty() {
+                continue;
+            }
+            // A finding shown at a site that is now suppressed moves to the
+            // first site left.
+            if primary_is_site && !remaining.contains(&d.primary.location) {
+                let next = remaining[0].clone();
+                let text = d
+                    .labels
+                    .iter()
+                    .position(|l| l.location == next)
+                    .map(|i| d.labels.remove(i).text);
+                d.primary.location = next;
+                if let Some(text) = text {
+                    d.primary.text = text;
+                }
+            }
+            d.sites = remaining;
+        }
         let file = &d.primary.location.file;
         let line = file.line_col(d.primary.location.span.start).0;
         let mut silenced = false;

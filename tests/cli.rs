@@ -304,7 +304,10 @@ fn helper_cycles_and_thousands_of_call_sites_stay_bounded() {
         })
         .collect();
     // Each call site is its own finding, at the kill in the test.
-    let many_kills = kills.iter().filter(|(p, _)| p.ends_with("test_many.py")).count();
+    let many_kills = kills
+        .iter()
+        .filter(|(p, _)| p.ends_with("test_many.py"))
+        .count();
     assert_eq!(many_kills, 2000);
     assert!(
         kills.iter().any(|(p, _)| p.ends_with("test_cycle.py")),

@@ -95,6 +95,7 @@ impl Rule {
             help: None,
             fix: None,
             runs: Vec::new(),
+            sites: Vec::new(),
         }
     }
 }

@@ -109,6 +109,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     {
         d = d.label(child.location.clone(), launch_label(child));
     }
+    d.sites = children.iter().map(|c| c.location.clone()).collect();
     if versions.pytest_cov_at_least_7() {
         d = with_version(d, &versions.pytest_cov, "pytest-cov");
     } else {
