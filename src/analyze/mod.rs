@@ -169,6 +169,10 @@ pub struct Stop {
     /// Only reached when the child has already ended, or did not end within
     /// a bounded wait: a fallback, not the normal way the child stops.
     pub fallback: bool,
+    /// The launch is the one evaluated for this stop's own path of calls;
+    /// otherwise it stands for every launch of the same launch call, and
+    /// only that call is worth pointing at.
+    pub exact: bool,
     /// When the call is `p.kill()`/`p.terminate()` as a statement of its
     /// own line: what a fix needs to rewrite it.
     pub statement: Option<StopStatement>,

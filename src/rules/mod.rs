@@ -181,6 +181,23 @@ pub fn launch_labels(launch: &Launch) -> Vec<(Location, String)> {
     out
 }
 
+/// Labels for the launch a stop stops: the launch as it was reached for
+/// this stop's calls, or, when the stop stands for every launch of one
+/// launch call, that call.
+pub fn stop_launch_labels(stop: &crate::analyze::Stop, launch: &Launch) -> Vec<(Location, String)> {
+    if stop.exact || launch.via.is_empty() {
+        return launch_labels(launch);
+    }
+    let at = launch.via.last().unwrap_or(&launch.location);
+    let text = match &launch.child {
+        crate::analyze::Child::Python { evidence, .. } => {
+            format!("Python child started here ({evidence})")
+        }
+        _ => "child started here".to_string(),
+    };
+    vec![(at.clone(), text)]
+}
+
 /// Labels for the helper calls between where the user acts and the call
 /// that does it (`last` labels that call).
 pub fn via_labels(via: &[Location], last: &str) -> Vec<(Location, String)> {

@@ -1,6 +1,6 @@
 //! `sigkill-loses-coverage`: see rules/sigkill-loses-coverage.md.
 
-use super::{Context, Rule, launch_labels};
+use super::{Context, Rule};
 use crate::analyze::{Launch, LaunchKind, Signal, Stop};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::Fix;
@@ -64,7 +64,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
                 ),
             )
             .labels(super::via_labels(&stop.via, "the signal is sent here"))
-            .labels(launch_labels(launch))
+            .labels(super::stop_launch_labels(stop, launch))
             .help(format!(
                 "stop it gracefully and keep the kill as a fallback: {graceful}; coverage then saves on SIGTERM when `[run] sigterm = true` is set"
             ))

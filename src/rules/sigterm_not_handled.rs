@@ -1,6 +1,6 @@
 //! `sigterm-not-handled`: see rules/sigterm-not-handled.md.
 
-use super::{Context, Rule, launch_labels, relative};
+use super::{Context, Rule, relative};
 use crate::analyze::command::HandlerEffect;
 use crate::analyze::{Child, Signal};
 use crate::config::coverage::{Format, Role, Selection};
@@ -74,7 +74,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
                     ),
                 )
                 .labels(super::via_labels(&stop.via, "the signal is sent here"))
-                .labels(launch_labels(launch))
+                .labels(super::stop_launch_labels(stop, launch))
                 .label(h.location.clone(), format!("the child's SIGTERM handler: {}", h.how))
                 .help("end the handler with `sys.exit()`, or set `patch = [\"_exit\"]` in coverage's `[run]` section (coverage >= 7.10) so os._exit() saves first; `sigterm = true` does not help, because the child's handler replaces coverage's")
             }
@@ -88,7 +88,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
                     ),
                 )
                 .labels(super::via_labels(&stop.via, "the signal is sent here"))
-                .labels(launch_labels(launch))
+                .labels(super::stop_launch_labels(stop, launch))
                 .label(h.location.clone(), format!("the child's SIGTERM handling: {}", h.how))
                 .help("handle SIGTERM in the child with a function that calls `sys.exit()`; `sigterm = true` does not help, because `signal.SIG_DFL` replaces coverage's handler"),
         };
@@ -115,7 +115,7 @@ fn missing_setting(
             ),
         )
         .labels(super::via_labels(&stop.via, "the signal is sent here"))
-                .labels(launch_labels(launch));
+                .labels(super::stop_launch_labels(stop, launch));
     let help = match coverage.effective() {
         Some(file) => {
             let name = relative(&cx.config.root, &file.source.path);

@@ -53,7 +53,16 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             versions.coverage.describe("coverage")
         )
     };
-    let count = match children.len() {
+    // Children counted by where they are started (a helper called from
+    // many tests starts one kind of child).
+    let started: std::collections::BTreeSet<(std::path::PathBuf, Span)> = children
+        .iter()
+        .map(|c| {
+            let at = c.via.last().unwrap_or(&c.location);
+            (at.file.path.clone(), at.span)
+        })
+        .collect();
+    let count = match started.len() {
         1 => "the Python child the project starts runs".to_string(),
         n => format!("the {n} Python children the project starts run"),
     };
@@ -102,11 +111,16 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         d.primary.location.file.path.clone(),
         d.primary.location.span,
     );
+    // One label per place children are started.
+    let mut labelled = std::collections::BTreeSet::new();
     for child in children
         .iter()
         .filter(|c| (c.location.file.path.clone(), c.location.span) != primary)
-        .take(LABELS)
     {
+        let at = child.via.last().unwrap_or(&child.location);
+        if labelled.len() >= LABELS || !labelled.insert((at.file.path.clone(), at.span)) {
+            continue;
+        }
         d = d.label(child.location.clone(), launch_label(child));
     }
     d.sites = children.iter().map(|c| c.location.clone()).collect();

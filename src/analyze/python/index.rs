@@ -835,6 +835,38 @@ impl<'a> Index<'a> {
         match expr {
             Expr::Name(n) => self.name_values(n.id.as_str(), ctx, depth),
             Expr::Named(n) => self.values_at(&n.value, ctx, depth + 1),
+            // `procs[0]`, `servers[-1]`, `self.procs[i]`: an element.
+            Expr::Subscript(sub) => {
+                let index = match &*sub.slice {
+                    Expr::NumberLiteral(n) => n.value.as_int().and_then(|i| i.as_usize()),
+                    _ => None,
+                };
+                let mut out = Vec::new();
+                for v in self.values_at(&sub.value, ctx, depth + 1) {
+                    match (v, index) {
+                        (Val::Expr(Expr::List(l), c), Some(i)) if i < l.elts.len() => {
+                            out.extend(self.values_at(&l.elts[i], c, depth + 1))
+                        }
+                        (Val::Expr(Expr::Tuple(t), c), Some(i)) if i < t.elts.len() => {
+                            out.extend(self.values_at(&t.elts[i], c, depth + 1))
+                        }
+                        (Val::Expr(Expr::List(l), c), None) => l
+                            .elts
+                            .iter()
+                            .filter(|e| !e.is_starred_expr())
+                            .for_each(|e| out.extend(self.values_at(e, c, depth + 1))),
+                        (Val::Holding(e, c), _) => out.extend(self.values_at(e, c, depth + 1)),
+                        (Val::Expr(Expr::ListComp(l), c), _) => {
+                            out.extend(self.values_at(&l.elt, c, depth + 1))
+                        }
+                        _ => {}
+                    }
+                }
+                if out.is_empty() {
+                    out.push(Val::Expr(expr, ctx));
+                }
+                out
+            }
             Expr::Await(a) => self.values_at(&a.value, ctx, depth + 1),
             Expr::Attribute(a) => {
                 // `self.x` in a method.

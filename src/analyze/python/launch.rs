@@ -333,6 +333,17 @@ fn token_of<'a>(index: &Index<'a>, expr: &'a Expr, ctx: Ctx, depth: usize) -> To
     if let Some(v) = index.values_of(expr, ctx).into_iter().next() {
         match v {
             Val::Qualified(q) if q == "sys.executable" => return Token::SysExecutable,
+            // `-m __name__`: the module's own dotted name.
+            Val::Qualified(q) if q == "__name__" => {
+                let module = &index.modules[ctx.module];
+                let src = index.root.join("src");
+                return module
+                    .names
+                    .iter()
+                    .find(|(_, base)| *base == src)
+                    .or_else(|| module.names.iter().find(|(_, base)| *base == index.root))
+                    .map_or(Token::Unknown, |(name, _)| Token::Str(name.clone()));
+            }
             Val::Expr(Expr::StringLiteral(s), _) => {
                 return Token::Str(s.value.to_str().to_string());
             }

@@ -130,6 +130,8 @@ fn analyze_on_this_thread(
         launch_at: HashMap::new(),
         groups: HashMap::new(),
         callers: HashMap::new(),
+        implicit: Default::default(),
+        implicit_found: Default::default(),
         pending_stops: Vec::new(),
     };
     extractor.launches();
@@ -429,6 +431,12 @@ struct Extractor<'i, 'a> {
     /// Known calls of project functions that (through other functions)
     /// start or stop processes.
     callers: HashMap<FuncId, Vec<CallSite<'a>>>,
+    /// Functions that may also run without a call the analysis sees: dunder
+    /// methods (`with` calls `__exit__`), decorated functions, functions
+    /// referenced without being called (`Thread(target=s.run)`,
+    /// `addfinalizer(server.stop)`).
+    implicit: std::collections::HashSet<FuncId>,
+    implicit_found: std::cell::RefCell<std::collections::HashSet<FuncId>>,
 }
 
 /// A call of a project function.
@@ -486,22 +494,54 @@ impl<'a> Extractor<'_, 'a> {
         let mut wanted: Vec<FuncId> = sites.iter().filter_map(|s| s.1.func).collect();
         wanted.extend(stop_sites.iter().filter_map(|s| s.ctx.func));
         self.callers = self.call_sites(wanted);
+        self.implicit = self.implicit_found.take();
         for (call, ctx, api, kind, shape) in sites {
-            for path in self.paths(ctx) {
-                let Some((at, via)) = self.expand(&path, call, ctx) else {
-                    continue;
-                };
-                let location = match path.first() {
-                    Some(top) => self.index.location(top.ctx.module, top.call),
-                    None => self.index.location(ctx.module, call),
-                };
-                if !self.is_evidence(&location) {
-                    continue;
-                }
+            for (at, location, via) in self.reach(call, ctx) {
                 self.add_launch(call, at, api.clone(), kind, shape, location, via);
             }
         }
         self.pending_stops = stop_sites;
+    }
+
+    /// Where a call inside a scope is reported, and the context it is
+    /// evaluated in: once per path of known calls that starts in test code
+    /// (at the path's top, with the calls below it as `via`), or, when no
+    /// such path exists or the scope also runs without a known call, at the
+    /// call itself. Paths into a scope that runs only from the project's
+    /// own entry points (a `main()`, `__main__.py`) end at the call itself.
+    fn reach(&self, call: &'a ExprCall, ctx: Ctx) -> Vec<(Ctx, Location, Vec<Location>)> {
+        let mut out: Vec<(Ctx, Location, Vec<Location>)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut itself = false;
+        for path in self.paths(ctx) {
+            let Some(top) = path.first() else {
+                itself = true;
+                continue;
+            };
+            let location = self.index.location(top.ctx.module, top.call);
+            if !self.in_tests(&location) {
+                itself = true;
+                continue;
+            }
+            let Some((at, via)) = self.expand(&path, call, ctx) else {
+                // The call does not reach this function after all (an
+                // override in a subclass): no launch along this path.
+                continue;
+            };
+            // Paths through different helpers to the same call in the
+            // test are one place to act.
+            if seen.insert((location.file.path.clone(), location.span)) {
+                out.push((at, location, via));
+            }
+        }
+        let reached_by_none = ctx.func.is_none_or(|f| !self.callers.contains_key(&f));
+        if itself || reached_by_none {
+            let location = self.index.location(ctx.module, call);
+            if self.is_evidence(&location) {
+                out.push((ctx, location, Vec::new()));
+            }
+        }
+        out
     }
 
     /// The ways a scope is reached: each a path of calls from the outermost
@@ -532,6 +572,10 @@ impl<'a> Extractor<'_, 'a> {
             return;
         };
         let f = func.expect("callers exist only for functions");
+        if self.implicit.contains(&f) {
+            // Also reached without a call we see.
+            out.push(below.iter().rev().copied().collect());
+        }
         visiting.push(f);
         for site in callers {
             if site.ctx.func.is_some_and(|g| visiting.contains(&g)) {
@@ -563,6 +607,20 @@ impl<'a> Extractor<'_, 'a> {
         let mut via = Vec::new();
         for (i, step) in path.iter().enumerate() {
             if i > 0 {
+                // Evaluated for the calls above it, the call must still
+                // reach the same function (not an override in a subclass).
+                let still = self
+                    .index
+                    .callee(step.call, at)
+                    .into_iter()
+                    .any(|v| match v {
+                        Val::Function(f) => f == step.callee,
+                        Val::Class(c) => step.constructor == Some(c),
+                        _ => false,
+                    });
+                if !still {
+                    return None;
+                }
                 via.push(self.index.location(step.ctx.module, step.call));
             }
             at = self
@@ -578,6 +636,9 @@ impl<'a> Extractor<'_, 'a> {
     /// tests run); not in a benchmark, an example or a development script
     /// that nothing in the tests calls.
     fn is_evidence(&self, location: &Location) -> bool {
+        if self.in_tests(location) {
+            return true;
+        }
         let Ok(rel) = location.file.path.strip_prefix(&self.index.root) else {
             return true;
         };
@@ -586,15 +647,6 @@ impl<'a> Extractor<'_, 'a> {
             .map(|c| c.as_os_str().to_string_lossy().to_lowercase())
             .collect();
         let name = parts.last().map(String::as_str).unwrap_or_default();
-        let in_tests = parts[..parts.len().saturating_sub(1)]
-            .iter()
-            .any(|p| matches!(p.as_str(), "tests" | "test" | "testing"))
-            || name.starts_with("test_")
-            || name.ends_with("_test.py")
-            || name == "conftest.py";
-        if in_tests {
-            return true;
-        }
         let top = if parts.len() > 1 {
             parts[0].as_str()
         } else {
@@ -624,6 +676,27 @@ impl<'a> Extractor<'_, 'a> {
         !outside
     }
 
+    /// Whether a location is in the test suite: a test file, a
+    /// `conftest.py`, or a file under a `tests`/`test`/`testing` directory.
+    fn in_tests(&self, location: &Location) -> bool {
+        let rel = location
+            .file
+            .path
+            .strip_prefix(&self.index.root)
+            .unwrap_or(&location.file.path);
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().to_lowercase())
+            .collect();
+        let name = parts.last().map(String::as_str).unwrap_or_default();
+        parts[..parts.len().saturating_sub(1)]
+            .iter()
+            .any(|p| matches!(p.as_str(), "tests" | "test" | "testing"))
+            || name.starts_with("test_")
+            || name.ends_with("_test.py")
+            || name == "conftest.py"
+    }
+
     /// Known calls of the functions that hold launches or stops, and of
     /// the functions calling those, up to the frame depth.
     fn call_sites(&self, wanted: Vec<FuncId>) -> HashMap<FuncId, Vec<CallSite<'a>>> {
@@ -638,17 +711,38 @@ impl<'a> Extractor<'_, 'a> {
             defined.insert(c.def.name.as_str());
         }
         let mut by_name: HashMap<&'a str, Vec<(&'a ExprCall, Ctx)>> = HashMap::new();
+        // Names used other than as the callee of a call.
+        let mut referenced: std::collections::HashSet<&'a str> = std::collections::HashSet::new();
         for (ctx, body) in self.scopes() {
             walk::walk_scope(body, &mut |stmt, _| {
                 for e in walk::own_exprs(stmt) {
-                    for call in walk::calls_in(e) {
-                        let name = match &*call.func {
-                            Expr::Name(n) => n.id.as_str(),
-                            Expr::Attribute(a) => a.attr.as_str(),
-                            _ => continue,
-                        };
-                        if defined.contains(name) {
-                            by_name.entry(name).or_default().push((call, ctx));
+                    let mut callees: Vec<*const Expr> = Vec::new();
+                    let mut names: Vec<(*const Expr, &'a str)> = Vec::new();
+                    for sub in walk::subexprs(e) {
+                        match sub {
+                            Expr::Call(call) => {
+                                callees.push(std::ptr::from_ref(&*call.func));
+                                let name = match &*call.func {
+                                    Expr::Name(n) => n.id.as_str(),
+                                    Expr::Attribute(a) => a.attr.as_str(),
+                                    _ => continue,
+                                };
+                                if defined.contains(name) {
+                                    by_name.entry(name).or_default().push((call, ctx));
+                                }
+                            }
+                            Expr::Name(n) if defined.contains(n.id.as_str()) => {
+                                names.push((std::ptr::from_ref(sub), n.id.as_str()));
+                            }
+                            Expr::Attribute(a) if defined.contains(a.attr.as_str()) => {
+                                names.push((std::ptr::from_ref(sub), a.attr.as_str()));
+                            }
+                            _ => {}
+                        }
+                    }
+                    for (at, name) in names {
+                        if !callees.contains(&at) {
+                            referenced.insert(name);
                         }
                     }
                 }
@@ -664,6 +758,16 @@ impl<'a> Extractor<'_, 'a> {
                     continue;
                 }
                 let function = &index.functions[f];
+                let fname = function.def.name.as_str();
+                let dunder =
+                    fname.starts_with("__") && fname.ends_with("__") && fname != "__init__";
+                let decorated = function.def.decorator_list.iter().any(|d| {
+                    !matches!(&d.expression, Expr::Name(n)
+                        if matches!(n.id.as_str(), "staticmethod" | "classmethod"))
+                });
+                if dunder || decorated || referenced.contains(fname) {
+                    self.implicit_found.borrow_mut().insert(f);
+                }
                 let is_init = function.def.name.as_str() == "__init__";
                 let name = match (is_init, function.class) {
                     (true, Some(c)) => index.classes[c].def.name.as_str(),
@@ -933,30 +1037,51 @@ impl<'a> Extractor<'_, 'a> {
 
     fn stops(&mut self) {
         let sites = std::mem::take(&mut self.pending_stops);
+        let mut seen = std::collections::HashSet::new();
         for site in sites {
             let sc = &site.stop;
             let ctx = site.ctx;
             let text = self.index.text(ctx.module, sc.call);
             let call = text.lines().next().unwrap_or(text).to_string();
-            for path in self.paths(ctx) {
-                let Some((at, via)) = self.expand(&path, sc.call, ctx) else {
-                    continue;
+            let paths = self.paths(ctx);
+            for (at, location, via) in self.reach(sc.call, ctx) {
+                let path: Vec<CallSite<'a>> = if via.is_empty() {
+                    Vec::new()
+                } else {
+                    paths
+                        .iter()
+                        .find(|p| {
+                            p.first().is_some_and(|top| {
+                                self.index.location(top.ctx.module, top.call) == location
+                            })
+                        })
+                        .cloned()
+                        .unwrap_or_default()
                 };
-                let location = match path.first() {
-                    Some(top) => self.index.location(top.ctx.module, top.call),
-                    None => self.index.location(ctx.module, sc.call),
-                };
-                if !self.is_evidence(&location) {
-                    continue;
-                }
                 let mut exact = Vec::new();
                 let mut grouped = Vec::new();
                 self.handles_of(sc.receiver, at, 0, &mut exact, &mut grouped);
-                for launch in self.representatives(exact, grouped) {
+                for (launch, exact) in self.representatives(exact, grouped) {
                     let kind = self.facts.launches[launch].kind;
                     let fallback =
                         stop::is_fallback(self.index, ctx, sc.receiver, &site.frames, kind)
                             || path.iter().any(|step| self.call_is_fallback(step, kind));
+                    // One stop per place, signal and launch call.
+                    let launched_at = {
+                        let l = &self.facts.launches[launch];
+                        let at = l.via.last().unwrap_or(&l.location);
+                        (at.file.path.clone(), at.span)
+                    };
+                    let key = (
+                        location.file.path.clone(),
+                        location.span,
+                        format!("{:?}", sc.signal),
+                        launched_at,
+                        fallback,
+                    );
+                    if !seen.insert(key) {
+                        continue;
+                    }
                     self.facts.stops.push(Stop {
                         location: location.clone(),
                         via: via.clone(),
@@ -965,6 +1090,7 @@ impl<'a> Extractor<'_, 'a> {
                         call: call.clone(),
                         fallback,
                         statement: site.statement.clone(),
+                        exact,
                     });
                 }
             }
@@ -973,8 +1099,8 @@ impl<'a> Extractor<'_, 'a> {
 
     /// One launch per launch call: the one evaluated for this very path
     /// when known, otherwise the first whose child is Python.
-    fn representatives(&self, exact: Vec<usize>, grouped: Vec<(usize, u32)>) -> Vec<usize> {
-        let mut out: Vec<usize> = Vec::new();
+    fn representatives(&self, exact: Vec<usize>, grouped: Vec<(usize, u32)>) -> Vec<(usize, bool)> {
+        let mut out: Vec<(usize, bool)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for id in exact {
             let l = &self.facts.launches[id];
@@ -983,7 +1109,7 @@ impl<'a> Extractor<'_, 'a> {
                 l.via.last().unwrap_or(&l.location).span,
             );
             if seen.insert(key) {
-                out.push(id);
+                out.push((id, true));
             }
         }
         for g in grouped {
@@ -1004,7 +1130,7 @@ impl<'a> Extractor<'_, 'a> {
                 .copied()
                 .find(|&i| self.facts.launches[i].child.is_python())
                 .unwrap_or(first);
-            out.push(pick);
+            out.push((pick, false));
         }
         out
     }
