@@ -1236,6 +1236,10 @@ impl<'a> Index<'a> {
             let init = self.method_of(c, "__init__", 0);
             let mut found = false;
             for k in classes {
+                if let Some(held) = self.classes[k].held.get(attr) {
+                    found = true;
+                    out.extend(held.iter().map(|(hctx, e)| Val::Holding(e, *hctx)));
+                }
                 let Some(assigned) = self.classes[k].attrs.get(attr) else {
                     continue;
                 };

@@ -504,11 +504,12 @@ impl<'a> Extractor<'_, 'a> {
     }
 
     /// Where a call inside a scope is reported, and the context it is
-    /// evaluated in: once per path of known calls that starts in test code
-    /// (at the path's top, with the calls below it as `via`), or, when no
-    /// such path exists or the scope also runs without a known call, at the
-    /// call itself. Paths into a scope that runs only from the project's
-    /// own entry points (a `main()`, `__main__.py`) end at the call itself.
+    /// evaluated in: once per path of known calls (at the path's top, with
+    /// the calls below it as `via`), or at the call itself when no call of
+    /// its function is known or the function also runs without one. Paths
+    /// are followed up through test code, so their top is a call in a test
+    /// or fixture, or the call in the project's own code nearest to them;
+    /// a path from a benchmark or a development script is no evidence.
     fn reach(&self, call: &'a ExprCall, ctx: Ctx) -> Vec<(Ctx, Location, Vec<Location>)> {
         let mut out: Vec<(Ctx, Location, Vec<Location>)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -519,8 +520,7 @@ impl<'a> Extractor<'_, 'a> {
                 continue;
             };
             let location = self.index.location(top.ctx.module, top.call);
-            if !self.in_tests(&location) {
-                itself = true;
+            if !self.is_evidence(&location) {
                 continue;
             }
             let Some((at, via)) = self.expand(&path, call, ctx) else {
@@ -578,7 +578,18 @@ impl<'a> Extractor<'_, 'a> {
         }
         visiting.push(f);
         for site in callers {
-            if site.ctx.func.is_some_and(|g| visiting.contains(&g)) {
+            // Followed up through test code only: a call made inside the
+            // project's own code is where its users act (and a package
+            // function branches on its inputs in ways a path of calls
+            // cannot see).
+            let in_package = site.ctx.func.is_some_and(|g| {
+                !self.in_tests(
+                    &self
+                        .index
+                        .location(self.index.functions[g].module, self.index.functions[g].def),
+                )
+            });
+            if in_package || site.ctx.func.is_some_and(|g| visiting.contains(&g)) {
                 // A cycle: stop at this call.
                 below.push(*site);
                 out.push(below.iter().rev().copied().collect());
