@@ -229,6 +229,8 @@ pub struct Index<'a> {
     /// The calls resolution has entered, interned by (call, caller,
     /// callee).
     frames: std::cell::RefCell<Vec<Frame<'a>>>,
+    /// Names of the project's classes.
+    class_names: HashSet<&'a str>,
     frame_ids: std::cell::RefCell<HashMap<(usize, Ctx, FuncId), FrameId>>,
 }
 
@@ -367,6 +369,7 @@ impl<'a> Index<'a> {
             by_path: HashMap::new(),
             by_name: HashMap::new(),
             frames: Default::default(),
+            class_names: HashSet::new(),
             frame_ids: Default::default(),
         };
         for input in inputs {
@@ -646,6 +649,7 @@ impl<'a> Index<'a> {
         imports: &'a ImportTargets,
     ) -> ClassId {
         let cid = self.classes.len();
+        self.class_names.insert(def.name.as_str());
         self.classes.push(Class {
             module: outer.module,
             def,
@@ -1204,6 +1208,16 @@ impl<'a> Index<'a> {
             match v {
                 Val::Instance(c, call, ctx) => out.push((*c, *call, *ctx)),
                 Val::Expr(Expr::Call(call), ctx) => {
+                    // Only a callee spelled like a project class can make
+                    // an instance of one: resolve nothing else.
+                    let named = match &*call.func {
+                        Expr::Name(n) => n.id.as_str(),
+                        Expr::Attribute(a) => a.attr.as_str(),
+                        _ => continue,
+                    };
+                    if !self.class_names.contains(named) {
+                        continue;
+                    }
                     for callee in self.values_of(&call.func, *ctx) {
                         if let Val::Class(c) = callee {
                             out.push((c, call, *ctx));

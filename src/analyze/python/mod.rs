@@ -132,6 +132,7 @@ fn analyze_on_this_thread(
         callers: HashMap::new(),
         implicit: Default::default(),
         implicit_found: Default::default(),
+        children_seen: HashMap::new(),
         pending_stops: Vec::new(),
     };
     extractor.launches();
@@ -437,6 +438,8 @@ struct Extractor<'i, 'a> {
     /// `addfinalizer(server.stop)`).
     implicit: std::collections::HashSet<FuncId>,
     implicit_found: std::cell::RefCell<std::collections::HashSet<FuncId>>,
+    /// What each child runs and its SIGTERM handling, by entry and place.
+    children_seen: HashMap<String, (Option<PathBuf>, Option<crate::analyze::command::Handler>)>,
 }
 
 /// A call of a project function.
@@ -989,11 +992,23 @@ impl<'a> Extractor<'_, 'a> {
             let place = cwd
                 .as_ref()
                 .map_or(crate::analyze::Place::Inherited, |c| c.place.clone());
-            let modules = handler::child_modules(index, entry, &place);
-            if let Some(&m) = modules.first() {
-                *source = Some(index.modules[m].path.clone());
-            }
-            *handler = handler::sigterm_handler(index, &modules)
+            // The same child (a helper called from many tests) is judged
+            // once.
+            let key = format!("{entry:?}\u{0}{place:?}");
+            let (found_source, found_handler) = match self.children_seen.get(&key) {
+                Some(known) => known.clone(),
+                None => {
+                    let modules = handler::child_modules(index, entry, &place);
+                    let judged = (
+                        modules.first().map(|&m| index.modules[m].path.clone()),
+                        handler::sigterm_handler(index, &modules),
+                    );
+                    self.children_seen.insert(key, judged.clone());
+                    judged
+                }
+            };
+            *source = found_source;
+            *handler = found_handler
                 .or_else(|| handler::known_server(Some(entry), evidence, &launch_location));
         }
         let env = args.env.map(|e| {

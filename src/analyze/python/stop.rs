@@ -94,6 +94,15 @@ pub fn stop_call<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Option<
             }
         }
     }
+    // Only `kill`/`killpg` can be `os.kill`: resolve nothing else.
+    let named = match &*call.func {
+        Expr::Name(n) => n.id.as_str(),
+        Expr::Attribute(a) => a.attr.as_str(),
+        _ => return None,
+    };
+    if named != "kill" && named != "killpg" {
+        return None;
+    }
     let q = index.qualified_callee(call, ctx)?;
     if q != "os.kill" && q != "os.killpg" {
         return None;
