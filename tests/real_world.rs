@@ -162,9 +162,22 @@ fn execnet_measures_nothing_and_gets_no_findings() {
 }
 
 #[test]
-fn pytest_xprocess_coverage_run_without_children_to_report() {
+fn pytest_xprocess_pytester_children_unmeasured_under_coverage_run() {
+    // tox runs `coverage run -m pytest` with no `patch = subprocess`, and
+    // tests/test_interruption_clean_up.py starts child pytests with
+    // `testdir.runpytest_subprocess()` that load the xprocess plugin (the
+    // project's code): unmeasured. Read by hand: the py3x envs run in
+    // `tests/` (no coverage configuration there), `release` inherits the
+    // commands and runs at the root, where setup.cfg's [coverage:run] is
+    // read; one finding per cause.
     let dir = unpacked(&XPROCESS);
-    assert_eq!(findings(&dir), Vec::<String>::new());
+    assert_eq!(
+        findings(&dir),
+        vec![
+            "subprocess-patch-missing:setup.cfg".to_string(),
+            "subprocess-patch-missing:tests/test_interruption_clean_up.py".to_string(),
+        ]
+    );
     let (projects, _) = covdoctor::list_runs(std::slice::from_ref(&dir), &Default::default());
     assert!(
         projects[0]
