@@ -261,7 +261,7 @@ fn parse_key(
         "python-launchers" => match tomlx::strings(item).filter(|_| item.is_array()) {
             Some(names) => s.python_launchers = names,
             None => fail(
-                "`python-launchers` must be an array of `module.function` names".to_string(),
+                "`python-launchers` must be an array of `module.function` or `module.Class.method` names".to_string(),
                 value_span,
             ),
         },

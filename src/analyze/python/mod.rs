@@ -453,6 +453,23 @@ struct CallSite<'a> {
     constructor: Option<index::ClassId>,
 }
 
+/// Modules run with `python -m` that never import the code of the project
+/// that starts them (standard library and packaging tools).
+const NOT_PROJECT_MODULES: &[&str] = &[
+    "ensurepip",
+    "http.server",
+    "json.tool",
+    "pip",
+    "platform",
+    "site",
+    "sysconfig",
+    "tarfile",
+    "timeit",
+    "venv",
+    "virtualenv",
+    "zipfile",
+];
+
 /// How many paths of calls one launch or stop may be expanded into: a
 /// bound on work.
 const MAX_PATHS: usize = 4096;
@@ -834,10 +851,18 @@ impl<'a> Extractor<'_, 'a> {
                         return Some((q, LaunchKind::Subprocess, launch::Shape::Launcher));
                     }
                 }
-                // A project helper named in `python-launchers`.
-                Val::Function(f) if self.index.functions[f].class.is_none() => {
+                // A project helper named in `python-launchers`: a function
+                // (`module.function`) or a method (`module.Class.method`).
+                Val::Function(f) => {
                     let function = &self.index.functions[f];
-                    let name = function.def.name.as_str();
+                    let name = match function.class {
+                        Some(c) => format!(
+                            "{}.{}",
+                            self.index.classes[c].def.name.as_str(),
+                            function.def.name.as_str()
+                        ),
+                        None => function.def.name.as_str().to_string(),
+                    };
                     if let Some(q) = self.index.modules[function.module]
                         .names
                         .iter()
@@ -988,6 +1013,14 @@ impl<'a> Extractor<'_, 'a> {
         {
             if let Entry::Code(code) = entry {
                 *runs_project_code = handler::code_imports(index, code).may_run_project();
+            }
+            // `python -m venv`, `-m pip`...: a tool that runs none of the
+            // project's code, unless the project is that tool.
+            if let Entry::Module(m) = entry
+                && NOT_PROJECT_MODULES.contains(&m.as_str())
+                && index.module_named(m, Some(ctx.module)).is_none()
+            {
+                *runs_project_code = false;
             }
             let place = cwd
                 .as_ref()
