@@ -47,6 +47,9 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             continue;
         }
         let graceful = match launch.kind {
+            _ if launch.api.starts_with("jupyter_client") => {
+                "`km.shutdown_kernel()` without `now=True`: the kernel is asked to exit and saves its data; jupyter_client signals it only if it does not"
+            }
             LaunchKind::Multiprocessing => {
                 "`p.terminate()`, then `p.join(timeout=5)`, and `p.kill()` only if `p.is_alive()`"
             }

@@ -1286,6 +1286,22 @@ impl<'a> Index<'a> {
             Val::Expr(Expr::List(l), c) if l.elts.len() > i => {
                 self.values_at(&l.elts[i], c, depth + 1)
             }
+            // `km, kc = jupyter_client.start_new_kernel()`: the manager is
+            // the kernel's handle (the call itself stands for it).
+            Val::Expr(e @ Expr::Call(call), c)
+                if i == 0
+                    && self.qualified_callee(call, c).is_some_and(|q| {
+                        matches!(
+                            q.as_str(),
+                            "jupyter_client.start_new_kernel"
+                                | "jupyter_client.manager.start_new_kernel"
+                                | "jupyter_client.start_new_async_kernel"
+                                | "jupyter_client.manager.start_new_async_kernel"
+                        )
+                    }) =>
+            {
+                vec![Val::Expr(e, c)]
+            }
             Val::Expr(Expr::Call(call), c) => {
                 let mut out = Vec::new();
                 for r in self.call_values(call, c, depth + 1) {

@@ -39,6 +39,9 @@ pub enum Shape {
     /// `trio.run_process(command, ...)`, `anyio.open_process(command, ...)`:
     /// a list, or a string the shell runs; `cwd` and `env` keywords.
     AsyncLibrary,
+    /// jupyter_client's `KernelManager(...)` (the kernel it starts) and
+    /// `start_new_kernel()` (whose first item is the kernel's manager).
+    JupyterKernel,
     /// pytest's `pytester`/`testdir` fixture starting pytest in a child
     /// (`runpytest_subprocess`, `spawn_pytest`).
     PytesterPytest,
@@ -69,6 +72,14 @@ pub fn api(qualified: &str) -> Option<(LaunchKind, Shape)> {
             (Multiprocessing, Shape::Process)
         }
         "pexpect.spawn" | "pexpect.pty_spawn.spawn" => (Subprocess, Shape::Pexpect),
+        "jupyter_client.KernelManager"
+        | "jupyter_client.manager.KernelManager"
+        | "jupyter_client.AsyncKernelManager"
+        | "jupyter_client.manager.AsyncKernelManager"
+        | "jupyter_client.start_new_kernel"
+        | "jupyter_client.manager.start_new_kernel"
+        | "jupyter_client.start_new_async_kernel"
+        | "jupyter_client.manager.start_new_async_kernel" => (Subprocess, Shape::JupyterKernel),
         "trio.run_process"
         | "trio.open_process"
         | "trio.lowlevel.open_process"
@@ -168,7 +179,7 @@ pub fn args(call: &ExprCall, shape: Shape) -> LaunchArgs<'_> {
             out.cwd = call.arguments.find_keyword("cwd").map(|k| &k.value);
             out.env = call.arguments.find_keyword("env").map(|k| &k.value);
         }
-        Shape::PytesterPytest => {}
+        Shape::PytesterPytest | Shape::JupyterKernel => {}
         Shape::PytesterRun => {
             out.command.extend(positional.iter());
         }

@@ -956,6 +956,20 @@ impl<'a> Extractor<'_, 'a> {
                 runs_project_code: true,
                 measures_itself: false,
             }
+        } else if let launch::Shape::JupyterKernel = shape {
+            // The kernel runs ipykernel: the project's code only when the
+            // project is ipykernel.
+            let project_kernel = ["ipykernel", "ipykernel_launcher"]
+                .iter()
+                .any(|m| index.module_named(m, Some(ctx.module)).is_some());
+            Child::Python {
+                evidence: format!("a Jupyter kernel started by `{api}`"),
+                entry: Some(Entry::Module("ipykernel_launcher".into())),
+                source: None,
+                handler: None,
+                runs_project_code: project_kernel,
+                measures_itself: false,
+            }
         } else if let launch::Shape::ProcessClass(c) = shape {
             let class = &index.classes[c];
             Child::Python {

@@ -78,6 +78,17 @@ pub fn stop_call<'a>(index: &Index<'a>, call: &'a ExprCall, ctx: Ctx) -> Option<
                 .args
                 .first()
                 .and_then(|s| signal_of(index, s, ctx)),
+            // jupyter_client's `km.shutdown_kernel(now=True)` (and
+            // `restart_kernel(now=True)`) skip the shutdown request and
+            // kill the kernel with SIGKILL.
+            "shutdown_kernel" | "restart_kernel"
+                if call
+                    .arguments
+                    .find_keyword("now")
+                    .is_some_and(|k| matches!(&k.value, Expr::BooleanLiteral(b) if b.value)) =>
+            {
+                Some(Signal::Kill)
+            }
             _ => None,
         };
         if let Some(signal) = signal {
