@@ -267,6 +267,59 @@ fn import_cycles_and_pathological_aliasing_terminate() {
 }
 
 #[test]
+fn a_stop_helper_finding_sits_at_the_call_with_the_helper_related_in_json_and_sarif() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/sigkill-loses-coverage/fires-stop-helper");
+    let out = covdoctor(&["check", "--output-format", "json", "."], &dir);
+    let document: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let finding = &document["findings"][0];
+    assert_eq!(finding["path"], "tests/test_server.py");
+    assert_eq!(finding["line"], 13, "kill_process(process) in the test");
+    let related: Vec<(String, u64)> = finding["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap().to_string(),
+                r["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        related.contains(&("tests/helpers.py".to_string(), 2)),
+        "{related:?}"
+    );
+    assert!(
+        related.contains(&("tests/test_server.py".to_string(), 11)),
+        "{related:?}"
+    );
+    let out = covdoctor(&["check", "--output-format", "sarif", "."], &dir);
+    let sarif: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    let related: Vec<(String, u64)> = result["relatedLocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                l["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        related.contains(&("tests/helpers.py".to_string(), 2)),
+        "{related:?}"
+    );
+}
+
+#[test]
 fn helper_cycles_and_thousands_of_call_sites_stay_bounded() {
     // Helpers that call each other in a cycle, with the launch inside.
     let cycle = b"import subprocess\n\n\ndef ping(cmd, n):\n    return pong(cmd, n - 1)\n\n\ndef pong(cmd, n):\n    if n > 0:\n        return ping(cmd, n)\n    return subprocess.Popen(cmd)\n";
