@@ -34,6 +34,9 @@ pub struct PythonFacts {
     pub files: HashMap<PathBuf, FileFacts>,
     /// Imports of `pytest_cov.embed`, removed in pytest-cov 7.
     pub embed_imports: Vec<EmbedImport>,
+    /// Project modules that children start in and that end the process
+    /// with `os._exit()`: where the call is, by module path.
+    pub os_exits: HashMap<PathBuf, Location>,
 }
 
 /// An import of `pytest_cov.embed` (pytest-cov < 7's `cleanup_on_sigterm`

@@ -6,6 +6,7 @@
 mod config_shadowed;
 mod cov_config_not_passed;
 mod env_drops_coverage;
+mod os_exit_skips_save;
 mod patch_unsupported;
 mod removed_embed_api;
 mod sigkill_loses_coverage;
@@ -105,6 +106,7 @@ pub static ALL: &[&Rule] = &[
     &config_shadowed::RULE,
     &cov_config_not_passed::RULE,
     &env_drops_coverage::RULE,
+    &os_exit_skips_save::RULE,
     &patch_unsupported::RULE,
     &removed_embed_api::RULE,
     &sigkill_loses_coverage::RULE,

@@ -136,7 +136,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             "{coverage} has no `patch` option: require coverage >= 7.10 and add `patch = [\"subprocess\"]` to coverage's `[run]` section, or start coverage in children yourself (set COVERAGE_PROCESS_START and call `coverage.process_startup()` from a `.pth` file)"
         ))];
     }
-    let fix = patch_fix(cx);
+    let fix = patch_fix(cx, "subprocess");
     vec![
         d.help(
             "add `patch = [\"subprocess\"]` to coverage's `[run]` section (`patch = subprocess` in INI files): coverage then starts in every Python child and passes it the whole configuration; pytest-cov 7 removed its own subprocess support",
@@ -145,12 +145,12 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     ]
 }
 
-/// Adds `subprocess` to `[run] patch` in the file coverage reads (or in new
-/// configuration).
-fn patch_fix(cx: &Context<'_>) -> Option<Fix> {
+/// Adds `value` (`subprocess`, `_exit`) to `[run] patch` in the file
+/// coverage reads (or in new configuration).
+pub fn patch_fix(cx: &Context<'_>, value: &str) -> Option<Fix> {
     let coverage = &cx.coverage;
     let edit = match coverage.effective() {
-        Some(file) => config_edit::add_to_list(file, "run", "patch", "subprocess")?,
+        Some(file) => config_edit::add_to_list(file, "run", "patch", value)?,
         None => {
             if coverage
                 .candidates
@@ -169,13 +169,13 @@ fn patch_fix(cx: &Context<'_>) -> Option<Fix> {
                 pyproject,
                 "run",
                 "patch",
-                &config_edit::Value::List(vec!["subprocess".to_string()]),
+                &config_edit::Value::List(vec![value.to_string()]),
             )
         }
     };
     let name = relative(&cx.config.root, edit.path());
     Some(Fix::safe(
-        format!("add `subprocess` to `[run] patch` in {name}"),
+        format!("add `{value}` to `[run] patch` in {name}"),
         vec![edit],
     ))
 }

@@ -264,6 +264,45 @@ pub fn sigterm_handler(index: &Index<'_>, roots: &[ModId]) -> Option<Handler> {
     Some(handler)
 }
 
+/// A call of `os._exit()` on the child's own way out: in the module it
+/// starts in, not in a function installed as a signal handler (judged by
+/// `sigterm_handler`), and not in a function that forks (where `os._exit`
+/// ends the forked copy, as it should).
+pub fn os_exit(index: &Index<'_>, module: ModId) -> Option<crate::source::Location> {
+    let scopes = scopes(index, module);
+    // Functions handed to `signal.signal(...)` or `add_signal_handler(...)`.
+    let mut handlers: Vec<FuncId> = Vec::new();
+    let mut forking: Vec<Option<FuncId>> = Vec::new();
+    for (ctx, body) in &scopes {
+        for call in walk::calls_in_stmts(body) {
+            let q = index.qualified_callee(call, *ctx);
+            let is_handler = q.as_deref() == Some("signal.signal")
+                || matches!(&*call.func, Expr::Attribute(a) if a.attr.as_str() == "add_signal_handler");
+            if is_handler && let Some(h) = call.arguments.args.get(1) {
+                for v in index.values_of(h, *ctx) {
+                    if let Val::Function(f) = v {
+                        handlers.push(f);
+                    }
+                }
+            }
+            if matches!(q.as_deref(), Some("os.fork" | "os.forkpty")) {
+                forking.push(ctx.func);
+            }
+        }
+    }
+    for (ctx, body) in &scopes {
+        if ctx.func.is_some_and(|f| handlers.contains(&f)) || forking.contains(&ctx.func) {
+            continue;
+        }
+        for call in walk::calls_in_stmts(body) {
+            if index.qualified_callee(call, *ctx).as_deref() == Some("os._exit") {
+                return Some(index.location(ctx.module, call));
+            }
+        }
+    }
+    None
+}
+
 fn scopes<'a>(index: &Index<'a>, module: ModId) -> Vec<(Ctx, &'a [Stmt])> {
     let mut out: Vec<(Ctx, &'a [Stmt])> =
         vec![(Ctx::of(module, None), index.modules[module].suite)];

@@ -1046,6 +1046,14 @@ impl<'a> Extractor<'_, 'a> {
                 Some(known) => known.clone(),
                 None => {
                     let modules = handler::child_modules(index, entry, &place);
+                    if kind != LaunchKind::Multiprocessing
+                        && let Some(&m) = modules.first()
+                        && let Some(at) = handler::os_exit(index, m)
+                    {
+                        self.facts
+                            .os_exits
+                            .insert(index.modules[m].path.clone(), at);
+                    }
                     let judged = (
                         modules.first().map(|&m| index.modules[m].path.clone()),
                         handler::sigterm_handler(index, &modules),
