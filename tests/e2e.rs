@@ -33,6 +33,17 @@ const GENERATIONS: &[(&str, &[&str])] = &[
             "tox==4.67.15",
         ],
     ),
+    // pytest-cov 6 with a coverage that has `patch` (the mix
+    // patch-with-pytest-cov-6 warns about).
+    (
+        "pytest-cov-6-coverage-7-17",
+        &[
+            "pytest==9.2.0",
+            "pytest-cov==6.3.0",
+            "coverage==7.17.5",
+            "tox==4.67.15",
+        ],
+    ),
     (
         "pytest-cov-7",
         &[

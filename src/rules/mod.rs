@@ -8,6 +8,7 @@ mod cov_config_not_passed;
 mod env_drops_coverage;
 mod os_exit_skips_save;
 mod patch_unsupported;
+mod patch_with_pytest_cov_6;
 mod removed_embed_api;
 mod sigkill_loses_coverage;
 mod sigterm_not_handled;
@@ -108,6 +109,7 @@ pub static ALL: &[&Rule] = &[
     &env_drops_coverage::RULE,
     &os_exit_skips_save::RULE,
     &patch_unsupported::RULE,
+    &patch_with_pytest_cov_6::RULE,
     &removed_embed_api::RULE,
     &sigkill_loses_coverage::RULE,
     &sigterm_not_handled::RULE,
