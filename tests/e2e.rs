@@ -7,7 +7,8 @@
 //! source file, a `probe` text on a line only the child executes, and the
 //! expected outcome per pytest-cov generation (which also says which
 //! generations the scenario runs on). A `fires-*` case must lose the child's
-//! coverage, an `ok-*` case must keep it. The virtual environments are built once from pinned
+//! coverage (or, for a warning that a timeout may lose it, keep it), an `ok-*`
+//! case must keep it. The virtual environments are built once from pinned
 //! versions and cached under `target/tmp/`.
 //!
 //! A report of every run (generation, measured or lost, findings) is written
@@ -325,12 +326,18 @@ fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Resu
             .into());
         }
     }
-    let claims: Vec<&str> = result
+    // An error claims the child is lost; a warning of a loss-claiming rule
+    // says it may be (lost only when a timeout expires, say): a lost child
+    // needs one or the other, a measured child must have no error.
+    let claims: Vec<&covdoctor::diagnostic::Diagnostic> = result
         .diagnostics
         .iter()
         .filter(|d| covdoctor::rules::by_name(d.rule).is_some_and(|r| r.claims_loss))
-        .map(|d| d.rule)
         .collect();
+    let errors = claims
+        .iter()
+        .filter(|d| d.severity == covdoctor::diagnostic::Severity::Error)
+        .count();
     let mut rules: Vec<&str> = result.diagnostics.iter().map(|d| d.rule).collect();
     rules.sort();
     rules.dedup();
@@ -356,7 +363,7 @@ fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Resu
         )
         .into());
     }
-    if measured != claims.is_empty() {
+    if (measured && errors > 0) || (!measured && claims.is_empty()) {
         let rendered = common::render(&result, &project);
         return Err(format!(
             "covdoctor must report a finding exactly when the child's coverage is lost; child {outcome}, findings:\n{rendered}"

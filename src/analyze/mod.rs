@@ -97,6 +97,12 @@ pub struct Launch {
     /// The calls from `location` down to the launch call, when it is made
     /// inside helpers: each helper call, then the launch call (last).
     pub via: Vec<Location>,
+    /// The `timeout=` of `subprocess.run`/`call`/`check_call`/
+    /// `check_output`, which kill the child with SIGKILL when it expires.
+    pub timeout: Option<Location>,
+    /// The call sits in `with pytest.raises(subprocess.TimeoutExpired)`:
+    /// the timeout is meant to fire.
+    pub expects_timeout: bool,
     /// The API, as written after resolving imports (`subprocess.Popen`).
     pub api: String,
     pub kind: LaunchKind,
@@ -172,6 +178,9 @@ pub struct Stop {
     /// Only reached when the child has already ended, or did not end within
     /// a bounded wait: a fallback, not the normal way the child stops.
     pub fallback: bool,
+    /// A kill in the `except` of a bounded wait that did not ask the child
+    /// to stop first: it runs when the timeout expires.
+    pub on_timeout: bool,
     /// The launch is the one evaluated for this stop's own path of calls;
     /// otherwise it stands for every launch of the same launch call, and
     /// only that call is worth pointing at.

@@ -10,6 +10,7 @@ mod os_exit_skips_save;
 mod patch_unsupported;
 mod patch_with_pytest_cov_6;
 mod removed_embed_api;
+mod run_timeout_kills;
 mod sigkill_loses_coverage;
 mod sigterm_not_handled;
 mod subprocess_patch_missing;
@@ -111,6 +112,7 @@ pub static ALL: &[&Rule] = &[
     &patch_unsupported::RULE,
     &patch_with_pytest_cov_6::RULE,
     &removed_embed_api::RULE,
+    &run_timeout_kills::RULE,
     &sigkill_loses_coverage::RULE,
     &sigterm_not_handled::RULE,
     &subprocess_patch_missing::RULE,

@@ -133,6 +133,7 @@ fn analyze_on_this_thread(
         implicit: Default::default(),
         implicit_found: Default::default(),
         children_seen: HashMap::new(),
+        expects_timeout: Default::default(),
         pending_stops: Vec::new(),
     };
     extractor.launches();
@@ -438,6 +439,8 @@ struct Extractor<'i, 'a> {
     /// `addfinalizer(server.stop)`).
     implicit: std::collections::HashSet<FuncId>,
     implicit_found: std::cell::RefCell<std::collections::HashSet<FuncId>>,
+    /// Calls inside `with pytest.raises(subprocess.TimeoutExpired)`.
+    expects_timeout: std::collections::HashSet<usize>,
     /// What each child runs and its SIGTERM handling, by entry and place.
     children_seen: HashMap<String, (Option<PathBuf>, Option<crate::analyze::command::Handler>)>,
 }
@@ -451,6 +454,32 @@ struct CallSite<'a> {
     callee: FuncId,
     /// `Class(...)` calling `__init__`.
     constructor: Option<index::ClassId>,
+}
+
+/// Whether a statement sits in `with pytest.raises(subprocess.TimeoutExpired)`
+/// (or a tuple naming it): the test expects the child's timeout to fire.
+fn expects_timeout<'a>(index: &Index<'a>, ctx: Ctx, frames: &[walk::Frame<'a>]) -> bool {
+    frames.windows(2).any(|pair| {
+        if !matches!(pair[1].block, walk::Block::With) {
+            return false;
+        }
+        let Some(Stmt::With(with)) = pair[0].stmts.get(pair[0].index) else {
+            return false;
+        };
+        with.items.iter().any(|item| {
+            let Expr::Call(call) = &item.context_expr else {
+                return false;
+            };
+            index.qualified_callee(call, ctx).as_deref() == Some("pytest.raises")
+                && call.arguments.args.first().is_some_and(|e| {
+                    walk::subexprs(e).into_iter().any(|x| {
+                        index.values_of(x, ctx).iter().any(
+                            |v| matches!(v, Val::Qualified(q) if q == "subprocess.TimeoutExpired"),
+                        )
+                    })
+                })
+        })
+    })
 }
 
 /// Modules run with `python -m` that never import the code of the project
@@ -490,13 +519,18 @@ impl<'a> Extractor<'_, 'a> {
     fn launches(&mut self) {
         let mut sites = Vec::new();
         for (ctx, body) in self.scopes() {
-            let mut calls: Vec<&'a ExprCall> = Vec::new();
-            walk::walk_scope(body, &mut |stmt, _| {
+            let mut calls: Vec<(&'a ExprCall, bool)> = Vec::new();
+            walk::walk_scope(body, &mut |stmt, frames| {
+                let expects = expects_timeout(self.index, ctx, frames);
                 for e in walk::own_exprs(stmt) {
-                    calls.extend(walk::calls_in(e));
+                    calls.extend(walk::calls_in(e).into_iter().map(|c| (c, expects)));
                 }
             });
-            for call in calls {
+            for (call, expects) in calls {
+                if expects {
+                    self.expects_timeout
+                        .insert(std::ptr::from_ref(call) as usize);
+                }
                 if self.facts.process_startup.is_none()
                     && matches!(
                         self.index.qualified_callee(call, ctx).as_deref(),
@@ -1075,6 +1109,21 @@ impl<'a> Extractor<'_, 'a> {
                 trail: followed.trail,
             }
         });
+        // `subprocess.run/call/check_call/check_output(..., timeout=...)`.
+        let timeout = match api.as_str() {
+            "subprocess.run"
+            | "subprocess.call"
+            | "subprocess.check_call"
+            | "subprocess.check_output" => call
+                .arguments
+                .find_keyword("timeout")
+                .filter(|k| !k.value.is_none_literal_expr())
+                .map(|k| index.location(ctx.module, &k.value)),
+            _ => None,
+        };
+        let expects_timeout = self
+            .expects_timeout
+            .contains(&(std::ptr::from_ref(call) as usize));
         let id = self.facts.launches.len();
         let offset = call.range().start().to_u32();
         self.launch_at.insert((ctx.module, offset, ctx.frame), id);
@@ -1085,6 +1134,8 @@ impl<'a> Extractor<'_, 'a> {
         self.facts.launches.push(Launch {
             location,
             via,
+            timeout,
+            expects_timeout,
             api,
             kind,
             child,
@@ -1163,7 +1214,10 @@ impl<'a> Extractor<'_, 'a> {
                     if !seen.insert(key) {
                         continue;
                     }
+                    let on_timeout = sc.signal == crate::analyze::Signal::Kill
+                        && stop::kills_on_timeout(self.index, ctx, sc.receiver, &site.frames);
                     self.facts.stops.push(Stop {
+                        on_timeout,
                         location: location.clone(),
                         via: via.clone(),
                         launch,

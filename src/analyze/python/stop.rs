@@ -335,6 +335,44 @@ fn ends_raising(stmts: &[Stmt]) -> bool {
             if matches!(&*c.func, Expr::Attribute(a) if a.attr.as_str() == "fail")))
 }
 
+/// Whether a stop sits in the `except` of a `try` whose body waits for the
+/// child with a bound (`communicate(timeout=...)`, `wait(timeout=...)`)
+/// without asking it to stop first: the kill is what ends the child when
+/// the timeout expires (the documented `communicate` recipe), not the
+/// fallback of a graceful stop.
+pub fn kills_on_timeout<'a>(
+    index: &Index<'a>,
+    ctx: Ctx,
+    receiver: &'a Expr,
+    frames: &[Frame<'a>],
+) -> bool {
+    let name = index.text(ctx.module, receiver).to_string();
+    let asks_to_stop = |stmts: &'a [Stmt]| {
+        walk::calls_in_stmts(stmts).into_iter().any(|c| {
+            stop_call(index, c, ctx).is_some_and(|sc| {
+                sc.signal != Signal::Kill && index.text(ctx.module, sc.receiver) == name
+            })
+        })
+    };
+    // The nearest enclosing `except`: a kill nested in a graceful stop
+    // that itself sits in a timeout handler is that stop's fallback.
+    let nearest = frames
+        .iter()
+        .rposition(|f| matches!(f.block, Block::Handler(_)));
+    nearest.is_some_and(|i| {
+        let Block::Handler(t) = frames[i].block else {
+            return false;
+        };
+        let bounded = walk::calls_in_stmts(&t.body)
+            .into_iter()
+            .filter_map(|c| wait_call(index, ctx, c, &name, &t.body))
+            .any(|w| w.bounded);
+        // A terminate() before the try, in the block that holds it.
+        let before = i.checked_sub(1).map_or(&[][..], |o| frames[o].before());
+        bounded && !asks_to_stop(&t.body) && !asks_to_stop(before)
+    })
+}
+
 fn is_straight_line(stmt: &Stmt) -> bool {
     matches!(
         stmt,
