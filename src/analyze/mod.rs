@@ -199,6 +199,9 @@ pub struct StopStatement {
     pub indent: String,
     /// The process expression as written (`process`, `self.proc`).
     pub receiver: String,
+    /// The statement as written (`os.killpg(os.getpgid(p.pid),
+    /// signal.SIGKILL)`).
+    pub call: String,
     /// Inside an `async def` (so `await` is allowed).
     pub in_async: bool,
 }

@@ -71,17 +71,36 @@ pub fn graceful_stop(file: &FileFacts, stop: &StopStatement, style: Graceful) ->
     };
     let i = &stop.indent;
     let p = &stop.receiver;
+    // A kill written with a signal (`os.kill(p.pid, signal.SIGKILL)`,
+    // `os.killpg(...)`, `p.send_signal(signal.SIGKILL)`) is asked first with
+    // SIGTERM the same way (a process group stays a process group), and
+    // kept as written for the fallback.
+    let plain = stop.call == format!("{p}.kill()");
+    // Only `module.SIGKILL` becomes `module.SIGTERM` (a bare `SIGKILL` was
+    // imported by name, and `SIGTERM` may not be).
+    let (ask, fallback) = if plain {
+        (format!("{p}.terminate()"), format!("{p}.kill()"))
+    } else if stop.call.matches("SIGKILL").count() == 1
+        && stop.call.matches(".SIGKILL").count() == 1
+    {
+        (stop.call.replace(".SIGKILL", ".SIGTERM"), stop.call.clone())
+    } else {
+        (format!("{p}.terminate()"), stop.call.clone())
+    };
+    if !plain && (style != Graceful::Subprocess || stop.call.contains('\n')) {
+        return None;
+    }
     let mut edits = Vec::new();
     let lines: Vec<String> = match style {
         Graceful::Subprocess => {
             let (sp, import) = module_name(file, "subprocess");
             edits.extend(import);
             vec![
-                format!("{p}.terminate()"),
+                ask,
                 format!("{i}try:"),
                 format!("{i}{unit}{p}.wait(timeout=5)"),
                 format!("{i}except {sp}.TimeoutExpired:"),
-                format!("{i}{unit}{p}.kill()"),
+                format!("{i}{unit}{fallback}"),
             ]
         }
         Graceful::Asyncio => {

@@ -1152,7 +1152,7 @@ impl<'a> Extractor<'_, 'a> {
                 for e in walk::own_exprs(stmt) {
                     for call in walk::calls_in(e) {
                         if let Some(sc) = stop::stop_call(self.index, call, ctx) {
-                            let statement = self.stop_statement(stmt, call, ctx);
+                            let statement = self.stop_statement(stmt, &sc, ctx);
                             out.push(StopSite {
                                 stop: sc,
                                 ctx,
@@ -1401,19 +1401,22 @@ impl<'a> Extractor<'_, 'a> {
     fn stop_statement(
         &self,
         stmt: &'a Stmt,
-        call: &'a ExprCall,
+        sc: &stop::StopCall<'a>,
         ctx: Ctx,
     ) -> Option<StopStatement> {
         let Stmt::Expr(e) = stmt else { return None };
         let Expr::Call(c) = &*e.value else {
             return None;
         };
-        if !std::ptr::eq(c, call) || !c.arguments.is_empty() {
+        // `p.kill()`, `p.send_signal(signal.SIGKILL)`, `os.kill(p.pid, ...)`,
+        // `os.killpg(os.getpgid(p.pid), ...)`; not a teardown hook
+        // (`addfinalizer(p.kill)`).
+        if !std::ptr::eq(c, sc.call)
+            || matches!(&*c.func, Expr::Attribute(a)
+                if !matches!(a.attr.as_str(), "kill" | "terminate" | "send_signal" | "killpg"))
+        {
             return None;
         }
-        let Expr::Attribute(a) = &*c.func else {
-            return None;
-        };
         let text = &self.index.modules[ctx.module].source.text;
         let start = stmt.range().start().to_usize();
         let end = stmt.range().end().to_usize();
@@ -1429,7 +1432,8 @@ impl<'a> Extractor<'_, 'a> {
         Some(StopStatement {
             span: Span::new(start, end),
             indent: indent.to_string(),
-            receiver: self.index.text(ctx.module, &*a.value).to_string(),
+            receiver: self.index.text(ctx.module, sc.receiver).to_string(),
+            call: self.index.text(ctx.module, stmt).to_string(),
             in_async: ctx
                 .func
                 .is_some_and(|f| self.index.functions[f].def.is_async),
