@@ -35,7 +35,7 @@ const GENERATIONS: &[(&str, &[&str])] = &[
         ],
     ),
     // pytest-cov 6 with a coverage that has `patch` (the mix
-    // patch-with-pytest-cov-6 warns about).
+    // patch-with-old-pytest-cov warns about).
     (
         "pytest-cov-6-coverage-7-17",
         &[

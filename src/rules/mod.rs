@@ -8,7 +8,7 @@ mod cov_config_not_passed;
 mod env_drops_coverage;
 mod os_exit_skips_save;
 mod patch_unsupported;
-mod patch_with_pytest_cov_6;
+mod patch_with_old_pytest_cov;
 mod removed_embed_api;
 mod run_timeout_kills;
 mod sigkill_loses_coverage;
@@ -110,7 +110,7 @@ pub static ALL: &[&Rule] = &[
     &env_drops_coverage::RULE,
     &os_exit_skips_save::RULE,
     &patch_unsupported::RULE,
-    &patch_with_pytest_cov_6::RULE,
+    &patch_with_old_pytest_cov::RULE,
     &removed_embed_api::RULE,
     &run_timeout_kills::RULE,
     &sigkill_loses_coverage::RULE,

@@ -1,4 +1,4 @@
-//! `patch-with-pytest-cov-6`: see rules/patch-with-pytest-cov-6.md.
+//! `patch-with-old-pytest-cov`: see rules/patch-with-old-pytest-cov.md.
 
 use super::env_drops_coverage::patches_subprocess;
 use super::{Context, Rule, launch_label, python_launches, with_version};
@@ -7,11 +7,11 @@ use crate::source::{Location, Span};
 
 pub static RULE: Rule = Rule {
     claims_loss: false,
-    name: "patch-with-pytest-cov-6",
+    name: "patch-with-old-pytest-cov",
     summary: "pytest-cov < 7 and coverage's `patch = [\"subprocess\"]` both start coverage in every Python child",
     severity: Severity::Warning,
     scope: super::Scope::Run,
-    doc: include_str!("../../rules/patch-with-pytest-cov-6.md"),
+    doc: include_str!("../../rules/patch-with-old-pytest-cov.md"),
     check,
 };
 
