@@ -104,6 +104,20 @@ fn mapping_expr<'a>(
                 return None;
             };
             let key_var = loop_key(&generator.target)?;
+            // `{k: os.environ[k] for k in ("PATH", "COV_CORE_SOURCE")}`: the
+            // names listed (an `if k in os.environ` keeps at most those).
+            if let Expr::Name(_) = &generator.target
+                && let Some(names) = constant_strs(index, &generator.iter, ctx)
+            {
+                let mut set = VarSet::default();
+                set.names = names;
+                let other_ifs: Vec<&Expr> = generator
+                    .ifs
+                    .iter()
+                    .filter(|cond| !is_membership_in_environ(index, cond, key_var, ctx))
+                    .collect();
+                return Some(filtered(set, other_ifs, key_var, index, ctx));
+            }
             if !iterates_environ(index, &generator.iter, ctx) {
                 // A comprehension over another mapping keeps at most its keys.
                 let source = mapping_source(&generator.iter)?;
@@ -278,6 +292,17 @@ fn constant_strs<'a>(index: &Index<'a>, expr: &'a Expr, ctx: Ctx) -> Option<BTre
         _ => return None,
     };
     elts.iter().map(|e| constant_str(index, e, *c)).collect()
+}
+
+/// `k in os.environ` (or `os.environ.keys()`) on the key variable.
+fn is_membership_in_environ<'a>(index: &Index<'a>, cond: &'a Expr, key: &str, ctx: Ctx) -> bool {
+    let Expr::Compare(cmp) = cond else {
+        return false;
+    };
+    matches!(&*cmp.left, Expr::Name(n) if n.id.as_str() == key)
+        && cmp.ops.len() == 1
+        && matches!(cmp.ops[0], ruff_python_ast::CmpOp::In)
+        && iterates_environ(index, &cmp.comparators[0], ctx)
 }
 
 /// Applies `if` filters on the key variable to a base set.
