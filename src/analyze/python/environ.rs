@@ -109,8 +109,10 @@ fn mapping_expr<'a>(
             if let Expr::Name(_) = &generator.target
                 && let Some(names) = constant_strs(index, &generator.iter, ctx)
             {
-                let mut set = VarSet::default();
-                set.names = names;
+                let set = VarSet {
+                    names,
+                    ..VarSet::default()
+                };
                 let other_ifs: Vec<&Expr> = generator
                     .ifs
                     .iter()
