@@ -246,7 +246,7 @@ fn measure(scenario: &Scenario, venv: &Path, project: &Path) -> Result<(bool, St
     if parallel {
         let mut combine = python(venv);
         combine
-            .args(["-m", "coverage", "combine", "--keep", "-q"])
+            .args(["-m", "coverage", "combine", "--append", "--keep", "-q"])
             .current_dir(&data_dir);
         let (ok, out) = run_limited(combine, Duration::from_secs(60));
         if !ok {

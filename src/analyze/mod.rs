@@ -34,6 +34,9 @@ pub struct PythonFacts {
     pub files: HashMap<PathBuf, FileFacts>,
     /// Imports of `pytest_cov.embed`, removed in pytest-cov 7.
     pub embed_imports: Vec<EmbedImport>,
+    /// `multiprocessing.set_start_method(...)` in the project: the method
+    /// and where it is set.
+    pub start_method: Option<(String, Location)>,
     /// Project modules that children start in and that end the process
     /// with `os._exit()`: where the call is, by module path.
     pub os_exits: HashMap<PathBuf, Location>,
@@ -100,6 +103,9 @@ pub struct Launch {
     /// The `timeout=` of `subprocess.run`/`call`/`check_call`/
     /// `check_output`, which kill the child with SIGKILL when it expires.
     pub timeout: Option<Location>,
+    /// For `multiprocessing`: the start method its context names
+    /// (`get_context("spawn")`), when it names one.
+    pub start_method: Option<String>,
     /// The call sits in `with pytest.raises(subprocess.TimeoutExpired)`:
     /// the timeout is meant to fire.
     pub expects_timeout: bool,

@@ -6,6 +6,7 @@
 mod config_shadowed;
 mod cov_config_not_passed;
 mod env_drops_coverage;
+pub(crate) mod fork_worker_unmeasured;
 mod os_exit_skips_save;
 mod patch_unsupported;
 mod patch_with_old_pytest_cov;
@@ -108,6 +109,7 @@ pub static ALL: &[&Rule] = &[
     &config_shadowed::RULE,
     &cov_config_not_passed::RULE,
     &env_drops_coverage::RULE,
+    &fork_worker_unmeasured::RULE,
     &os_exit_skips_save::RULE,
     &patch_unsupported::RULE,
     &patch_with_old_pytest_cov::RULE,

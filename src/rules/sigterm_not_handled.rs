@@ -30,6 +30,11 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for stop in &cx.python.stops {
         let launch = &cx.python.launches[stop.launch];
+        // A forked child coverage never measures: fork-worker-unmeasured
+        // is the root cause.
+        if super::fork_worker_unmeasured::unmeasured_fork(cx, launch) {
+            continue;
+        }
         if stop.signal != Signal::Term || stop.fallback || !launch.child.is_python() {
             continue;
         }

@@ -539,6 +539,16 @@ impl<'a> Extractor<'_, 'a> {
                 {
                     self.facts.process_startup = Some(self.index.location(ctx.module, call));
                 }
+                if self.facts.start_method.is_none()
+                    && self.index.qualified_callee(call, ctx).as_deref()
+                        == Some("multiprocessing.set_start_method")
+                    && let Some(Expr::StringLiteral(method)) = call.arguments.args.first()
+                {
+                    self.facts.start_method = Some((
+                        method.value.to_str().to_string(),
+                        self.index.location(ctx.module, call),
+                    ));
+                }
                 if let Some((api, kind, shape)) = self.launch_api(call, ctx) {
                     sites.push((call, ctx, api, kind, shape));
                 }
@@ -1124,6 +1134,27 @@ impl<'a> Extractor<'_, 'a> {
         let expects_timeout = self
             .expects_timeout
             .contains(&(std::ptr::from_ref(call) as usize));
+        // `multiprocessing.get_context("spawn").Process(...)`.
+        let start_method = match (&*call.func, kind) {
+            (Expr::Attribute(a), LaunchKind::Multiprocessing) if a.attr.as_str() == "Process" => {
+                index
+                    .values_of(&a.value, ctx)
+                    .into_iter()
+                    .find_map(|v| match v {
+                        Val::Expr(Expr::Call(inner), ic)
+                            if index.qualified_callee(inner, ic).as_deref()
+                                == Some("multiprocessing.get_context") =>
+                        {
+                            inner.arguments.args.first().and_then(|m| match m {
+                                Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+                                _ => None,
+                            })
+                        }
+                        _ => None,
+                    })
+            }
+            _ => None,
+        };
         let id = self.facts.launches.len();
         let offset = call.range().start().to_u32();
         self.launch_at.insert((ctx.module, offset, ctx.frame), id);
@@ -1136,6 +1167,7 @@ impl<'a> Extractor<'_, 'a> {
             via,
             timeout,
             expects_timeout,
+            start_method,
             api,
             kind,
             child,
