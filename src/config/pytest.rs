@@ -33,6 +33,8 @@ pub struct CovOptions {
     pub cov_config: Option<(String, Location)>,
     /// `--no-cov` or `-p no:pytest_cov`: coverage is off.
     pub disabled: Option<Arg>,
+    /// The values of every `--cov=X` / `--cov X`, with the argument.
+    pub sources: Vec<(String, Arg)>,
 }
 
 #[derive(Clone, Debug)]
@@ -197,7 +199,12 @@ pub fn cov_options(args: &[Arg]) -> CovOptions {
         let text = arg.text.as_str();
         if text == "--cov" || text.starts_with("--cov=") {
             out.cov = Some(arg.clone());
+            if let Some(value) = text.strip_prefix("--cov=") {
+                out.sources.push((value.to_string(), arg.clone()));
+            }
             if text == "--cov" && args.get(i + 1).is_some_and(|a| !a.text.starts_with('-')) {
+                out.sources
+                    .push((args[i + 1].text.clone(), args[i + 1].clone()));
                 i += 1;
             }
         } else if let Some(value) = text.strip_prefix("--cov-config=") {

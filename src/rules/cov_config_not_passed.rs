@@ -145,7 +145,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
 
 /// A description of the directory when it is provably not the project
 /// root; `None` when it is the root or cannot be known.
-fn elsewhere(place: &Place, root: &Path) -> Option<String> {
+pub(super) fn elsewhere(place: &Place, root: &Path) -> Option<String> {
     match place {
         Place::Temporary(what) => Some(format!("a temporary directory (`{what}`)")),
         Place::Path { path, relative } => {

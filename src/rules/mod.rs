@@ -10,6 +10,7 @@ pub(crate) mod fork_worker_unmeasured;
 mod os_exit_skips_save;
 mod patch_unsupported;
 mod patch_with_old_pytest_cov;
+mod relative_cov_source;
 mod removed_embed_api;
 mod run_timeout_kills;
 mod sigkill_loses_coverage;
@@ -113,6 +114,7 @@ pub static ALL: &[&Rule] = &[
     &os_exit_skips_save::RULE,
     &patch_unsupported::RULE,
     &patch_with_old_pytest_cov::RULE,
+    &relative_cov_source::RULE,
     &removed_embed_api::RULE,
     &run_timeout_kills::RULE,
     &sigkill_loses_coverage::RULE,
