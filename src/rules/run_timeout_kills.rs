@@ -1,10 +1,7 @@
 //! `run-timeout-kills`: see rules/run-timeout-kills.md.
 
 use super::{Context, Rule, launch_label, launch_labels};
-use crate::analyze::{LaunchKind, Stop};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::fix::Fix;
-use crate::fix::python::{self, Graceful};
 
 pub static RULE: Rule = Rule {
     claims_loss: true,
@@ -66,31 +63,9 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             .labels(super::via_labels(&stop.via, "the signal is sent here"))
             .labels(super::stop_launch_labels(stop, launch))
             .help("ask the child to stop first: `p.terminate()`, then `p.wait(timeout=5)`, and `p.kill()` only if that expires too; with `[run] sigterm = true` coverage saves on SIGTERM")
-            .fix(graceful_fix(cx, stop, launch));
+            .fix(super::sigkill_loses_coverage::graceful_fix(cx, stop, launch));
         d.severity = Severity::Warning;
         out.push(d);
     }
     out
-}
-
-/// Replaces the kill with terminate, a bounded wait, and the kill as the
-/// fallback.
-fn graceful_fix(cx: &Context<'_>, stop: &Stop, launch: &crate::analyze::Launch) -> Option<Fix> {
-    let statement = stop.statement.as_ref()?;
-    let at = stop.via.last().unwrap_or(&stop.location);
-    let file = cx.python.files.get(&at.file.path)?;
-    let style = match launch.kind {
-        LaunchKind::Multiprocessing => return None,
-        _ if launch.api.starts_with("subprocess.") => Graceful::Subprocess,
-        _ if launch.api.starts_with("asyncio.") => Graceful::Asyncio,
-        _ => return None,
-    };
-    let edits = python::graceful_stop(file, statement, style)?;
-    Some(Fix::unsafe_(
-        format!(
-            "ask `{}` to stop with terminate() before the kill",
-            statement.receiver
-        ),
-        edits,
-    ))
 }

@@ -16,9 +16,9 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-/// Replaces a `p.kill()` statement with terminate, a bounded wait, and the
-/// kill as a fallback.
-fn graceful_fix(cx: &Context<'_>, stop: &Stop, launch: &Launch) -> Option<Fix> {
+/// Replaces a kill statement with terminate, a bounded wait, and the kill
+/// as a fallback (also run-timeout-kills' fix).
+pub(super) fn graceful_fix(cx: &Context<'_>, stop: &Stop, launch: &Launch) -> Option<Fix> {
     let statement = stop.statement.as_ref()?;
     // The stop call itself: inside the helper when it goes through one.
     let at = stop.via.last().unwrap_or(&stop.location);
