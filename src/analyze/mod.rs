@@ -106,6 +106,10 @@ pub struct Launch {
     /// For `multiprocessing`: the start method its context names
     /// (`get_context("spawn")`), when it names one.
     pub start_method: Option<String>,
+    /// A test or fixture reaches the launch: it is in test code, or a chain
+    /// of known calls leads to it from there (not from a script's
+    /// `if __name__ == "__main__":` block, which runs only in a child).
+    pub reached_from_tests: bool,
     /// The call sits in `with pytest.raises(subprocess.TimeoutExpired)`:
     /// the timeout is meant to fire.
     pub expects_timeout: bool,

@@ -59,7 +59,9 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for launch in &cx.python.launches {
-        if !unmeasured_fork(cx, launch) {
+        // A worker only a script's main block or unreached project code
+        // starts is no evidence about the test suite.
+        if !unmeasured_fork(cx, launch) || !launch.reached_from_tests {
             continue;
         }
         let default = start_method(cx, launch).is_none();

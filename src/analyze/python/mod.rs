@@ -706,6 +706,61 @@ impl<'a> Extractor<'_, 'a> {
         Some((at, via))
     }
 
+    /// Whether test code reaches a call in `ctx`: the call itself is in test
+    /// code, or some chain of known calls of its function starts there. A
+    /// call in a script's `if __name__ == "__main__":` block does not count:
+    /// that code runs only when the script is a child.
+    fn reached_from_tests(&self, call: &'a ExprCall, ctx: Ctx) -> bool {
+        let module_call_in_tests = |c: &'a ExprCall, at: Ctx| {
+            let location = self.index.location(at.module, c);
+            self.in_tests(&location) && !self.in_main_block(at, c)
+        };
+        let Some(f) = ctx.func else {
+            return module_call_in_tests(call, ctx);
+        };
+        let mut queue = vec![f];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(g) = queue.pop() {
+            if !seen.insert(g) || seen.len() > 256 {
+                continue;
+            }
+            let function = &self.index.functions[g];
+            let in_tests = self.in_tests(&self.index.location(function.module, function.def));
+            let callers = self.callers.get(&g).filter(|c| !c.is_empty());
+            // pytest runs tests and fixtures; a function run without a call
+            // we see, or with no known call at all, is judged by where it is.
+            if function.is_test || self.implicit.contains(&g) || callers.is_none() {
+                if in_tests {
+                    return true;
+                }
+                continue;
+            }
+            for site in callers.into_iter().flatten() {
+                match site.ctx.func {
+                    None if module_call_in_tests(site.call, site.ctx) => return true,
+                    None => {}
+                    Some(h) => queue.push(h),
+                }
+            }
+        }
+        false
+    }
+
+    /// A module-level call under `if __name__ == "__main__":`.
+    fn in_main_block(&self, ctx: Ctx, call: &'a ExprCall) -> bool {
+        if ctx.func.is_some() {
+            return false;
+        }
+        let at = call.range().start();
+        self.index.modules[ctx.module].suite.iter().any(|stmt| {
+            let Stmt::If(i) = stmt else { return false };
+            let is_main = matches!(&*i.test, Expr::Compare(c)
+                if matches!(&*c.left, Expr::Name(n) if n.id.as_str() == "__name__")
+                    && c.comparators.iter().any(|e| matches!(e, Expr::StringLiteral(s) if s.value.to_str() == "__main__")));
+            is_main && i.range().contains(at)
+        })
+    }
+
     /// Whether a launch found at `location` is evidence about the test
     /// suite: it is in test code, or in the project's own code (which the
     /// tests run); not in a benchmark, an example or a development script
@@ -1168,6 +1223,7 @@ impl<'a> Extractor<'_, 'a> {
             timeout,
             expects_timeout,
             start_method,
+            reached_from_tests: self.reached_from_tests(call, ctx),
             api,
             kind,
             child,
