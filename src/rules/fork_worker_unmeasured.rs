@@ -2,7 +2,7 @@
 
 use super::{Context, Rule, launch_label, launch_labels, relative};
 use crate::analyze::{Launch, LaunchKind};
-use crate::config::coverage::{Role, Selection};
+use crate::config::coverage::Selection;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Fix, config_edit};
 
@@ -105,27 +105,7 @@ fn concurrency_fix(cx: &Context<'_>) -> Option<Fix> {
             Some(_) => config_edit::add_to_list(file, "run", "concurrency", "multiprocessing")?,
             None => config_edit::set_coverage_option(file, "run", "concurrency", &both)?,
         },
-        None => {
-            if coverage
-                .candidates
-                .iter()
-                .any(|f| !f.unread_sections.is_empty())
-            {
-                return None;
-            }
-            let pyproject = coverage
-                .candidates
-                .iter()
-                .find(|f| f.role == Role::Pyproject)
-                .map(|f| &*f.source);
-            config_edit::new_coverage_option(
-                &cx.config.root,
-                pyproject,
-                "run",
-                "concurrency",
-                &both,
-            )
-        }
+        None => super::new_coverage_setting(cx, "run", "concurrency", &both)?,
     };
     let name = relative(&cx.config.root, edit.path());
     Some(Fix::safe(

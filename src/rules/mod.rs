@@ -224,6 +224,39 @@ pub fn via_labels(via: &[Location], last: &str) -> Vec<(Location, String)> {
         .collect()
 }
 
+/// With no coverage configuration at all: the edit that writes `[section]
+/// key = value` as new configuration (in pyproject.toml's
+/// `[tool.coverage.*]`, or a new `.coveragerc`). `None` when a bare `[run]`
+/// in setup.cfg or tox.ini is waiting for config-shadowed's rename (a new
+/// file now would shadow it).
+pub fn new_coverage_setting(
+    cx: &Context<'_>,
+    section: &str,
+    key: &str,
+    value: &crate::fix::config_edit::Value,
+) -> Option<crate::fix::Edit> {
+    let coverage = &cx.coverage;
+    if coverage
+        .candidates
+        .iter()
+        .any(|f| !f.unread_sections.is_empty())
+    {
+        return None;
+    }
+    let pyproject = coverage
+        .candidates
+        .iter()
+        .find(|f| f.role == crate::config::coverage::Role::Pyproject)
+        .map(|f| &*f.source);
+    Some(crate::fix::config_edit::new_coverage_option(
+        &cx.config.root,
+        pyproject,
+        section,
+        key,
+        value,
+    ))
+}
+
 /// A path relative to the project root, for messages.
 pub fn relative(root: &std::path::Path, path: &std::path::Path) -> String {
     path.strip_prefix(root)

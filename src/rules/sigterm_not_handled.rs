@@ -3,7 +3,7 @@
 use super::{Context, Rule, relative};
 use crate::analyze::command::HandlerEffect;
 use crate::analyze::{Child, Signal};
-use crate::config::coverage::{Format, Role, Selection};
+use crate::config::coverage::{Format, Selection};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::Fix;
 use crate::fix::config_edit::{self, Value};
@@ -185,23 +185,9 @@ fn sigterm_fix(cx: &Context<'_>) -> Option<Fix> {
             let file = coverage.effective()?;
             config_edit::set_coverage_option(file, "run", "sigterm", &value)?
         }
-        Selection::Defaults => {
-            // A bare `[run]` in setup.cfg or tox.ini is config-shadowed's to
-            // rename; writing a new file now would shadow it.
-            if coverage
-                .candidates
-                .iter()
-                .any(|f| !f.unread_sections.is_empty())
-            {
-                return None;
-            }
-            let pyproject = coverage
-                .candidates
-                .iter()
-                .find(|f| f.role == Role::Pyproject)
-                .map(|f| &*f.source);
-            config_edit::new_coverage_option(&cx.config.root, pyproject, "run", "sigterm", &value)
-        }
+        // A bare `[run]` in setup.cfg or tox.ini is config-shadowed's to
+        // rename (new_coverage_setting says no then).
+        Selection::Defaults => super::new_coverage_setting(cx, "run", "sigterm", &value)?,
         Selection::Unknown => return None,
     };
     let name = relative(&cx.config.root, edit.path());

@@ -3,7 +3,7 @@
 use super::env_drops_coverage::{patches_subprocess, uses_subprocess_patch};
 use super::{Context, Rule, launch_label, python_launches, relative, with_version};
 use crate::analyze::LaunchKind;
-use crate::config::coverage::{Role, Selection};
+use crate::config::coverage::Selection;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Fix, config_edit};
 use crate::source::{Location, Span};
@@ -151,27 +151,12 @@ pub fn patch_fix(cx: &Context<'_>, value: &str) -> Option<Fix> {
     let coverage = &cx.coverage;
     let edit = match coverage.effective() {
         Some(file) => config_edit::add_to_list(file, "run", "patch", value)?,
-        None => {
-            if coverage
-                .candidates
-                .iter()
-                .any(|f| !f.unread_sections.is_empty())
-            {
-                return None;
-            }
-            let pyproject = coverage
-                .candidates
-                .iter()
-                .find(|f| f.role == Role::Pyproject)
-                .map(|f| &*f.source);
-            config_edit::new_coverage_option(
-                &cx.config.root,
-                pyproject,
-                "run",
-                "patch",
-                &config_edit::Value::List(vec![value.to_string()]),
-            )
-        }
+        None => super::new_coverage_setting(
+            cx,
+            "run",
+            "patch",
+            &config_edit::Value::List(vec![value.to_string()]),
+        )?,
     };
     let name = relative(&cx.config.root, edit.path());
     Some(Fix::safe(
