@@ -379,7 +379,12 @@ fn run_coverage(
         .filter(|(_, (v, _))| !v.contains('$'))
         .map(|(k, (v, _))| (k.clone(), v.clone()))
         .collect();
-    if same_cov_config && rcfile.is_none() && view.run.cwd.is_none() {
+    let reads_coveragerc_toml = view.versions.reads_coveragerc_toml();
+    if same_cov_config
+        && rcfile.is_none()
+        && view.run.cwd.is_none()
+        && reads_coveragerc_toml == project.config.versions.reads_coveragerc_toml()
+    {
         return project.config.coverage.with_env(&env);
     }
     // coverage.py reads its configuration in the directory pytest runs in.
@@ -391,6 +396,7 @@ fn run_coverage(
         root: &cwd,
         cov_config: view.cov.cov_config.clone(),
         rcfile_env: rcfile.or_else(|| options.coverage_rcfile.clone()),
+        reads_coveragerc_toml,
     };
     let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(project.files));
     let mut errors = Vec::new();

@@ -219,12 +219,12 @@ fn measure(scenario: &Scenario, venv: &Path, project: &Path) -> Result<(bool, St
         Some(d) => project.join(d),
         None => project.to_path_buf(),
     };
-    // Data of an earlier run must not count.
+    // Data of an earlier run must not count (data files are `.coverage` and
+    // `.coverage.<suffix>`; `.coveragerc` and `.coveragerc.toml` are
+    // configuration).
     for entry in std::fs::read_dir(&data_dir).unwrap().flatten() {
-        if entry.file_name().to_string_lossy().starts_with(".coverage")
-            && entry.path().is_file()
-            && entry.file_name() != ".coveragerc"
-        {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if (name == ".coverage" || name.starts_with(".coverage.")) && entry.path().is_file() {
             let _ = std::fs::remove_file(entry.path());
         }
     }

@@ -345,6 +345,9 @@ pub struct CoverageConfig {
     /// Every candidate that exists and parses, in discovery order.
     pub candidates: Vec<CoverageFile>,
     pub selection: Selection,
+    /// A `.coveragerc.toml` that the run's coverage (older than 7.13) never
+    /// looks for: it is no candidate, and its settings are ignored.
+    pub too_new: Option<CoverageFile>,
 }
 
 /// How the configuration is being looked for.
@@ -355,6 +358,9 @@ pub struct Lookup<'a> {
     pub cov_config: Option<(String, Location)>,
     /// `COVERAGE_RCFILE` from the environment.
     pub rcfile_env: Option<PathBuf>,
+    /// The coverage that reads the configuration looks for
+    /// `.coveragerc.toml` (7.13+, or a version covdoctor does not know).
+    pub reads_coveragerc_toml: bool,
 }
 
 /// A candidate that exists but cannot be read; the caller reports it.
@@ -412,12 +418,14 @@ impl CoverageConfig {
                 false,
             )),
         }
-        order.push((
-            lookup.root.join(".coveragerc.toml"),
-            Role::CoveragercToml,
-            true,
-            false,
-        ));
+        if lookup.reads_coveragerc_toml {
+            order.push((
+                lookup.root.join(".coveragerc.toml"),
+                Role::CoveragercToml,
+                true,
+                false,
+            ));
+        }
         order.push((lookup.root.join("setup.cfg"), Role::SetupCfg, false, false));
         order.push((lookup.root.join("tox.ini"), Role::ToxIni, false, false));
         order.push((
@@ -470,9 +478,19 @@ impl CoverageConfig {
             }
             candidates.push(file);
         }
+        // Older coverage never opens the file, so a broken one is no error
+        // of this run (the syntax check of every config file reports it).
+        let too_new = (!lookup.reads_coveragerc_toml)
+            .then(|| {
+                let source = loader.load(&lookup.root.join(".coveragerc.toml"))?.ok()?;
+                let doc = loader.toml(&source).ok()?;
+                Some(read_toml(&source, &doc, Role::CoveragercToml, true))
+            })
+            .flatten();
         CoverageConfig {
             candidates,
             selection: selection.unwrap_or(Selection::Defaults),
+            too_new,
         }
     }
 
@@ -688,6 +706,7 @@ mod tests {
             root: dir,
             cov_config: cov_config.map(|c| (c.to_string(), loc)),
             rcfile_env: rcfile.map(PathBuf::from),
+            reads_coveragerc_toml: true,
         };
         let config = CoverageConfig::discover(&lookup, &mut files, &mut errors);
         (config, errors)
@@ -835,6 +854,36 @@ mod tests {
         let (config, _) = discover(dir.path(), None, Some("ci.ini"));
         assert_eq!(config.effective().unwrap().role, Role::RcfileEnv);
         assert!(config.get("run", "sigterm").is_some());
+    }
+
+    #[test]
+    fn coverage_before_7_13_skips_coveragerc_toml() {
+        let dir = project(&[
+            (".coveragerc.toml", "[run]\nsigterm = true\n"),
+            ("pyproject.toml", "[tool.coverage.run]\nbranch = true\n"),
+        ]);
+        let mut files = ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
+        let lookup = Lookup {
+            root: dir.path(),
+            cov_config: None,
+            rcfile_env: None,
+            reads_coveragerc_toml: false,
+        };
+        let config = CoverageConfig::discover(&lookup, &mut files, &mut Vec::new());
+        assert_eq!(effective_name(&config).as_deref(), Some("pyproject.toml"));
+        assert!(config.get("run", "sigterm").is_none());
+        let unread = config.too_new.as_ref().expect("the unread file");
+        assert!(unread.get("run", "sigterm").is_some());
+        assert!(
+            config
+                .candidates
+                .iter()
+                .all(|c| c.role != Role::CoveragercToml)
+        );
+        // The newest coverage reads it first.
+        let (config, _) = discover(dir.path(), None, None);
+        assert_eq!(effective_name(&config).as_deref(), Some(".coveragerc.toml"));
+        assert!(config.too_new.is_none());
     }
 
     #[test]

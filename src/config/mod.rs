@@ -130,10 +130,12 @@ impl ProjectConfig {
         }
 
         let pytest = pytest::discover(root, &mut files);
+        let versions = versions::Versions::detect(root, overrides, &mut files);
         let lookup = Lookup {
             root,
             cov_config: pytest.as_ref().and_then(|p| p.cov.cov_config.clone()),
             rcfile_env,
+            reads_coveragerc_toml: versions.reads_coveragerc_toml(),
         };
         let coverage = CoverageConfig::discover(&lookup, &mut files, &mut errors);
         // Discovery re-reports files already found broken above; keep one
@@ -147,7 +149,6 @@ impl ProjectConfig {
         }
 
         let scripts = console_scripts(root, &mut files);
-        let versions = versions::Versions::detect(root, overrides, &mut files);
         ProjectConfig {
             root: root.to_path_buf(),
             coverage,

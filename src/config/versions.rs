@@ -382,6 +382,12 @@ impl Versions {
         self.coverage.below(&[7, 10])
     }
 
+    /// coverage.py looks for `.coveragerc.toml` from 7.13 on (an unknown
+    /// version is taken to be the newest).
+    pub fn reads_coveragerc_toml(&self) -> bool {
+        !self.coverage.below(&[7, 13])
+    }
+
     /// The local run's versions for the project at `root`.
     pub fn detect(root: &Path, overrides: &Overrides, loader: &mut dyn FileLoader) -> Versions {
         let mut inputs = Inputs::default();

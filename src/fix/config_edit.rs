@@ -504,6 +504,7 @@ mod tests {
             root: dir.path(),
             cov_config: None,
             rcfile_env: None,
+            reads_coveragerc_toml: true,
         };
         let config = CoverageConfig::discover(&lookup, &mut files, &mut Vec::new());
         let file = config

@@ -88,6 +88,46 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         }
     }
 
+    // A `.coveragerc.toml` the run's coverage is too old to look for.
+    if let Some(unread) = &coverage.too_new
+        && unread.has_settings()
+        && let Some(first) = unread.sections.first()
+    {
+        let name = relative(root, &unread.source.path);
+        let version = cx.run.versions.coverage.describe("coverage");
+        let ignored: Vec<String> = unread
+            .settings
+            .iter()
+            .map(|s| format!("{}.{}", s.section, s.option))
+            .collect();
+        let mut diagnostic = RULE.diagnostic(
+            Location::new(&unread.source, first.span),
+            "never read",
+            format!(
+                "coverage.py looks for {name} only from 7.13 on; this run uses {version}, so the coverage settings in {name} are ignored"
+            ),
+        );
+        let target = match coverage.effective() {
+            Some(effective) => {
+                let winner = relative(root, &effective.source.path);
+                let span = effective
+                    .sections
+                    .first()
+                    .map_or(Span::empty(0), |s| s.span);
+                diagnostic = diagnostic.label(
+                    Location::new(&effective.source, span),
+                    format!("coverage.py reads {winner} instead"),
+                );
+                winner
+            }
+            None => "pyproject.toml ([tool.coverage.*])".to_string(),
+        };
+        out.push(diagnostic.help(format!(
+            "require coverage>=7.13, or move these into {target}: {}",
+            ignored.join(", ")
+        )));
+    }
+
     // A bare `[run]` in setup.cfg or tox.ini.
     for file in &coverage.candidates {
         let name = relative(root, &file.source.path);
