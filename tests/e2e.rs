@@ -8,7 +8,9 @@
 //! expected outcome per pytest-cov generation (which also says which
 //! generations the scenario runs on). A `fires-*` case must lose the child's
 //! coverage (or, for a warning that a timeout may lose it, keep it), an `ok-*`
-//! case must keep it. The virtual environments are built once from pinned
+//! case must keep it. A race runs `repeat` times: lost when any run loses
+//! the child, measured only when every run (also after the fix) measures
+//! it. The virtual environments are built once from pinned
 //! versions and cached under `target/tmp/`.
 //!
 //! A report of every run (generation, measured or lost, findings) is written
@@ -88,6 +90,15 @@ struct Scenario {
     /// Where the run writes its data (`data_dir` in e2e.toml, relative to
     /// the project; a tox `change_dir`): the project's root by default.
     data_dir: Option<String>,
+    /// How many times the tests run (`repeat` in e2e.toml) for a race: the
+    /// child is lost when any run loses it, measured when every run
+    /// measures it (also after the fix).
+    repeat: usize,
+    /// The run leaves parallel data files for the user to combine (`coverage
+    /// run` with the subprocess patch, on the command line or in tox.ini).
+    /// Under pytest-cov nothing is combined after the run: pytest-cov
+    /// combines when the tests end, and a data file written later is lost.
+    combine: bool,
 }
 
 /// Every fixture with an `e2e.toml`: `fixtures/seed-server/` and the
@@ -135,7 +146,18 @@ fn scenarios() -> Vec<Scenario> {
                 .get("data_dir")
                 .and_then(|d| d.as_str())
                 .map(str::to_string);
+            let repeat = doc
+                .get("repeat")
+                .and_then(|r| r.as_integer())
+                .map_or(1, |r| usize::try_from(r).expect("repeat >= 1"));
+            let combine = command
+                .windows(2)
+                .any(|w| w[0] == "coverage" && w[1] == "run")
+                || std::fs::read_to_string(dir.join("tox.ini"))
+                    .is_ok_and(|t| t.contains("coverage run"));
             Scenario {
+                combine,
+                repeat,
                 data_dir,
                 command,
                 name,
@@ -214,7 +236,25 @@ fn run_limited(mut cmd: Command, limit: Duration) -> (bool, String) {
 
 /// Runs the project's tests under coverage and says whether the child's
 /// probe line was measured.
+/// Runs the tests `repeat` times: measured only when every run measures the
+/// child (the output is that of the first run that lost it).
 fn measure(scenario: &Scenario, venv: &Path, project: &Path) -> Result<(bool, String), Failed> {
+    let mut first = None;
+    for _ in 0..scenario.repeat {
+        let (measured, output) = measure_once(scenario, venv, project)?;
+        if !measured {
+            return Ok((false, output));
+        }
+        first.get_or_insert(output);
+    }
+    Ok((true, first.unwrap_or_default()))
+}
+
+fn measure_once(
+    scenario: &Scenario,
+    venv: &Path,
+    project: &Path,
+) -> Result<(bool, String), Failed> {
     let data_dir = match &scenario.data_dir {
         Some(d) => project.join(d),
         None => project.to_path_buf(),
@@ -239,10 +279,11 @@ fn measure(scenario: &Scenario, venv: &Path, project: &Path) -> Result<(bool, St
         return Err(format!("{} failed:\n{pytest_output}", scenario.command.join(" ")).into());
     }
     // `coverage run` with the subprocess patch writes parallel data files.
-    let parallel = std::fs::read_dir(&data_dir)
-        .unwrap()
-        .flatten()
-        .any(|e| e.file_name().to_string_lossy().starts_with(".coverage."));
+    let parallel = scenario.combine
+        && std::fs::read_dir(&data_dir)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(".coverage."));
     if parallel {
         let mut combine = python(venv);
         combine

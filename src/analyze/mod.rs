@@ -198,6 +198,9 @@ pub struct Stop {
     /// When the call is `p.kill()`/`p.terminate()` as a statement of its
     /// own line: what a fix needs to rewrite it.
     pub statement: Option<StopStatement>,
+    /// The child is waited for after the stop (where the stop is made, in
+    /// a caller of the helper that makes it, or by `with Popen(...)`).
+    pub waited: bool,
 }
 
 /// A stop call that is a whole statement on its own line.

@@ -128,6 +128,39 @@ pub fn graceful_stop(file: &FileFacts, stop: &StopStatement, style: Graceful) ->
     Some(edits)
 }
 
+/// Adds a bounded wait after a `p.terminate()` (or SIGTERM/SIGINT) statement,
+/// so the test does not end before the child has saved its data:
+/// `p.wait(timeout=5)`, or `await asyncio.wait_for(p.wait(), timeout=5)` in
+/// an `async def`.
+pub fn wait_after_stop(
+    file: &FileFacts,
+    stop: &StopStatement,
+    style: Graceful,
+) -> Option<Vec<Edit>> {
+    if file.has_syntax_errors || file.source.encoding.is_some() || stop.call.contains('\n') {
+        return None;
+    }
+    let nl = newline(&file.source.text);
+    let i = &stop.indent;
+    let p = &stop.receiver;
+    let mut edits = Vec::new();
+    let wait = match style {
+        Graceful::Subprocess => format!("{p}.wait(timeout=5)"),
+        Graceful::Asyncio if stop.in_async => {
+            let (aio, import) = module_name(file, "asyncio");
+            edits.extend(import);
+            format!("await {aio}.wait_for({p}.wait(), timeout=5)")
+        }
+        _ => return None,
+    };
+    edits.push(Edit::replace(
+        &file.source.path,
+        stop.span,
+        format!("{}{nl}{i}{wait}", stop.call),
+    ));
+    Some(edits)
+}
+
 /// Makes an `env=` expression carry the parent's coverage variables, under
 /// its own keys so explicit keys still win:
 /// `{**{k: v for k, v in os.environ.items() if k.startswith("COV")}, **env}`.

@@ -16,6 +16,7 @@ mod run_timeout_kills;
 mod sigkill_loses_coverage;
 mod sigterm_not_handled;
 mod subprocess_patch_missing;
+mod terminate_without_wait;
 mod unused_suppression;
 
 use crate::analyze::{Launch, PythonFacts};
@@ -120,6 +121,7 @@ pub static ALL: &[&Rule] = &[
     &sigkill_loses_coverage::RULE,
     &sigterm_not_handled::RULE,
     &subprocess_patch_missing::RULE,
+    &terminate_without_wait::RULE,
     &unused_suppression::RULE,
 ];
 

@@ -1304,6 +1304,9 @@ impl<'a> Extractor<'_, 'a> {
                     }
                     let on_timeout = sc.signal == crate::analyze::Signal::Kill
                         && stop::kills_on_timeout(self.index, ctx, sc.receiver, &site.frames);
+                    let waited =
+                        stop::waits_after(self.index, ctx, sc.receiver, &site.frames, false)
+                            || path.iter().any(|step| self.call_waits_after(step));
                     self.facts.stops.push(Stop {
                         on_timeout,
                         location: location.clone(),
@@ -1314,6 +1317,7 @@ impl<'a> Extractor<'_, 'a> {
                         fallback,
                         statement: site.statement.clone(),
                         exact,
+                        waited,
                     });
                 }
             }
@@ -1387,6 +1391,38 @@ impl<'a> Extractor<'_, 'a> {
             }
         });
         fallback
+    }
+
+    /// Whether a call of a stop helper is followed by a wait in its caller:
+    /// on the object it is called on or its first argument
+    /// (`server.stop(); server.wait()`, `stop(p); p.wait()`), or on one of
+    /// its attributes (`server.proc.wait()`).
+    fn call_waits_after(&self, step: &CallSite<'a>) -> bool {
+        let receiver = match &*step.call.func {
+            Expr::Attribute(a) => Some(&*a.value),
+            _ => step.call.arguments.args.first(),
+        };
+        let Some(receiver) = receiver else {
+            return false;
+        };
+        let body: &'a [Stmt] = match step.ctx.func {
+            Some(f) => &self.index.functions[f].def.body,
+            None => self.index.modules[step.ctx.module].suite,
+        };
+        let mut waited = false;
+        walk::walk_scope(body, &mut |stmt, frames| {
+            if waited {
+                return;
+            }
+            let holds = walk::own_exprs(stmt)
+                .into_iter()
+                .flat_map(walk::calls_in)
+                .any(|c| std::ptr::eq(c, step.call));
+            if holds {
+                waited = stop::waits_after(self.index, step.ctx, receiver, frames, true);
+            }
+        });
+        waited
     }
 
     /// Imports of `pytest_cov.embed`, whether a `try` guards them, and the

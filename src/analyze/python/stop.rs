@@ -301,6 +301,58 @@ pub fn is_fallback<'a>(
     })
 }
 
+/// Whether the child is waited for after the stop at `frames` (innermost
+/// last): a `wait()`, `communicate()`, `join()` or `poll()` on `receiver` in
+/// a later statement of any enclosing block or in the `finally` of an
+/// enclosing `try`, or the stop sits in `with Popen(...) as receiver:`
+/// (whose exit waits). With `members`, a wait on an attribute of
+/// `receiver` counts too (`server.stop()` then `server.proc.wait()`).
+pub fn waits_after<'a>(
+    index: &Index<'a>,
+    ctx: Ctx,
+    receiver: &'a Expr,
+    frames: &[Frame<'a>],
+    members: bool,
+) -> bool {
+    let name = index.text(ctx.module, receiver).to_string();
+    let member = format!("{name}.");
+    let waits = |stmts: &'a [Stmt]| {
+        walk::calls_in_stmts(stmts).into_iter().any(|c| {
+            let Expr::Attribute(a) = &*c.func else {
+                return false;
+            };
+            let on = index.text(ctx.module, &*a.value);
+            (on == name || (members && on.starts_with(&member)))
+                && matches!(a.attr.as_str(), "wait" | "communicate" | "join" | "poll")
+        })
+    };
+    for (i, frame) in frames.iter().enumerate() {
+        if waits(&frame.stmts[frame.index + 1..]) {
+            return true;
+        }
+        // The statement holding this frame's block.
+        let Some(outer) = i.checked_sub(1).map(|o| &frames[o]) else {
+            continue;
+        };
+        match (frame.block, &outer.stmts[outer.index]) {
+            (Block::TryBody(t) | Block::Handler(t), _) if waits(&t.finalbody) => return true,
+            (Block::TryElse, Stmt::Try(t)) if waits(&t.finalbody) => return true,
+            (Block::With, Stmt::With(w))
+                if w.items.iter().any(|item| {
+                    item.optional_vars
+                        .as_deref()
+                        .is_some_and(|v| index.text(ctx.module, v) == name)
+                        || index.text(ctx.module, &item.context_expr) == name
+                }) =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// The statements of a block on its normal path: the block's own
 /// statements and those of nested `with`, `try` bodies, loops and branches
 /// that do not end by raising; not `except` handlers.
