@@ -230,9 +230,9 @@ fn ignored_and_environment_directories_are_skipped() {
 fn nested_projects_use_their_own_configuration() {
     let dir = project(&[
         ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"),
-        ("tests/test_a.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n"),
+        ("tests/test_a.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n    p.wait()\n"),
         ("sub/pyproject.toml", b"[tool.coverage.run]\nbranch = true\n"),
-        ("sub/tests/test_b.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n"),
+        ("sub/tests/test_b.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n    p.wait()\n"),
     ]);
     let out = covdoctor(&["check", "--output-format", "json"], dir.path());
     // The root project sets sigterm; the nested one does not.
@@ -468,7 +468,7 @@ fn fix_applies_only_safe_fixes_unless_asked() {
 fn exit_non_zero_on_fix_reports_changed_files() {
     let files: &[(&str, &[u8])] = &[
         ("pyproject.toml", b"[tool.coverage.run]\nbranch = true\n"),
-        ("tests/test_a.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n"),
+        ("tests/test_a.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n    p.wait()\n"),
     ];
     let dir = project(files);
     let out = covdoctor(&["check", "--fix"], dir.path());
@@ -489,7 +489,7 @@ fn a_read_only_file_is_left_as_it_was() {
     use std::os::unix::fs::PermissionsExt;
     let dir = project(&[
         ("pyproject.toml", b"[tool.coverage.run]\nbranch = true\n"),
-        ("tests/test_a.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n"),
+        ("tests/test_a.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n    p.wait()\n"),
     ]);
     let pyproject = dir.path().join("pyproject.toml");
     std::fs::set_permissions(&pyproject, std::fs::Permissions::from_mode(0o444)).unwrap();
