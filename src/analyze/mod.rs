@@ -110,6 +110,9 @@ pub struct Launch {
     /// of known calls leads to it from there (not from a script's
     /// `if __name__ == "__main__":` block, which runs only in a child).
     pub reached_from_tests: bool,
+    /// As `reached_from_tests`, through tests that also run on Linux (not
+    /// `skipif(sys.platform == "linux")`): where fork is the default.
+    pub reached_on_linux: bool,
     /// The call sits in `with pytest.raises(subprocess.TimeoutExpired)`:
     /// the timeout is meant to fire.
     pub expects_timeout: bool,
@@ -121,6 +124,34 @@ pub struct Launch {
     pub env: Option<EnvArg>,
     /// The `cwd=` argument, when it is given and not `None`.
     pub cwd: Option<CwdArg>,
+    /// A `multiprocessing.Pool(...)` opened by a `with` statement, whose
+    /// exit calls `terminate()`.
+    pub pool_exit: Option<PoolExit>,
+}
+
+impl Launch {
+    /// A pool of worker processes (`multiprocessing.Pool`,
+    /// `ProcessPoolExecutor`), not one child.
+    pub fn is_pool(&self) -> bool {
+        self.api.ends_with(".Pool") || self.api.ends_with("ProcessPoolExecutor")
+    }
+}
+
+/// `with multiprocessing.Pool(...) as pool:`: the block's exit terminates
+/// the workers.
+#[derive(Debug, Clone)]
+pub struct PoolExit {
+    /// The `with` item (the pool call and its `as` name).
+    pub location: Location,
+    /// The `as` name.
+    pub name: Option<String>,
+    /// The block calls `close()` and `join()` on the pool on its normal
+    /// path, so the workers end before the exit terminates them.
+    pub joined: bool,
+    /// Where a `close()` + `join()` can go: the end of the block's last
+    /// statement and the block's indentation (none when the block ends
+    /// with `return`, `raise`, `break` or `continue`, or shares a line).
+    pub insert: Option<(usize, String)>,
 }
 
 /// An explicit environment mapping for a child.

@@ -161,6 +161,40 @@ pub fn wait_after_stop(
     Some(edits)
 }
 
+/// `pool.close()` and `pool.join()`: at the end of a `with Pool(...) as
+/// pool:` block (`at` is the end of its last line, `indent` the block's), or
+/// before a `pool.terminate()` statement.
+pub fn close_and_join(file: &FileFacts, pool: &str, place: CloseJoinAt<'_>) -> Option<Vec<Edit>> {
+    if file.has_syntax_errors || file.source.encoding.is_some() {
+        return None;
+    }
+    let nl = newline(&file.source.text);
+    Some(vec![match place {
+        CloseJoinAt::BlockEnd { at, indent } => Edit::insert(
+            &file.source.path,
+            at,
+            format!("{nl}{indent}{pool}.close(){nl}{indent}{pool}.join()"),
+        ),
+        CloseJoinAt::Before(stop) => {
+            if stop.call.contains('\n') {
+                return None;
+            }
+            let i = &stop.indent;
+            Edit::replace(
+                &file.source.path,
+                stop.span,
+                format!("{pool}.close(){nl}{i}{pool}.join(){nl}{i}{}", stop.call),
+            )
+        }
+    }])
+}
+
+/// Where [`close_and_join`] writes.
+pub enum CloseJoinAt<'a> {
+    BlockEnd { at: usize, indent: &'a str },
+    Before(&'a StopStatement),
+}
+
 /// Makes an `env=` expression carry the parent's coverage variables, under
 /// its own keys so explicit keys still win:
 /// `{**{k: v for k, v in os.environ.items() if k.startswith("COV")}, **env}`.

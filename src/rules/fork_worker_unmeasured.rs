@@ -61,10 +61,17 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     for launch in &cx.python.launches {
         // A worker only a script's main block or unreached project code
         // starts is no evidence about the test suite.
-        if !unmeasured_fork(cx, launch) || !launch.reached_from_tests {
+        let default = start_method(cx, launch).is_none();
+        // fork is the default on Linux only: a worker reached only from
+        // tests skipped on Linux is spawned where it runs.
+        let reached = if default {
+            launch.reached_on_linux
+        } else {
+            launch.reached_from_tests
+        };
+        if !unmeasured_fork(cx, launch) || !reached {
             continue;
         }
-        let default = start_method(cx, launch).is_none();
         if !seen.insert((launch.location.file.path.clone(), launch.location.span)) {
             continue;
         }

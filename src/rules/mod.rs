@@ -10,6 +10,7 @@ pub(crate) mod fork_worker_unmeasured;
 mod os_exit_skips_save;
 mod patch_unsupported;
 mod patch_with_old_pytest_cov;
+mod pool_terminated;
 mod relative_cov_source;
 mod removed_embed_api;
 mod run_timeout_kills;
@@ -115,6 +116,7 @@ pub static ALL: &[&Rule] = &[
     &os_exit_skips_save::RULE,
     &patch_unsupported::RULE,
     &patch_with_old_pytest_cov::RULE,
+    &pool_terminated::RULE,
     &relative_cov_source::RULE,
     &removed_embed_api::RULE,
     &run_timeout_kills::RULE,
@@ -174,6 +176,12 @@ pub fn with_version(
 /// "Python child started here (sys.executable)".
 pub fn launch_label(launch: &Launch) -> String {
     match &launch.child {
+        crate::analyze::Child::Python { .. } if launch.is_pool() && launch.via.is_empty() => {
+            "worker processes started here (a process pool)".to_string()
+        }
+        crate::analyze::Child::Python { .. } if launch.is_pool() => {
+            "starts worker processes through a project helper (a process pool)".to_string()
+        }
         crate::analyze::Child::Python { evidence, .. } if launch.via.is_empty() => {
             format!("Python child started here ({evidence})")
         }
@@ -245,11 +253,18 @@ pub fn new_coverage_setting(
     {
         return None;
     }
-    let pyproject = coverage
+    let candidate = coverage
         .candidates
         .iter()
-        .find(|f| f.role == crate::config::coverage::Role::Pyproject)
-        .map(|f| &*f.source);
+        .find(|f| f.role == crate::config::coverage::Role::Pyproject);
+    // A pyproject.toml with coverage tables that set nothing yet (an empty
+    // `[tool.coverage.run]`): the key goes into the table that is there.
+    if let Some(file) = candidate
+        && !file.sections.is_empty()
+    {
+        return crate::fix::config_edit::set_coverage_option(file, section, key, value);
+    }
+    let pyproject = candidate.map(|f| &*f.source);
     Some(crate::fix::config_edit::new_coverage_option(
         &cx.config.root,
         pyproject,

@@ -51,6 +51,10 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         if stop.signal != Signal::Kill || stop.fallback || !launch.child.is_python() {
             continue;
         }
+        // A pool's terminate() is pool-terminated's.
+        if launch.is_pool() {
+            continue;
+        }
         let graceful = match launch.kind {
             _ if launch.api.starts_with("jupyter_client") => {
                 "`km.shutdown_kernel()` without `now=True`: the kernel is asked to exit and saves its data; jupyter_client signals it only if it does not"

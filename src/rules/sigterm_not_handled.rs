@@ -38,6 +38,10 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         if stop.signal != Signal::Term || stop.fallback || !launch.child.is_python() {
             continue;
         }
+        // A pool's terminate() is pool-terminated's.
+        if launch.is_pool() {
+            continue;
+        }
         let Child::Python { handler, .. } = &launch.child else {
             continue;
         };

@@ -123,6 +123,14 @@ pub struct Function<'a> {
     pub fixture: Option<String>,
     /// A test function (pytest passes fixtures to its parameters).
     pub is_test: bool,
+    /// Marked `@pytest.mark.skip` (itself or its class): pytest never runs
+    /// it.
+    pub skipped: bool,
+    /// Marked `@pytest.mark.skipif(<a condition true on Linux>)`
+    /// (`sys.platform == "linux"`, `sys.platform.startswith("linux")`,
+    /// `platform.system() == "Linux"`, `sys.platform != "win32"`): it runs
+    /// only on other systems.
+    pub skipped_on_linux: bool,
 }
 
 pub struct Class<'a> {
@@ -595,7 +603,13 @@ impl<'a> Index<'a> {
         let in_test_class =
             class.is_some_and(|c| self.classes[c].def.name.as_str().starts_with("Test"));
         let is_test = def.name.as_str().starts_with("test") && (class.is_none() || in_test_class);
+        let skipped = skip_marked(&def.decorator_list)
+            || class.is_some_and(|c| skip_marked(&self.classes[c].def.decorator_list));
+        let skipped_on_linux = skipif_on_linux(&def.decorator_list)
+            || class.is_some_and(|c| skipif_on_linux(&self.classes[c].def.decorator_list));
         self.functions.push(Function {
+            skipped,
+            skipped_on_linux,
             module: outer.module,
             def,
             class,
@@ -1475,6 +1489,81 @@ fn fixture_name(def: &StmtFunctionDef) -> Option<String> {
     None
 }
 
+/// `@pytest.mark.skip`, `@pytest.mark.skip(reason=...)` or
+/// `@unittest.skip(...)` among decorators
+/// (`skipif` runs the test on some machines, so it does not count).
+fn skip_marked(decorators: &[ruff_python_ast::Decorator]) -> bool {
+    decorators.iter().any(|d| {
+        let e = match &d.expression {
+            Expr::Call(c) => &*c.func,
+            other => other,
+        };
+        matches!(e, Expr::Attribute(a) if a.attr.as_str() == "skip"
+        && match &*a.value {
+            Expr::Attribute(m) => m.attr.as_str() == "mark",
+            Expr::Name(n) => n.id.as_str() == "unittest",
+            _ => false,
+        })
+    })
+}
+
+/// `@pytest.mark.skipif(condition, ...)` whose condition holds on Linux
+/// (see [`Function::skipped_on_linux`]).
+fn skipif_on_linux(decorators: &[ruff_python_ast::Decorator]) -> bool {
+    decorators.iter().any(|d| {
+        let Expr::Call(c) = &d.expression else {
+            return false;
+        };
+        let marked = matches!(&*c.func, Expr::Attribute(a) if a.attr.as_str() == "skipif"
+            && matches!(&*a.value, Expr::Attribute(m) if m.attr.as_str() == "mark"));
+        marked
+            && c.arguments
+                .args
+                .first()
+                .or(c.arguments.find_keyword("condition").map(|k| &k.value))
+                .is_some_and(holds_on_linux)
+    })
+}
+
+/// A platform test that is true on Linux: `sys.platform == "linux"`,
+/// `sys.platform.startswith("linux")`, `platform.system() == "Linux"`, or
+/// `!=` another system; `or` of such tests too.
+fn holds_on_linux(e: &Expr) -> bool {
+    // `sys.platform` or `platform.system()`.
+    let is_platform = |e: &Expr| match e {
+        Expr::Attribute(a) => {
+            a.attr.as_str() == "platform"
+                && matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "sys")
+        }
+        Expr::Call(c) => matches!(&*c.func, Expr::Attribute(a)
+            if a.attr.as_str() == "system"
+                && matches!(&*a.value, Expr::Name(n) if n.id.as_str() == "platform")),
+        _ => false,
+    };
+    match e {
+        Expr::BoolOp(b) if b.op == ruff_python_ast::BoolOp::Or => {
+            b.values.iter().any(holds_on_linux)
+        }
+        Expr::Compare(cmp) if cmp.ops.len() == 1 && is_platform(&cmp.left) => {
+            let Some(Expr::StringLiteral(s)) = cmp.comparators.first() else {
+                return false;
+            };
+            let linux = s.value.to_str().eq_ignore_ascii_case("linux");
+            match cmp.ops[0] {
+                ruff_python_ast::CmpOp::Eq => linux,
+                ruff_python_ast::CmpOp::NotEq => !linux,
+                _ => false,
+            }
+        }
+        Expr::Call(c) => {
+            matches!(&*c.func, Expr::Attribute(a) if a.attr.as_str() == "startswith" && is_platform(&a.value))
+                && matches!(c.arguments.args.first(), Some(Expr::StringLiteral(s))
+                    if "linux".starts_with(s.value.to_str()) && !s.value.to_str().is_empty())
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1505,5 +1594,24 @@ mod tests {
             relative_module(Path::new("/p/tests/unit/a.py"), root, 2, None),
             Some("tests".into())
         );
+    }
+
+    #[test]
+    fn platform_conditions_true_on_linux() {
+        let holds = |src: &str| {
+            let parsed = ruff_python_parser::parse_expression(src).unwrap();
+            super::holds_on_linux(parsed.expr())
+        };
+        assert!(holds("sys.platform == 'linux'"));
+        assert!(holds("sys.platform.startswith('linux')"));
+        assert!(holds("platform.system() == 'Linux'"));
+        assert!(holds("sys.platform != 'win32'"));
+        assert!(holds("sys.platform == 'darwin' or sys.platform == 'linux'"));
+        assert!(!holds("sys.platform == 'win32'"));
+        assert!(!holds("sys.platform.startswith('win')"));
+        assert!(!holds("sys.version_info < (3, 8)"));
+        assert!(!holds(
+            "sys.platform == 'linux' and sys.version_info < (3, 8)"
+        ));
     }
 }

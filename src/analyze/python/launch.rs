@@ -33,6 +33,9 @@ pub enum Shape {
     Launcher,
     /// A project subclass of `multiprocessing.Process`.
     ProcessClass(super::index::ClassId),
+    /// A pool of worker processes: `multiprocessing.Pool(...)`,
+    /// `concurrent.futures.ProcessPoolExecutor(...)`.
+    Pool,
     /// `pexpect.spawn(command, args, timeout, maxread, searchwindowsize,
     /// logfile, cwd, env)`.
     Pexpect,
@@ -71,6 +74,11 @@ pub fn api(qualified: &str) -> Option<(LaunchKind, Shape)> {
         "multiprocessing.Process" | "multiprocessing.context.Process" => {
             (Multiprocessing, Shape::Process)
         }
+        "multiprocessing.Pool"
+        | "multiprocessing.pool.Pool"
+        | "multiprocessing.context.Pool"
+        | "concurrent.futures.ProcessPoolExecutor"
+        | "concurrent.futures.process.ProcessPoolExecutor" => (Multiprocessing, Shape::Pool),
         "pexpect.spawn" | "pexpect.pty_spawn.spawn" => (Subprocess, Shape::Pexpect),
         "jupyter_client.KernelManager"
         | "jupyter_client.manager.KernelManager"
@@ -168,7 +176,7 @@ pub fn args(call: &ExprCall, shape: Shape) -> LaunchArgs<'_> {
         Shape::Process => {
             out.target = arg(call, Some(1), "target");
         }
-        Shape::ProcessClass(_) => {}
+        Shape::ProcessClass(_) | Shape::Pool => {}
         Shape::Launcher => {
             out.cwd = call.arguments.find_keyword("cwd").map(|k| &k.value);
             out.env = call.arguments.find_keyword("env").map(|k| &k.value);

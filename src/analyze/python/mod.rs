@@ -27,7 +27,7 @@ use ruff_text_size::Ranged;
 use self::index::{Ctx, FrameId, FuncId, ImportTargets, Index, ModuleInput, Val};
 use crate::analyze::command::{self, Child, Entry};
 use crate::analyze::{
-    CwdArg, EnvArg, FileFacts, Launch, LaunchKind, PythonFacts, Stop, StopStatement,
+    CwdArg, EnvArg, FileFacts, Launch, LaunchKind, PoolExit, PythonFacts, Stop, StopStatement,
 };
 use crate::problem::Problem;
 use crate::source::{Files, Location, SharedFiles, Source, SourceFile, Span};
@@ -134,6 +134,7 @@ fn analyze_on_this_thread(
         implicit_found: Default::default(),
         children_seen: HashMap::new(),
         expects_timeout: Default::default(),
+        with_items: HashMap::new(),
         pending_stops: Vec::new(),
     };
     extractor.launches();
@@ -441,6 +442,9 @@ struct Extractor<'i, 'a> {
     implicit_found: std::cell::RefCell<std::collections::HashSet<FuncId>>,
     /// Calls inside `with pytest.raises(subprocess.TimeoutExpired)`.
     expects_timeout: std::collections::HashSet<usize>,
+    /// `with` statements by the address of a call that is one of their
+    /// items' context expression.
+    with_items: HashMap<usize, &'a ruff_python_ast::StmtWith>,
     /// What each child runs and its SIGTERM handling, by entry and place.
     children_seen: HashMap<String, (Option<PathBuf>, Option<crate::analyze::command::Handler>)>,
 }
@@ -520,12 +524,21 @@ impl<'a> Extractor<'_, 'a> {
         let mut sites = Vec::new();
         for (ctx, body) in self.scopes() {
             let mut calls: Vec<(&'a ExprCall, bool)> = Vec::new();
+            let mut withs = Vec::new();
             walk::walk_scope(body, &mut |stmt, frames| {
+                if let Stmt::With(w) = stmt {
+                    for item in &w.items {
+                        if let Expr::Call(c) = &item.context_expr {
+                            withs.push((std::ptr::from_ref(c) as usize, w));
+                        }
+                    }
+                }
                 let expects = expects_timeout(self.index, ctx, frames);
                 for e in walk::own_exprs(stmt) {
                     calls.extend(walk::calls_in(e).into_iter().map(|c| (c, expects)));
                 }
             });
+            self.with_items.extend(withs);
             for (call, expects) in calls {
                 if expects {
                     self.expects_timeout
@@ -584,7 +597,7 @@ impl<'a> Extractor<'_, 'a> {
                 continue;
             };
             let location = self.index.location(top.ctx.module, top.call);
-            if !self.is_evidence(&location) {
+            if !self.is_evidence(&location) || self.skipped(top.ctx) {
                 continue;
             }
             let Some((at, via)) = self.expand(&path, call, ctx) else {
@@ -599,7 +612,7 @@ impl<'a> Extractor<'_, 'a> {
             }
         }
         let reached_by_none = ctx.func.is_none_or(|f| !self.callers.contains_key(&f));
-        if itself || reached_by_none {
+        if (itself || reached_by_none) && !self.skipped(ctx) {
             let location = self.index.location(ctx.module, call);
             if self.is_evidence(&location) {
                 out.push((ctx, location, Vec::new()));
@@ -710,7 +723,23 @@ impl<'a> Extractor<'_, 'a> {
     /// code, or some chain of known calls of its function starts there. A
     /// call in a script's `if __name__ == "__main__":` block does not count:
     /// that code runs only when the script is a child.
-    fn reached_from_tests(&self, call: &'a ExprCall, ctx: Ctx) -> bool {
+    /// The scope is a test (or inside one) that pytest never runs
+    /// (`@pytest.mark.skip`).
+    fn skipped(&self, ctx: Ctx) -> bool {
+        let mut func = ctx.func;
+        while let Some(f) = func {
+            let function = &self.index.functions[f];
+            if function.skipped {
+                return true;
+            }
+            func = function.parent;
+        }
+        false
+    }
+
+    /// Whether a test or fixture reaches the call (with `on_linux`, one
+    /// that is not skipped on Linux).
+    fn reached_from_tests(&self, call: &'a ExprCall, ctx: Ctx, on_linux: bool) -> bool {
         let module_call_in_tests = |c: &'a ExprCall, at: Ctx| {
             let location = self.index.location(at.module, c);
             self.in_tests(&location) && !self.in_main_block(at, c)
@@ -725,6 +754,9 @@ impl<'a> Extractor<'_, 'a> {
                 continue;
             }
             let function = &self.index.functions[g];
+            if function.skipped || (on_linux && function.skipped_on_linux) {
+                continue;
+            }
             let in_tests = self.in_tests(&self.index.location(function.module, function.def));
             let callers = self.callers.get(&g).filter(|c| !c.is_empty());
             // pytest runs tests and fixtures; a function run without a call
@@ -1000,18 +1032,22 @@ impl<'a> Extractor<'_, 'a> {
                         shape,
                     ));
                 }
-                // `ctx = multiprocessing.get_context("spawn"); ctx.Process(...)`.
-                Val::Expr(Expr::Attribute(a), c) if a.attr.as_str() == "Process" => {
+                // `ctx = multiprocessing.get_context("spawn"); ctx.Process(...)`
+                // (or `ctx.Pool(...)`).
+                Val::Expr(Expr::Attribute(a), c)
+                    if matches!(a.attr.as_str(), "Process" | "Pool") =>
+                {
                     let from_context = self.index.values_of(&a.value, c).into_iter().any(|v| {
                         matches!(v, Val::Expr(Expr::Call(inner), ic)
                             if self.index.qualified_callee(inner, ic).as_deref() == Some("multiprocessing.get_context"))
                     });
                     if from_context {
-                        return Some((
-                            "multiprocessing.Process".into(),
-                            LaunchKind::Multiprocessing,
-                            launch::Shape::Process,
-                        ));
+                        let (api, shape) = if a.attr.as_str() == "Pool" {
+                            ("multiprocessing.Pool", launch::Shape::Pool)
+                        } else {
+                            ("multiprocessing.Process", launch::Shape::Process)
+                        };
+                        return Some((api.into(), LaunchKind::Multiprocessing, shape));
                     }
                 }
                 _ => {}
@@ -1189,27 +1225,39 @@ impl<'a> Extractor<'_, 'a> {
         let expects_timeout = self
             .expects_timeout
             .contains(&(std::ptr::from_ref(call) as usize));
-        // `multiprocessing.get_context("spawn").Process(...)`.
+        // `multiprocessing.get_context("spawn").Process(...)` (or `.Pool`),
+        // `ProcessPoolExecutor(mp_context=multiprocessing.get_context(...))`.
+        let context_method = |context: &'a Expr| {
+            index
+                .values_of(context, ctx)
+                .into_iter()
+                .find_map(|v| match v {
+                    Val::Expr(Expr::Call(inner), ic)
+                        if index.qualified_callee(inner, ic).as_deref()
+                            == Some("multiprocessing.get_context") =>
+                    {
+                        inner.arguments.args.first().and_then(|m| match m {
+                            Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+                            _ => None,
+                        })
+                    }
+                    _ => None,
+                })
+        };
         let start_method = match (&*call.func, kind) {
-            (Expr::Attribute(a), LaunchKind::Multiprocessing) if a.attr.as_str() == "Process" => {
-                index
-                    .values_of(&a.value, ctx)
-                    .into_iter()
-                    .find_map(|v| match v {
-                        Val::Expr(Expr::Call(inner), ic)
-                            if index.qualified_callee(inner, ic).as_deref()
-                                == Some("multiprocessing.get_context") =>
-                        {
-                            inner.arguments.args.first().and_then(|m| match m {
-                                Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
-                                _ => None,
-                            })
-                        }
-                        _ => None,
-                    })
+            _ if api.ends_with("ProcessPoolExecutor") => {
+                launch::arg(call, Some(1), "mp_context").and_then(context_method)
+            }
+            (Expr::Attribute(a), LaunchKind::Multiprocessing)
+                if matches!(a.attr.as_str(), "Process" | "Pool") =>
+            {
+                context_method(&a.value)
             }
             _ => None,
         };
+        let pool_exit = (api == "multiprocessing.Pool" || api.ends_with("pool.Pool"))
+            .then(|| self.pool_exit(call, ctx))
+            .flatten();
         let id = self.facts.launches.len();
         let offset = call.range().start().to_u32();
         self.launch_at.insert((ctx.module, offset, ctx.frame), id);
@@ -1223,13 +1271,70 @@ impl<'a> Extractor<'_, 'a> {
             timeout,
             expects_timeout,
             start_method,
-            reached_from_tests: self.reached_from_tests(call, ctx),
+            reached_from_tests: self.reached_from_tests(call, ctx, false),
+            reached_on_linux: self.reached_from_tests(call, ctx, true),
             api,
             kind,
             child,
             env,
             cwd,
+            pool_exit,
         });
+    }
+
+    /// `with multiprocessing.Pool(...) as pool:` around `call`: whether its
+    /// block closes and joins the pool, and where that would go.
+    fn pool_exit(&self, call: &'a ExprCall, ctx: Ctx) -> Option<PoolExit> {
+        let with = *self.with_items.get(&(std::ptr::from_ref(call) as usize))?;
+        let item = with
+            .items
+            .iter()
+            .find(|i| matches!(&i.context_expr, Expr::Call(c) if std::ptr::eq(c, call)))?;
+        let index = self.index;
+        let name = item.optional_vars.as_deref().and_then(|v| match v {
+            Expr::Name(n) => Some(n.id.to_string()),
+            _ => None,
+        });
+        let called = |method: &str| {
+            name.as_ref().is_some_and(|n| {
+                stop::normal_path_calls(&with.body).into_iter().any(|c| {
+                    matches!(&*c.func, Expr::Attribute(a)
+                        if a.attr.as_str() == method
+                            && matches!(&*a.value, Expr::Name(v) if v.id.as_str() == n))
+                })
+            })
+        };
+        let joined = called("close") && called("join");
+        let text = &index.modules[ctx.module].source.text;
+        let insert = with.body.last().and_then(|last| {
+            if matches!(
+                last,
+                Stmt::Return(_) | Stmt::Raise(_) | Stmt::Break(_) | Stmt::Continue(_)
+            ) {
+                return None;
+            }
+            let first = with.body.first()?;
+            let start = first.range().start().to_usize();
+            let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+            let indent = &text[line_start..start];
+            let end = last.range().end().to_usize();
+            let rest = text[end..].split('\n').next().unwrap_or_default().trim();
+            (indent.chars().all(|c| c == ' ' || c == '\t')
+                && !indent.is_empty()
+                && (rest.is_empty() || rest.starts_with('#')))
+            .then(|| {
+                (
+                    end + text[end..].find('\n').unwrap_or(text.len() - end),
+                    indent.to_string(),
+                )
+            })
+        });
+        Some(PoolExit {
+            location: index.location(ctx.module, item),
+            name,
+            joined,
+            insert,
+        })
     }
 
     /// Every stop call, before it is tied to launches.

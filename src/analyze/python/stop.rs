@@ -381,6 +381,14 @@ fn normal_path(stmts: &[Stmt]) -> Vec<&Stmt> {
     out
 }
 
+/// Every call in the statements of a block on its normal path.
+pub fn normal_path_calls(stmts: &[Stmt]) -> Vec<&ExprCall> {
+    normal_path(stmts)
+        .into_iter()
+        .flat_map(|s| walk::calls_in_stmts(std::slice::from_ref(s)))
+        .collect()
+}
+
 fn ends_raising(stmts: &[Stmt]) -> bool {
     matches!(stmts.last(), Some(Stmt::Raise(_)))
         || matches!(stmts.last(), Some(Stmt::Expr(e)) if matches!(&*e.value, Expr::Call(c)
