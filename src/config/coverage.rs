@@ -309,7 +309,8 @@ pub struct CoverageFile {
     /// Coverage sections coverage.py reads in this file.
     pub sections: Vec<SectionRef>,
     /// Sections that look like coverage sections but that coverage.py never
-    /// reads in this file: a bare `[run]` in setup.cfg or tox.ini.
+    /// reads in this file: a bare `[run]` in setup.cfg or tox.ini, or in a
+    /// TOML file of coverage's own read by coverage < 7.13.
     pub unread_sections: Vec<SectionRef>,
     /// Whether coverage.py stops at this file.
     pub counts: bool,
@@ -456,7 +457,9 @@ impl CoverageConfig {
             let toml_format = path.extension().is_some_and(|e| e == "toml");
             let file = if toml_format {
                 match loader.toml(&source) {
-                    Ok(doc) => read_toml(&source, &doc, role, our_file),
+                    Ok(doc) => {
+                        read_toml(&source, &doc, role, our_file, lookup.reads_coveragerc_toml)
+                    }
                     Err(e) => {
                         errors.push(LoadError::Toml(source, e));
                         selection.get_or_insert(Selection::Unknown);
@@ -480,11 +483,19 @@ impl CoverageConfig {
         }
         // Older coverage never opens the file, so a broken one is no error
         // of this run (the syntax check of every config file reports it).
-        let too_new = (!lookup.reads_coveragerc_toml)
+        // A `.coveragerc.toml` named by `--cov-config` or `COVERAGE_RCFILE`
+        // is read by any version (as a specified file).
+        let coveragerc_toml = lookup.root.join(".coveragerc.toml");
+        let specified = candidates.iter().any(|c| {
+            matches!(c.role, Role::CovConfigOption(_) | Role::RcfileEnv)
+                && same_file(&c.source.path, &coveragerc_toml)
+        });
+        let too_new = (!lookup.reads_coveragerc_toml && !specified)
             .then(|| {
-                let source = loader.load(&lookup.root.join(".coveragerc.toml"))?.ok()?;
+                let source = loader.load(&coveragerc_toml)?.ok()?;
                 let doc = loader.toml(&source).ok()?;
-                Some(read_toml(&source, &doc, Role::CoveragercToml, true))
+                // What 7.13+ would read there.
+                Some(read_toml(&source, &doc, Role::CoveragercToml, true, true))
             })
             .flatten();
         CoverageConfig {
@@ -520,6 +531,15 @@ impl CoverageConfig {
             .filter(move |(i, f)| selected.is_some_and(|s| s != *i) && f.has_settings())
             .map(|(_, f)| f)
     }
+}
+
+/// Two paths name the same file (`./x` and `x`, or through a link).
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || std::fs::canonicalize(a)
+            .ok()
+            .zip(std::fs::canonicalize(b).ok())
+            .is_some_and(|(a, b)| a == b)
 }
 
 /// Whether coverage.py recognises `option` in `section` (every key of
@@ -598,13 +618,38 @@ fn read_ini(source: &Source, ini: &IniFile, role: Role, our_file: bool) -> Cover
     }
 }
 
-fn read_toml(source: &Source, doc: &TomlDoc, role: Role, our_file: bool) -> CoverageFile {
+/// `bare_sections`: coverage 7.13+ also reads `[run]`-style tables in its
+/// own TOML files; older coverage only `[tool.coverage.*]`.
+fn read_toml(
+    source: &Source,
+    doc: &TomlDoc,
+    role: Role,
+    our_file: bool,
+    bare_sections: bool,
+) -> CoverageFile {
     let mut settings = Vec::new();
     let mut sections = Vec::new();
+    let mut unread_sections = Vec::new();
     let mut paths_set = false;
     for &logical in SECTIONS {
+        // A bare `[run]` in our TOML file, which coverage < 7.13 never
+        // reads (only when it holds a coverage option).
+        if our_file
+            && !bare_sections
+            && tomlx::table_at(doc, &["tool", "coverage", logical]).is_none()
+            && let Some(bare) = tomlx::table_at(doc, &[logical])
+            && bare
+                .as_table_like()
+                .is_some_and(|t| t.iter().any(|(k, _)| is_known(logical, k)))
+        {
+            unread_sections.push(SectionRef {
+                section: logical.to_string(),
+                real_section: logical.to_string(),
+                span: tomlx::table_span(bare).unwrap_or_default(),
+            });
+        }
         let mut candidates: Vec<Vec<&str>> = vec![vec!["tool", "coverage", logical]];
-        if our_file {
+        if our_file && bare_sections {
             candidates.push(vec![logical]);
         }
         let Some((path, item)) = candidates
@@ -647,7 +692,7 @@ fn read_toml(source: &Source, doc: &TomlDoc, role: Role, our_file: bool) -> Cove
         our_file,
         settings,
         sections,
-        unread_sections: Vec::new(),
+        unread_sections,
         counts,
     }
 }
@@ -883,6 +928,34 @@ mod tests {
         // The newest coverage reads it first.
         let (config, _) = discover(dir.path(), None, None);
         assert_eq!(effective_name(&config).as_deref(), Some(".coveragerc.toml"));
+        assert!(config.too_new.is_none());
+
+        // Named by `--cov-config`, older coverage reads it too, but only its
+        // `[tool.coverage.*]` tables.
+        let old_lookup = |dir: &Path| {
+            let mut files = ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
+            let loc = Location::new(
+                &std::sync::Arc::new(crate::source::SourceFile::new(
+                    "pyproject.toml".into(),
+                    String::new(),
+                )),
+                Span::empty(0),
+            );
+            let lookup = Lookup {
+                root: dir,
+                cov_config: Some((".coveragerc.toml".to_string(), loc)),
+                rcfile_env: None,
+                reads_coveragerc_toml: false,
+            };
+            CoverageConfig::discover(&lookup, &mut files, &mut Vec::new())
+        };
+        let config = old_lookup(dir.path());
+        assert_eq!(effective_name(&config).as_deref(), Some(".coveragerc.toml"));
+        assert!(config.get("run", "sigterm").is_none(), "bare [run] unread");
+        assert!(config.too_new.is_none());
+        let dir = project(&[(".coveragerc.toml", "[tool.coverage.run]\nsigterm = true\n")]);
+        let config = old_lookup(dir.path());
+        assert!(config.get("run", "sigterm").is_some());
         assert!(config.too_new.is_none());
     }
 

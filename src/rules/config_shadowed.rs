@@ -128,10 +128,29 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         )));
     }
 
-    // A bare `[run]` in setup.cfg or tox.ini.
+    // A bare `[run]` in setup.cfg or tox.ini, or in a TOML file coverage
+    // older than 7.13 reads.
     for file in &coverage.candidates {
         let name = relative(root, &file.source.path);
         for section in &file.unread_sections {
+            if file.format == crate::config::coverage::Format::Toml {
+                let version = cx.run.versions.coverage.describe("coverage");
+                out.push(
+                    RULE.diagnostic(
+                        Location::new(&file.source, section.span),
+                        "never read before coverage 7.13",
+                        format!(
+                            "coverage.py reads only [tool.coverage.*] tables in {name} before 7.13; this run uses {version}, so the settings in [{}] are ignored",
+                            section.real_section
+                        ),
+                    )
+                    .help(format!(
+                        "rename the table to [tool.coverage.{}], or require coverage>=7.13",
+                        section.section
+                    )),
+                );
+                continue;
+            }
             let prefixed = format!("coverage:{}", section.section);
             let fix = (!file.sections.iter().any(|s| s.real_section == prefixed)).then(|| {
                 Fix::safe(
