@@ -597,7 +597,10 @@ impl<'a> Extractor<'_, 'a> {
                 continue;
             };
             let location = self.index.location(top.ctx.module, top.call);
-            if !self.is_evidence(&location) || self.skipped(top.ctx) {
+            // A test module's `if __name__ == "__main__":` block runs only
+            // when someone runs the file by hand.
+            let by_hand = self.in_main_block(top.ctx, top.call) && self.in_tests(&location);
+            if !self.is_evidence(&location) || self.skipped(top.ctx) || by_hand {
                 continue;
             }
             let Some((at, via)) = self.expand(&path, call, ctx) else {
@@ -798,9 +801,6 @@ impl<'a> Extractor<'_, 'a> {
     /// tests run); not in a benchmark, an example or a development script
     /// that nothing in the tests calls.
     fn is_evidence(&self, location: &Location) -> bool {
-        if self.in_tests(location) {
-            return true;
-        }
         let Ok(rel) = location.file.path.strip_prefix(&self.index.root) else {
             return true;
         };
@@ -835,7 +835,9 @@ impl<'a> Extractor<'_, 'a> {
             name,
             "setup.py" | "noxfile.py" | "tasks.py" | "fabfile.py" | "dodo.py"
         );
-        !outside
+        // A `tests/` of an example project (`examples/django/testing/`) is
+        // not the project's test suite: the top directory decides first.
+        !outside || (self.in_tests(location) && !outside_top(top))
     }
 
     /// Whether a location is in the test suite: a test file, a
@@ -927,7 +929,9 @@ impl<'a> Extractor<'_, 'a> {
                     !matches!(&d.expression, Expr::Name(n)
                         if matches!(n.id.as_str(), "staticmethod" | "classmethod"))
                 });
-                if dunder || decorated || referenced.contains(fname) {
+                // pytest calls tests and fixtures itself.
+                let pytest_runs = function.is_test || function.fixture.is_some();
+                if dunder || decorated || pytest_runs || referenced.contains(fname) {
                     self.implicit_found.borrow_mut().insert(f);
                 }
                 let is_init = function.def.name.as_str() == "__init__";
@@ -972,7 +976,19 @@ impl<'a> Extractor<'_, 'a> {
         call: &'a ExprCall,
         ctx: Ctx,
     ) -> Option<(String, LaunchKind, launch::Shape)> {
-        for callee in self.index.callee(call, ctx) {
+        let callees = self.index.callee(call, ctx);
+        // `multiprocess`, the dill-based fork of multiprocessing, often
+        // imported with `multiprocessing` as the ImportError fallback:
+        // coverage's multiprocessing support does not patch it (its workers
+        // stay unmeasured with `concurrency = ["multiprocessing"]`), so what
+        // covdoctor knows of multiprocessing does not hold for it.
+        if callees
+            .iter()
+            .any(|v| matches!(v, Val::Qualified(q) if q == "multiprocess" || q.starts_with("multiprocess.")))
+        {
+            return None;
+        }
+        for callee in callees {
             match callee {
                 Val::Qualified(q) => {
                     if let Some((kind, shape)) = launch::api(&q) {
@@ -1716,4 +1732,21 @@ struct StopSite<'a> {
     ctx: Ctx,
     frames: Vec<walk::Frame<'a>>,
     statement: Option<StopStatement>,
+}
+
+/// Top-level directories that hold no part of the project's test suite even
+/// where a path below them looks like tests (an example project's own
+/// `testing/`, a benchmark's `test_*.py`).
+fn outside_top(top: &str) -> bool {
+    matches!(
+        top,
+        "benchmarks"
+            | "benchmark"
+            | "bench"
+            | "asv_bench"
+            | "docs"
+            | "doc"
+            | "examples"
+            | "example"
+    )
 }
