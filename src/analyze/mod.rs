@@ -127,6 +127,11 @@ pub struct Launch {
     /// A `multiprocessing.Pool(...)` opened by a `with` statement, whose
     /// exit calls `terminate()`.
     pub pool_exit: Option<PoolExit>,
+    /// For a pool: the files of the functions its workers run (`initializer`,
+    /// and what `map`, `imap`, `apply_async`, `submit`... hand them in the
+    /// scope that holds the pool), when every one is a known project
+    /// function; `None` when any is unknown or none is seen.
+    pub pool_tasks: Option<Vec<PathBuf>>,
 }
 
 impl Launch {

@@ -44,6 +44,16 @@ fn start_method<'a>(cx: &'a Context<'_>, launch: &'a Launch) -> Option<&'a str> 
         .or(cx.python.start_method.as_ref().map(|(m, _)| m.as_str()))
 }
 
+/// Whether the workers may run code the run measures: not a pool whose
+/// every known task lives outside the run's sources (test helpers under
+/// `--cov=pkg`).
+pub fn runs_measured_code(cx: &Context<'_>, launch: &Launch) -> bool {
+    launch
+        .pool_tasks
+        .as_ref()
+        .is_none_or(|files| files.iter().any(|f| super::measures_file(cx, f)))
+}
+
 /// A forked Python child that coverage does not measure: the root cause
 /// for it, so rules about how it is stopped stay silent.
 pub fn unmeasured_fork(cx: &Context<'_>, launch: &Launch) -> bool {
@@ -69,7 +79,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         } else {
             launch.reached_from_tests
         };
-        if !unmeasured_fork(cx, launch) || !reached {
+        if !unmeasured_fork(cx, launch) || !reached || !runs_measured_code(cx, launch) {
             continue;
         }
         if !seen.insert((launch.location.file.path.clone(), launch.location.span)) {

@@ -274,6 +274,63 @@ pub fn new_coverage_setting(
     ))
 }
 
+/// Whether the run's coverage measures a project file, as far as its
+/// sources say: `--cov=X` values, else `[run] source` and `source_pkgs`;
+/// with none, every file counts. A source matches a file whose path holds
+/// its parts (`app`, `src/app`, `app.core`) as directories in that order,
+/// so a file is judged unmeasured only when no source can be it.
+pub fn measures_file(cx: &Context<'_>, path: &std::path::Path) -> bool {
+    let mut sources: Vec<String> = cx
+        .run
+        .cov
+        .sources
+        .iter()
+        .map(|(v, _)| v.clone())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if sources.is_empty() {
+        for key in ["source", "source_pkgs"] {
+            if let Some(list) = cx.coverage.get("run", key).and_then(|s| s.as_list()) {
+                sources.extend(list.iter().map(|v| v.to_string()));
+            }
+        }
+    }
+    if sources.is_empty() {
+        return true;
+    }
+    let root = &cx.config.root;
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let dirs: Vec<String> = rel
+        .parent()
+        .into_iter()
+        .flat_map(|p| p.components())
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let stem = rel
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    sources.iter().any(|source| {
+        let as_path = std::path::Path::new(source);
+        if as_path.is_absolute() {
+            return path.starts_with(as_path);
+        }
+        let parts: Vec<&str> = source
+            .split(['/', '.', '\\'])
+            .filter(|p| !p.is_empty())
+            .collect();
+        if parts.is_empty() {
+            return true;
+        }
+        // As directories, or ending in the module itself (`app.cli`).
+        let mut names = dirs.clone();
+        names.push(stem.clone());
+        names
+            .windows(parts.len())
+            .any(|w| w.iter().zip(&parts).all(|(a, b)| a == b))
+    })
+}
+
 /// A path relative to the project root, for messages.
 pub fn relative(root: &std::path::Path, path: &std::path::Path) -> String {
     path.strip_prefix(root)

@@ -24,7 +24,9 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
     let mut seen = std::collections::BTreeSet::new();
     // Workers coverage does not measure at all are fork-worker-unmeasured's.
     let measured = |launch: &crate::analyze::Launch| {
-        launch.child.is_python() && !super::fork_worker_unmeasured::unmeasured_fork(cx, launch)
+        launch.child.is_python()
+            && !super::fork_worker_unmeasured::unmeasured_fork(cx, launch)
+            && super::fork_worker_unmeasured::runs_measured_code(cx, launch)
     };
     for launch in &cx.python.launches {
         let Some(exit) = &launch.pool_exit else {

@@ -1384,6 +1384,28 @@ impl<'a> Index<'a> {
     /// Whether a project class derives from `multiprocessing.Process`
     /// (directly, or through other project classes).
     pub fn is_process_class(&self, c: ClassId, depth: usize) -> bool {
+        self.derives_from(
+            c,
+            &["multiprocessing.Process", "multiprocessing.context.Process"],
+            depth,
+        )
+    }
+
+    /// A project class derived from `multiprocessing.pool.Pool` (joblib's
+    /// `MemmappingPool`, say).
+    pub fn is_pool_class(&self, c: ClassId) -> bool {
+        self.derives_from(
+            c,
+            &[
+                "multiprocessing.pool.Pool",
+                "multiprocessing.Pool",
+                "multiprocessing.context.Pool",
+            ],
+            0,
+        )
+    }
+
+    fn derives_from(&self, c: ClassId, bases: &[&str], depth: usize) -> bool {
         if depth > MAX_DEPTH {
             return false;
         }
@@ -1391,11 +1413,8 @@ impl<'a> Index<'a> {
         let ctx = Ctx::of(class.module, None);
         class.def.bases().iter().any(|base| {
             self.values_of(base, ctx).into_iter().any(|v| match v {
-                Val::Qualified(q) => matches!(
-                    q.as_str(),
-                    "multiprocessing.Process" | "multiprocessing.context.Process"
-                ),
-                Val::Class(b) => b != c && self.is_process_class(b, depth + 1),
+                Val::Qualified(q) => bases.contains(&q.as_str()),
+                Val::Class(b) => b != c && self.derives_from(b, bases, depth + 1),
                 _ => false,
             })
         })

@@ -1019,6 +1019,15 @@ impl<'a> Extractor<'_, 'a> {
                         return Some((q, LaunchKind::Subprocess, launch::Shape::Launcher));
                     }
                 }
+                // A project class derived from `multiprocessing.pool.Pool`:
+                // a pool like any other.
+                Val::Class(c) if self.index.is_pool_class(c) => {
+                    return Some((
+                        "multiprocessing.pool.Pool".into(),
+                        LaunchKind::Multiprocessing,
+                        launch::Shape::Pool,
+                    ));
+                }
                 // A project class derived from `multiprocessing.Process`.
                 Val::Class(c) if self.index.is_process_class(c, 0) => {
                     let name = self.index.classes[c].def.name.as_str();
@@ -1274,6 +1283,9 @@ impl<'a> Extractor<'_, 'a> {
         let pool_exit = (api == "multiprocessing.Pool" || api.ends_with("pool.Pool"))
             .then(|| self.pool_exit(call, ctx))
             .flatten();
+        let pool_tasks = matches!(shape, launch::Shape::Pool)
+            .then(|| self.pool_tasks(call, ctx))
+            .flatten();
         let id = self.facts.launches.len();
         let offset = call.range().start().to_u32();
         self.launch_at.insert((ctx.module, offset, ctx.frame), id);
@@ -1295,7 +1307,80 @@ impl<'a> Extractor<'_, 'a> {
             env,
             cwd,
             pool_exit,
+            pool_tasks,
         });
+    }
+
+    /// The files of the functions a pool's workers run, when all are known
+    /// (see [`Launch::pool_tasks`]).
+    fn pool_tasks(&self, call: &'a ExprCall, ctx: Ctx) -> Option<Vec<PathBuf>> {
+        const HANDS_WORK: &[&str] = &[
+            "map",
+            "imap",
+            "imap_unordered",
+            "starmap",
+            "map_async",
+            "starmap_async",
+            "apply",
+            "apply_async",
+            "submit",
+        ];
+        let index = self.index;
+        let body: &'a [Stmt] = match ctx.func {
+            Some(f) => &index.functions[f].def.body,
+            None => index.modules[ctx.module].suite,
+        };
+        // The name the pool is bound to: `with Pool() as pool`, `pool =
+        // Pool()`, `self.pool = Pool()`.
+        let mut name = self
+            .with_items
+            .get(&(std::ptr::from_ref(call) as usize))
+            .and_then(|w| {
+                w.items
+                    .iter()
+                    .find(|i| matches!(&i.context_expr, Expr::Call(c) if std::ptr::eq(c, call)))
+            })
+            .and_then(|i| i.optional_vars.as_deref())
+            .map(|v| index.text(ctx.module, v).to_string());
+        walk::walk_scope(body, &mut |stmt, _| {
+            if let Stmt::Assign(a) = stmt
+                && matches!(&*a.value, Expr::Call(c) if std::ptr::eq(c, call))
+                && let [target] = &a.targets[..]
+            {
+                name = Some(index.text(ctx.module, target).to_string());
+            }
+        });
+        let name = name?;
+        let mut work: Vec<&'a Expr> = Vec::new();
+        work.extend(launch::arg(call, None, "initializer"));
+        for c in walk::calls_in_stmts(body) {
+            if let Expr::Attribute(a) = &*c.func
+                && HANDS_WORK.contains(&a.attr.as_str())
+                && index.text(ctx.module, &*a.value) == name
+            {
+                work.push(
+                    c.arguments
+                        .args
+                        .first()
+                        .or(c.arguments.find_keyword("func").map(|k| &k.value))?,
+                );
+            }
+        }
+        if work.is_empty() {
+            return None;
+        }
+        let mut files = Vec::new();
+        for task in work {
+            let values = index.values_of(task, ctx);
+            if values.is_empty() {
+                return None;
+            }
+            for v in values {
+                let Val::Function(f) = v else { return None };
+                files.push(index.modules[index.functions[f].module].path.clone());
+            }
+        }
+        Some(files)
     }
 
     /// `with multiprocessing.Pool(...) as pool:` around `call`: whether its
