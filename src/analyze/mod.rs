@@ -129,8 +129,9 @@ pub struct Launch {
     pub pool_exit: Option<PoolExit>,
     /// For a pool: the files of the functions its workers run (`initializer`,
     /// and what `map`, `imap`, `apply_async`, `submit`... hand them in the
-    /// scope that holds the pool), when every one is a known project
-    /// function; `None` when any is unknown or none is seen.
+    /// scope that holds the pool, with the project functions and classes
+    /// those call directly), when every one is known; `None` when any is
+    /// unknown or none is seen.
     pub pool_tasks: Option<Vec<PathBuf>>,
 }
 

@@ -1377,7 +1377,31 @@ impl<'a> Extractor<'_, 'a> {
             }
             for v in values {
                 let Val::Function(f) = v else { return None };
-                files.push(index.modules[index.functions[f].module].path.clone());
+                let function = &index.functions[f];
+                files.push(index.modules[function.module].path.clone());
+                // What the task calls runs in the worker too: the project
+                // functions and classes it calls directly (a call that
+                // cannot be resolved leaves the work unknown; a library's
+                // functions are not the project's).
+                let fctx = Ctx::of(function.module, Some(f));
+                for inner in walk::calls_in_stmts(&function.def.body) {
+                    let callees = index.callee(inner, fctx);
+                    if callees.is_empty() {
+                        return None;
+                    }
+                    for callee in callees {
+                        match callee {
+                            Val::Function(g) => {
+                                files.push(index.modules[index.functions[g].module].path.clone())
+                            }
+                            Val::Class(c) => {
+                                files.push(index.modules[index.classes[c].module].path.clone());
+                            }
+                            Val::Qualified(_) => {}
+                            _ => return None,
+                        }
+                    }
+                }
             }
         }
         Some(files)
