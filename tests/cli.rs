@@ -858,3 +858,27 @@ fn runs_lists_each_run_as_json() {
     let text = stdout(&covdoctor(&["runs"], &dir));
     assert!(text.contains("tox env `py312-cov` (tox.ini:2)"), "{text}");
 }
+
+/// A label past column 65535 (minified or generated code) is given as
+/// `path:line:col`, never handed to miette, which cannot place it (D1); the
+/// line is not printed in full either.
+#[test]
+fn labels_on_very_long_lines_are_positions() {
+    let long = "1+".repeat(40_000);
+    let broken = format!("x = {long}1 oops\n");
+    let killing = format!(
+        "import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py']); y = {long}1; p.kill()\n"
+    );
+    let dir = project(&[
+        ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"),
+        ("long.py", broken.as_bytes()),
+        ("tests/test_a.py", killing.as_bytes()),
+    ]);
+    let out = covdoctor(&["check"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let (text, errors) = (stdout(&out), stderr(&out));
+    assert!(errors.contains("long.py:1:"), "{errors}");
+    assert!(text.contains("tests/test_a.py:4:"), "{text}");
+    assert!(text.contains("sigkill-loses-coverage"), "{text}");
+    assert!(text.len() + errors.len() < 5_000, "{text}{errors}");
+}

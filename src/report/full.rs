@@ -88,6 +88,42 @@ impl miette::Diagnostic for Report {
     }
 }
 
+/// The longest line shown in a snippet. miette cannot place a label past
+/// column 65535 (it panics), and a minified line would print in full: a
+/// label on, or next to, a longer line is given as `path:line:col` instead.
+const MAX_SHOWN_LINE: usize = 400;
+
+/// Whether a label's lines (with one line of context either side) are
+/// short enough to show.
+fn showable(location: &Location) -> bool {
+    let text = &location.file.text;
+    let clamp = |at: usize| {
+        let mut at = at.min(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    };
+    let start = clamp(location.span.start);
+    let end = clamp(location.span.end.max(location.span.start));
+    // From the line before the start to the line after the end.
+    let mut from = text[..start].rfind('\n').unwrap_or(0);
+    from = text[..from].rfind('\n').map_or(0, |i| i + 1);
+    let mut to = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    if to < text.len() {
+        to = text[to + 1..].find('\n').map_or(text.len(), |i| to + 1 + i);
+    }
+    text[from..to]
+        .split('\n')
+        .all(|line| line.chars().count() <= MAX_SHOWN_LINE)
+}
+
+/// `path:line:col` of a location, for a label that cannot be shown.
+fn position(location: &Location, style: &Style) -> String {
+    let (line, col) = location.file.line_col(location.span.start);
+    format!("{}:{line}:{col}", source_name(&location.file, style))
+}
+
 fn labeled(location: &Location, text: Option<&str>, primary: bool) -> LabeledSpan {
     let span = SourceSpan::new(location.span.start.into(), location.span.len());
     let text = text.map(str::to_string);
@@ -108,17 +144,35 @@ fn named(text: &Source, style: &Style) -> NamedSource<Text> {
 
 fn report_of(d: &Diagnostic, style: &Style) -> Report {
     let primary_file = &d.primary.location.file;
-    let source = named(primary_file, style);
-    let mut labels = vec![labeled(
-        &d.primary.location,
-        d.primary.text.as_deref(),
-        true,
-    )];
+    let shown = showable(&d.primary.location);
+    let source = shown.then(|| named(primary_file, style));
+    let mut message = d.message.clone();
+    let mut labels = Vec::new();
+    if shown {
+        labels.push(labeled(
+            &d.primary.location,
+            d.primary.text.as_deref(),
+            true,
+        ));
+    } else {
+        message.push_str(&format!(
+            "\n  --> {} (the line is too long to show)",
+            position(&d.primary.location, style)
+        ));
+    }
     // Labels in other files become related reports, one per file, in the
     // order they first appear.
     let mut others: Vec<(Source, Vec<LabeledSpan>)> = Vec::new();
+    let mut hidden: Vec<String> = Vec::new();
     for l in &d.labels {
-        if l.location.file.path == primary_file.path {
+        if !showable(&l.location) {
+            hidden.push(match &l.text {
+                Some(t) => format!("{}: {t}", position(&l.location, style)),
+                None => position(&l.location, style),
+            });
+            continue;
+        }
+        if shown && l.location.file.path == primary_file.path {
             labels.push(labeled(&l.location, l.text.as_deref(), false));
             continue;
         }
@@ -149,7 +203,7 @@ fn report_of(d: &Diagnostic, style: &Style) -> Report {
         })
         .collect();
     Report {
-        message: d.message.clone(),
+        message,
         code: Some(d.rule.to_string()),
         severity: match d.severity {
             Severity::Error => miette::Severity::Error,
@@ -157,6 +211,9 @@ fn report_of(d: &Diagnostic, style: &Style) -> Report {
         },
         help: Some({
             let mut help = d.help.clone().map(|h| format!("{h}\n")).unwrap_or_default();
+            for h in &hidden {
+                help.push_str(&format!("also at {h}\n"));
+            }
             if let Some(fix) = &d.fix {
                 let flag = match fix.applicability {
                     Applicability::Safe => "--fix",
@@ -180,7 +237,7 @@ fn report_of(d: &Diagnostic, style: &Style) -> Report {
             help.push_str(&format!("more: covdoctor rule {}", d.rule));
             help
         }),
-        source: Some(source),
+        source,
         labels,
         related,
     }
@@ -222,6 +279,22 @@ pub fn render_problems(problems: &[Problem], style: &Style) -> String {
     let mut out = String::new();
     for p in problems {
         let report = match &p.location {
+            Some(loc) if !showable(loc) => Report {
+                message: format!(
+                    "{}\n  --> {} (the line is too long to show)",
+                    p.message,
+                    position(loc, style)
+                ),
+                code: Some("input-error".into()),
+                severity: miette::Severity::Error,
+                help: Some(
+                    "covdoctor checked the rest of the project; fix this file and run it again"
+                        .into(),
+                ),
+                source: None,
+                labels: Vec::new(),
+                related: Vec::new(),
+            },
             Some(loc) => {
                 let source = named(&loc.file, style);
                 Report {
