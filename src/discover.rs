@@ -122,7 +122,7 @@ pub fn discover(
             continue;
         }
         let nested = Arc::new(Mutex::new(Vec::new()));
-        let python_files = walk(&root, exclusions_for(&root), &nested);
+        let python_files = walk(&root, exclusions_for(&root), &nested, &mut problems);
         for n in nested.lock().expect("walk finished").drain(..) {
             // A nested project is only checked when it was asked for.
             if asked.iter().any(|a| n.starts_with(a)) {
@@ -155,12 +155,23 @@ fn is_root(dir: &Path) -> bool {
 
 /// The Python files under `root`, not descending into nested projects (which
 /// are pushed to `nested`) or excluded paths.
-fn walk(root: &Path, excluded: GlobSet, nested: &Arc<Mutex<Vec<PathBuf>>>) -> Vec<PathBuf> {
+fn walk(
+    root: &Path,
+    excluded: GlobSet,
+    nested: &Arc<Mutex<Vec<PathBuf>>>,
+    problems: &mut Vec<Problem>,
+) -> Vec<PathBuf> {
     let root_owned = root.to_path_buf();
     let nested = Arc::clone(nested);
+    let ignores = Arc::new(Mutex::new(IgnoreFiles::new(root)));
+    let ignores_in_walk = Arc::clone(&ignores);
+    // The walker's own ignore-file reading is off: it opens `.gitignore`
+    // with no check, so a FIFO blocks it forever and `/dev/zero` is read
+    // until memory runs out. The same files are read here through
+    // `read_regular` and matched with the crate's gitignore matcher.
     let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root)
-        .standard_filters(true)
-        .require_git(false)
+        .standard_filters(false)
+        .hidden(true)
         .filter_entry(move |entry| {
             if entry.path() == root_owned {
                 return true;
@@ -170,6 +181,14 @@ fn walk(root: &Path, excluded: GlobSet, nested: &Arc<Mutex<Vec<PathBuf>>>) -> Ve
                 .strip_prefix(&root_owned)
                 .unwrap_or(entry.path());
             if excluded.is_match(entry.file_name()) || excluded.is_match(relative) {
+                return false;
+            }
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if ignores_in_walk
+                .lock()
+                .expect("single walker")
+                .ignored(entry.path(), is_dir)
+            {
                 return false;
             }
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
@@ -189,5 +208,85 @@ fn walk(root: &Path, excluded: GlobSet, nested: &Arc<Mutex<Vec<PathBuf>>>) -> Ve
         .filter(|p| p.extension().is_some_and(|e| e == "py"))
         .collect();
     files.sort();
+    problems.append(&mut ignores.lock().expect("walk finished").problems);
     files
+}
+
+/// `.gitignore` and `.ignore` files, per directory, read safely (see
+/// [`walk`]), and `.git/info/exclude` of the root.
+struct IgnoreFiles {
+    /// The top of the git checkout holding the root (its ignore files apply
+    /// to a project inside it), or the root itself.
+    top: PathBuf,
+    by_dir: std::collections::HashMap<PathBuf, Option<ignore::gitignore::Gitignore>>,
+    problems: Vec<Problem>,
+}
+
+impl IgnoreFiles {
+    fn new(root: &Path) -> IgnoreFiles {
+        IgnoreFiles {
+            top: root
+                .ancestors()
+                .find(|d| d.join(".git").exists())
+                .unwrap_or(root)
+                .to_path_buf(),
+            by_dir: std::collections::HashMap::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    fn of(&mut self, dir: &Path) -> Option<&ignore::gitignore::Gitignore> {
+        if !self.by_dir.contains_key(dir) {
+            let mut builder = ignore::gitignore::GitignoreBuilder::new(dir);
+            let mut any = false;
+            let mut names = vec![dir.join(".gitignore"), dir.join(".ignore")];
+            if dir.join(".git").is_dir() {
+                names.push(dir.join(".git").join("info").join("exclude"));
+            }
+            for path in names {
+                // `symlink_metadata` first: a dangling link is not a file.
+                if std::fs::symlink_metadata(&path).is_err() {
+                    continue;
+                }
+                match crate::source::read_regular(&path) {
+                    Ok(bytes) => {
+                        let text = String::from_utf8_lossy(&bytes);
+                        for line in text.lines() {
+                            // A line the matcher rejects is skipped, as git does.
+                            let _ = builder.add_line(Some(path.clone()), line);
+                        }
+                        any = true;
+                    }
+                    Err(e) => self.problems.push(Problem::at_path(
+                        path.clone(),
+                        format!("{}: {e}", path.display()),
+                    )),
+                }
+            }
+            let built = any.then(|| builder.build().ok()).flatten();
+            self.by_dir.insert(dir.to_path_buf(), built);
+        }
+        self.by_dir.get(dir).and_then(Option::as_ref)
+    }
+
+    /// Whether the ignore files of `path`'s directories (the nearest one
+    /// first) ignore it.
+    fn ignored(&mut self, path: &Path, is_dir: bool) -> bool {
+        let dirs: Vec<PathBuf> = path
+            .ancestors()
+            .skip(1)
+            .take_while(|d| d.starts_with(&self.top))
+            .map(Path::to_path_buf)
+            .collect();
+        for dir in dirs {
+            if let Some(gi) = self.of(&dir) {
+                match gi.matched(path, is_dir) {
+                    ignore::Match::Ignore(_) => return true,
+                    ignore::Match::Whitelist(_) => return false,
+                    ignore::Match::None => {}
+                }
+            }
+        }
+        false
+    }
 }

@@ -268,9 +268,43 @@ pub trait Files: Send + Sync {
 /// The file system itself.
 pub struct Disk;
 
+/// The largest file covdoctor reads (configuration, ignore files, Python
+/// sources); a larger one is an input error, never an unbounded read.
+pub const MAX_FILE_SIZE: u64 = 64 << 20;
+
+/// Reads a regular file (through symlinks) of at most [`MAX_FILE_SIZE`]
+/// bytes. A FIFO, a device or a directory is refused before it is opened,
+/// so `check` never blocks on a pipe or reads `/dev/zero` without end.
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a pipe, device or directory); not read",
+        ));
+    }
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB; not read",
+            MAX_FILE_SIZE >> 20
+        )));
+    }
+    let mut out = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)?
+        .take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > MAX_FILE_SIZE {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB; not read",
+            MAX_FILE_SIZE >> 20
+        )));
+    }
+    Ok(out)
+}
+
 impl Files for Disk {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
-        std::fs::read(path)
+        read_regular(path)
     }
 
     fn is_file(&self, path: &Path) -> bool {

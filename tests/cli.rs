@@ -882,3 +882,77 @@ fn labels_on_very_long_lines_are_positions() {
     assert!(text.contains("sigkill-loses-coverage"), "{text}");
     assert!(text.len() + errors.len() < 5_000, "{text}{errors}");
 }
+
+/// Runs covdoctor with a deadline: a hang is a failure, not a stuck test.
+fn covdoctor_within(args: &[&str], cwd: &Path, secs: u64) -> Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_covdoctor"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("COVERAGE_RCFILE")
+        .env_remove("VIRTUAL_ENV")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("covdoctor {args:?} did not finish within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A FIFO where a file is expected is refused before it is opened (D2), and
+/// a `.gitignore` linked to `/dev/zero` is not read without end (D3): both
+/// are input errors naming the file, and the rest is still checked.
+#[cfg(unix)]
+#[test]
+fn special_files_are_refused_not_read() {
+    let files: &[(&str, &[u8])] = &[
+        ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"),
+        ("tests/test_a.py", KILLING_TEST),
+    ];
+    let dir = project(files);
+    let fifo = dir.path().join(".gitignore");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = covdoctor_within(&["check", "--output-format", "json"], dir.path(), 30);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("sigkill-loses-coverage"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("not a regular file"),
+        "{}",
+        stdout(&out)
+    );
+
+    let dir = project(files);
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join(".gitignore")).unwrap();
+    let out = covdoctor_within(&["check", "--output-format", "json"], dir.path(), 30);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("not a regular file"),
+        "{}",
+        stdout(&out)
+    );
+
+    // A FIFO named like a config file is refused the same way.
+    let dir = project(&files[1..]);
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("setup.cfg"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = covdoctor_within(&["check", "--output-format", "json"], dir.path(), 30);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -115,6 +115,16 @@ impl ProjectConfig {
         for name in crate::discover::MARKERS {
             let path = root.join(name);
             match files.load(&path) {
+                // A pipe, device or directory where the file would be.
+                None if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) => {
+                    problems.push(Problem::at_path(
+                        path.clone(),
+                        format!(
+                            "{}: not a regular file (a pipe, device or directory); not read",
+                            path.display()
+                        ),
+                    ));
+                }
                 None => {}
                 Some(Err(e)) => errors.push(LoadError::Read(e)),
                 Some(Ok(source)) => {
