@@ -956,3 +956,49 @@ fn special_files_are_refused_not_read() {
     let out = covdoctor_within(&["check", "--output-format", "json"], dir.path(), 30);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// A byte order mark makes tomllib and configparser reject the file, so it
+/// is an input error here too (D10).
+#[test]
+fn a_byte_order_mark_in_a_config_file_is_an_input_error() {
+    for name in ["pyproject.toml", "setup.cfg", "tox.ini", ".coveragerc"] {
+        let text: &[u8] = if name.ends_with(".toml") {
+            b"\xef\xbb\xbf[tool.coverage.run]\nsigterm = true\n"
+        } else if name == ".coveragerc" {
+            b"\xef\xbb\xbf[run]\nsigterm = true\n"
+        } else {
+            b"\xef\xbb\xbf[coverage:run]\nsigterm = true\n"
+        };
+        let dir = project(&[(name, text), ("tests/test_a.py", KILLING_TEST)]);
+        let out = covdoctor(&["check"], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("byte order mark"),
+            "{name}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// A covdoctor.toml that is not valid TOML is an input error, not silently
+/// replaced by pyproject.toml's `[tool.covdoctor]` (D11).
+#[test]
+fn an_invalid_covdoctor_toml_is_an_input_error() {
+    let dir = project(&[
+        ("covdoctor.toml", b"select = [\n"),
+        (
+            "pyproject.toml",
+            b"[tool.coverage.run]\nsigterm = true\n\n[tool.covdoctor]\nignore = [\"sigkill-loses-coverage\"]\n",
+        ),
+        ("tests/test_a.py", KILLING_TEST),
+    ]);
+    let out = covdoctor(&["check"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("covdoctor.toml"), "{}", stderr(&out));
+    // pyproject.toml's settings, which covdoctor.toml overrides, are not used.
+    assert!(
+        stdout(&out).contains("sigkill-loses-coverage"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -115,6 +115,8 @@ pub fn parse(text: &str) -> Result<IniFile, IniError> {
     // The key currently accepting continuation lines, as (section, entry).
     let mut current: Option<(usize, usize)> = None;
     let mut in_section = false;
+    // The section new options go to.
+    let mut cur = 0usize;
     // configparser's `indent_level`: continuation lines must be deeper.
     let mut indent_level = 0usize;
     // Blank lines seen inside the current value; they only become part of it
@@ -178,6 +180,16 @@ pub fn parse(text: &str) -> Result<IniFile, IniError> {
             && close > 0
         {
             let name = &rest[..close];
+            // configparser merges a repeated `[DEFAULT]` into the first
+            // (strict mode rejects only other sections).
+            if name == "DEFAULT"
+                && let Some(i) = sections.iter().position(|s| s.name == name)
+            {
+                cur = i;
+                in_section = true;
+                current = None;
+                continue;
+            }
             if sections.iter().any(|s| s.name == name) {
                 return Err(IniError {
                     span: Span::new(content_start, content_end),
@@ -193,6 +205,7 @@ pub fn parse(text: &str) -> Result<IniFile, IniError> {
                 entries: Vec::new(),
                 end: content_end,
             });
+            cur = sections.len() - 1;
             in_section = true;
             current = None;
             continue;
@@ -221,7 +234,7 @@ pub fn parse(text: &str) -> Result<IniFile, IniError> {
             });
         }
         let key = key_raw.to_lowercase();
-        let s = sections.len() - 1;
+        let s = cur;
         if sections[s].entries.iter().any(|e| e.key == key) {
             return Err(IniError {
                 span: Span::new(content_start, content_start + key_raw.len()),
@@ -255,6 +268,20 @@ mod tests {
 
     fn value<'a>(ini: &'a IniFile, section: &str, key: &str) -> Option<&'a str> {
         ini.section(section)?.get(key).map(|e| e.value.as_str())
+    }
+
+    #[test]
+    fn a_repeated_default_section_is_merged_as_configparser_does() {
+        let ini = parse("[DEFAULT]\na = 1\n[DEFAULT]\nb = 2\n[coverage:run]\nbranch = true\n")
+            .expect("configparser accepts a repeated [DEFAULT]");
+        assert_eq!(value(&ini, "DEFAULT", "a"), Some("1"));
+        assert_eq!(value(&ini, "DEFAULT", "b"), Some("2"));
+        assert_eq!(value(&ini, "coverage:run", "branch"), Some("true"));
+        assert_eq!(ini.sections.len(), 2);
+        // The same option in both is still a duplicate (strict mode).
+        assert!(parse("[DEFAULT]\na = 1\n[DEFAULT]\na = 2\n").is_err());
+        // Any other section twice is not.
+        assert!(parse("[run]\na = 1\n[run]\nb = 2\n").is_err());
     }
 
     #[test]

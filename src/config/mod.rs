@@ -81,6 +81,15 @@ impl FileLoader for ConfigFiles {
     }
 
     fn ini(&mut self, source: &Source) -> Result<ini::IniFile, ini::IniError> {
+        // configparser reads these files as UTF-8 without `utf-8-sig`: a
+        // byte order mark becomes part of the first line, which then is no
+        // section header (`MissingSectionHeaderError`).
+        if source.bom {
+            return Err(ini::IniError {
+                span: crate::source::Span::empty(0),
+                message: "the file starts with a UTF-8 byte order mark, which configparser (coverage.py, pytest, tox) does not accept: \"File contains no section headers\"".to_string(),
+            });
+        }
         self.inis
             .entry(source.path.clone())
             .or_insert_with(|| ini::parse(&source.text).map(Arc::new))
@@ -89,6 +98,14 @@ impl FileLoader for ConfigFiles {
     }
 
     fn toml(&mut self, source: &Source) -> Result<Arc<toml::TomlDoc>, toml::TomlError> {
+        // tomllib rejects a byte order mark ("Invalid statement (at line 1,
+        // column 1)").
+        if source.bom {
+            return Err(toml::TomlError {
+                span: crate::source::Span::empty(0),
+                message: "the file starts with a UTF-8 byte order mark, which tomllib (coverage.py, pytest, pip) rejects: \"Invalid statement (at line 1, column 1)\"".to_string(),
+            });
+        }
         self.tomls
             .entry(source.path.clone())
             .or_insert_with(|| toml::parse(&source.text).map(Arc::new))

@@ -147,11 +147,26 @@ fn read(root: &Path, loader: &mut dyn FileLoader, problems: &mut Vec<Problem>) -
         ("covdoctor.toml", &[][..]),
         ("pyproject.toml", &["tool", "covdoctor"][..]),
     ] {
-        let Some(Ok(source)) = loader.load(&root.join(name)) else {
-            continue;
+        let own = path.is_empty();
+        let source = match loader.load(&root.join(name)) {
+            None => continue,
+            Some(Ok(source)) => source,
+            // pyproject.toml's own errors are reported with the other
+            // configuration files; a broken covdoctor.toml is not skipped in
+            // favour of pyproject.toml, which it would have overridden.
+            Some(Err(e)) if own => {
+                problems.push(Problem::from(super::coverage::LoadError::Read(e)));
+                return Settings::default();
+            }
+            Some(Err(_)) => continue,
         };
-        let Ok(doc) = loader.toml(&source) else {
-            continue;
+        let doc = match loader.toml(&source) {
+            Ok(doc) => doc,
+            Err(e) if own => {
+                problems.push(Problem::from(super::coverage::LoadError::Toml(source, e)));
+                return Settings::default();
+            }
+            Err(_) => continue,
         };
         let table = if path.is_empty() {
             Some(doc.as_item())
