@@ -44,6 +44,10 @@ pub struct Diagnostic {
     /// it affects. A suppression on one of them removes that site (and its
     /// label); when every site is suppressed, the finding goes.
     pub sites: Vec<Location>,
+    /// Why the fix this finding has is not offered: it would edit a file
+    /// with an input error, or a configuration file while another one of
+    /// the project could not be read.
+    pub fix_withheld: Option<String>,
 }
 
 impl Diagnostic {

@@ -82,10 +82,16 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
         let mut files_read = project.config.files_read.clone();
         files_read.extend(run_files);
         let scope = scope::Scope::new(&project.root, project.roots, project.asked, &files_read);
+        let broken: Vec<PathBuf> = problems
+            .iter()
+            .filter(|p| p.path.starts_with(&project.root))
+            .map(|p| p.path.clone())
+            .collect();
         diagnostics.extend(
             kept.into_iter()
                 .chain(unused.into_iter().filter(|d| reported(d)))
-                .filter(|d| scope.wants(d, |path| project.python.files.contains_key(path))),
+                .filter(|d| scope.wants(d, |path| project.python.files.contains_key(path)))
+                .map(|d| withhold_fix(d, &project.root, &broken)),
         );
     });
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
@@ -94,6 +100,40 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
         diagnostics,
         problems,
     }
+}
+
+/// Takes away a fix that would edit a file with an input error (a Python
+/// file with a syntax error, a config file that does not parse), or a
+/// configuration file while any file of the project has an input error (its
+/// diagnosis may rest on what could not be read). Python fixes elsewhere
+/// stay, as ruff applies fixes in the files that parse.
+fn withhold_fix(
+    mut d: diagnostic::Diagnostic,
+    root: &std::path::Path,
+    broken: &[PathBuf],
+) -> diagnostic::Diagnostic {
+    let Some(fix) = &d.fix else { return d };
+    let name = |p: &std::path::Path| rules::relative(root, p);
+    let reason = fix.edits.iter().find_map(|e| {
+        let path = e.path();
+        if broken.iter().any(|b| b == path) {
+            return Some(format!("{} has an input error", name(path)));
+        }
+        let is_python = path.extension().is_some_and(|x| x == "py");
+        match broken.first() {
+            Some(b) if !is_python => Some(format!(
+                "it edits {}, and {} has an input error",
+                name(path),
+                name(b)
+            )),
+            _ => None,
+        }
+    });
+    if let Some(reason) = reason {
+        d.fix = None;
+        d.fix_withheld = Some(reason);
+    }
+    d
 }
 
 /// One project, read and analysed: what the rules and `covdoctor runs`

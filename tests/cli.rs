@@ -1002,3 +1002,30 @@ fn an_invalid_covdoctor_toml_is_an_input_error() {
         stdout(&out)
     );
 }
+
+/// A file with an input error is never edited and gets no fix (D4, D6);
+/// fixes in the files that parse are still applied, as ruff does (D5).
+#[test]
+fn fix_skips_files_with_input_errors_and_applies_the_rest() {
+    let broken: &[u8] = b"import subprocess, sys  # covdoctor: ignore[sigterm-not-handled]\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.kill()\n    if (\n";
+    let dir = project(&[
+        ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"),
+        ("tests/test_broken.py", broken),
+        ("tests/test_ok.py", KILLING_TEST),
+    ]);
+    let out = covdoctor(&["check", "--output-format", "json"], dir.path());
+    let text = stdout(&out);
+    assert!(
+        text.contains("\"fix_withheld\": \"tests/test_broken.py has an input error\""),
+        "{text}"
+    );
+    let out = covdoctor(&["check", "--fix", "--unsafe-fixes"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert_eq!(
+        std::fs::read(dir.path().join("tests/test_broken.py")).unwrap(),
+        broken,
+        "the broken file is untouched"
+    );
+    let fixed = std::fs::read_to_string(dir.path().join("tests/test_ok.py")).unwrap();
+    assert!(fixed.contains("p.terminate()"), "{fixed}");
+}

@@ -214,6 +214,9 @@ fn report_of(d: &Diagnostic, style: &Style) -> Report {
             for h in &hidden {
                 help.push_str(&format!("also at {h}\n"));
             }
+            if let Some(why) = &d.fix_withheld {
+                help.push_str(&format!("fix withheld: {why}\n"));
+            }
             if let Some(fix) = &d.fix {
                 let flag = match fix.applicability {
                     Applicability::Safe => "--fix",

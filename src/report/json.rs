@@ -19,6 +19,9 @@ struct JsonFinding<'a> {
     end_column: usize,
     message: &'a str,
     fix: Option<JsonFix>,
+    /// Why no fix is offered although the rule has one (an input error in
+    /// a file it would edit or depends on); `null` otherwise.
+    fix_withheld: Option<&'a str>,
     /// Secondary locations that explain the finding.
     related: Vec<JsonRelated>,
     /// The runs of the test suite it holds for; empty for findings about
@@ -156,6 +159,7 @@ pub fn render_json(results: &super::Results<'_>, style: &Style) -> String {
                 end_column,
                 message: &d.message,
                 fix: json_fix(d, style),
+                fix_withheld: d.fix_withheld.as_deref(),
                 related: d
                     .labels
                     .iter()

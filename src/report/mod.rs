@@ -209,6 +209,16 @@ pub fn summary(diagnostics: &[Diagnostic], problems: usize) -> String {
     if unsafe_ > 0 {
         parts.push(format!("{unsafe_} more with --unsafe-fixes"));
     }
+    let withheld = diagnostics
+        .iter()
+        .filter(|d| d.fix_withheld.is_some())
+        .count();
+    if withheld > 0 {
+        parts.push(format!(
+            "{withheld} {} withheld (input errors)",
+            if withheld == 1 { "fix" } else { "fixes" }
+        ));
+    }
     if problems > 0 {
         parts.push(match problems {
             1 => "1 input error".to_string(),

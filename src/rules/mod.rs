@@ -103,6 +103,7 @@ impl Rule {
             fix: None,
             runs: Vec::new(),
             sites: Vec::new(),
+            fix_withheld: None,
         }
     }
 }
