@@ -1029,3 +1029,34 @@ fn fix_skips_files_with_input_errors_and_applies_the_rest() {
     let fixed = std::fs::read_to_string(dir.path().join("tests/test_ok.py")).unwrap();
     assert!(fixed.contains("p.terminate()"), "{fixed}");
 }
+
+/// Values coverage.py cannot convert stop it (`ConfigError`), so they are
+/// located input errors, and no fix rewrites them (D14).
+#[test]
+fn coverage_options_of_the_wrong_type_are_input_errors() {
+    for (text, said) in [
+        (
+            &b"[tool.coverage.run]\nsigterm = \"yes\"\n"[..],
+            "couldn't convert to a boolean: 'yes'",
+        ),
+        (
+            b"[tool.coverage.run]\npatch = \"subprocess\"\n",
+            "is not a list: 'subprocess'",
+        ),
+        (
+            b"[tool.coverage]\nrun = 1\n",
+            "[tool.coverage.run] must be a table",
+        ),
+    ] {
+        let dir = project(&[("pyproject.toml", text), ("tests/test_a.py", KILLING_TEST)]);
+        let out = covdoctor(&["check", "--output-format", "json"], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+        assert!(stdout(&out).contains(said), "{}", stdout(&out));
+        let out = covdoctor(&["check", "--fix"], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert_eq!(
+            std::fs::read(dir.path().join("pyproject.toml")).unwrap(),
+            text
+        );
+    }
+}

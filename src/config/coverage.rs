@@ -160,6 +160,61 @@ impl Setting {
         }
     }
 
+    /// Why coverage.py stops reading its configuration at this value (it
+    /// raises `ConfigError`), in coverage's words; `None` when it reads it.
+    /// Text options are not checked.
+    pub fn unreadable(&self) -> Option<String> {
+        let kind = OPTIONS
+            .iter()
+            .find(|(s, o, _)| *s == self.section && *o == self.option)
+            .map(|(_, _, k)| *k)?;
+        let at = format!("[{}]{}", self.real_section, self.option);
+        let describe = |v: &RawValue| match v {
+            RawValue::Str(s) | RawValue::Ini(s) => format!("'{s}'"),
+            RawValue::Bool(b) => if *b { "True" } else { "False" }.to_string(),
+            RawValue::Int(i) => i.to_string(),
+            RawValue::Float(f) => f.to_string(),
+            RawValue::Array(_) => "a list".to_string(),
+            RawValue::Other(o) => o.clone(),
+        };
+        match (kind, &self.value) {
+            (OptionKind::Boolean, RawValue::Ini(_)) => self.as_bool().err(),
+            (OptionKind::Boolean, RawValue::Str(_)) => self.as_bool().err().map(|_| {
+                format!(
+                    "Option {at} couldn't convert to a boolean: {}",
+                    describe(&self.value)
+                )
+            }),
+            (OptionKind::Boolean, RawValue::Bool(_)) => None,
+            (OptionKind::Boolean, v) => {
+                Some(format!("Option {at} is not a boolean: {}", describe(v)))
+            }
+            (OptionKind::List | OptionKind::RegexList, RawValue::Ini(_)) => None,
+            (OptionKind::List | OptionKind::RegexList, RawValue::Array(items)) => items
+                .iter()
+                .any(Option::is_none)
+                .then(|| format!("Option {at} is not a list of strings")),
+            (OptionKind::List | OptionKind::RegexList, v) => {
+                Some(format!("Option {at} is not a list: {}", describe(v)))
+            }
+            (OptionKind::Int, RawValue::Int(_)) => None,
+            (OptionKind::Int, RawValue::Ini(t) | RawValue::Str(t)) => substitute_variables(t)
+                .trim()
+                .parse::<i64>()
+                .is_err()
+                .then(|| format!("Option {at} couldn't convert to an integer: '{t}'")),
+            (OptionKind::Int, v) => Some(format!("Option {at} is not an integer: {}", describe(v))),
+            (OptionKind::Float, RawValue::Float(_) | RawValue::Int(_)) => None,
+            (OptionKind::Float, RawValue::Ini(t) | RawValue::Str(t)) => substitute_variables(t)
+                .trim()
+                .parse::<f64>()
+                .is_err()
+                .then(|| format!("Option {at} couldn't convert to a float: '{t}'")),
+            (OptionKind::Float, v) => Some(format!("Option {at} is not a float: {}", describe(v))),
+            (OptionKind::Text, _) => None,
+        }
+    }
+
     /// The list coverage.py reads: INI values split on commas and line
     /// breaks; TOML arrays of strings (a TOML string is an error in
     /// coverage.py, reported as `None` here).
@@ -314,6 +369,9 @@ pub struct CoverageFile {
     pub unread_sections: Vec<SectionRef>,
     /// Whether coverage.py stops at this file.
     pub counts: bool,
+    /// `[tool.coverage] run = 1`: a section that is not a table, which
+    /// coverage.py cannot read (it fails with a TypeError).
+    pub bad_tables: Vec<(Span, String)>,
 }
 
 impl CoverageFile {
@@ -372,6 +430,9 @@ pub enum LoadError {
     /// A specified file (`--cov-config`, `COVERAGE_RCFILE`) that does not
     /// exist: coverage.py stops with "Couldn't read '<file>' as a config file".
     MissingSpecified(PathBuf, Role),
+    /// A value in the file coverage.py reads that it cannot convert: it
+    /// stops with `ConfigError`.
+    Value(Source, Span, String),
 }
 
 impl LoadError {
@@ -380,6 +441,7 @@ impl LoadError {
             LoadError::Read(e) => e.path().to_path_buf(),
             LoadError::Ini(s, _) | LoadError::Toml(s, _) => s.path.clone(),
             LoadError::MissingSpecified(p, _) => p.clone(),
+            LoadError::Value(s, _, _) => s.path.clone(),
         }
     }
 }
@@ -476,6 +538,14 @@ impl CoverageConfig {
                     }
                 }
             };
+            // coverage.py reads the file it reaches before it knows whether
+            // it counts: a section that is not a table stops it.
+            if selection.is_none() && !file.bad_tables.is_empty() {
+                for (span, why) in &file.bad_tables {
+                    errors.push(LoadError::Value(file.source.clone(), *span, why.clone()));
+                }
+                selection = Some(Selection::Unknown);
+            }
             if file.counts && selection.is_none() {
                 selection = Some(Selection::File(candidates.len()));
             }
@@ -498,9 +568,29 @@ impl CoverageConfig {
                 Some(read_toml(&source, &doc, Role::CoveragercToml, true, true))
             })
             .flatten();
+        let mut selection = selection.unwrap_or(Selection::Defaults);
+        // coverage.py converts every option of the file it reads and stops
+        // at the first it cannot; then nothing is measured at all.
+        if let Selection::File(i) = selection {
+            let file = &candidates[i];
+            let mut bad = false;
+            for setting in &file.settings {
+                if let Some(why) = setting.unreadable() {
+                    errors.push(LoadError::Value(
+                        file.source.clone(),
+                        Span::new(setting.key_span.start, setting.value_span.end),
+                        why,
+                    ));
+                    bad = true;
+                }
+            }
+            if bad {
+                selection = Selection::Unknown;
+            }
+        }
         CoverageConfig {
             candidates,
-            selection: selection.unwrap_or(Selection::Defaults),
+            selection,
             too_new,
         }
     }
@@ -615,6 +705,7 @@ fn read_ini(source: &Source, ini: &IniFile, role: Role, our_file: bool) -> Cover
         sections,
         unread_sections,
         counts,
+        bad_tables: Vec::new(),
     }
 }
 
@@ -685,7 +776,29 @@ fn read_toml(
         }
     }
     let counts = our_file || paths_set || !settings.is_empty();
+    // `[tool.coverage] run = 1`: coverage.py looks the section up and fails.
+    let mut bad_tables = Vec::new();
+    if let Some(coverage) = doc
+        .as_item()
+        .get("tool")
+        .and_then(|t| t.get("coverage"))
+        .and_then(|c| c.as_table_like())
+    {
+        for &logical in SECTIONS {
+            if let Some((key, item)) = coverage.get_key_value(logical)
+                && !item.is_table_like()
+            {
+                let span = key.span().map(Span::from).unwrap_or_default();
+                let span = tomlx::item_span(item).map_or(span, |v| Span::new(span.start, v.end));
+                bad_tables.push((
+                    span,
+                    format!("[tool.coverage.{logical}] must be a table; coverage.py cannot read this file (it fails with a TypeError)"),
+                ));
+            }
+        }
+    }
     CoverageFile {
+        bad_tables,
         source: source.clone(),
         role,
         format: Format::Toml,
@@ -840,10 +953,28 @@ mod tests {
             "pyproject.toml",
             "[tool.coverage.run]\nsigterm = \"true\"\nbranch = \"True\"\nparallel = 1\n",
         )]);
-        let (config, _) = discover(dir.path(), None, None);
-        assert_eq!(config.get("run", "sigterm").unwrap().as_bool(), Ok(true));
-        assert!(config.get("run", "branch").unwrap().as_bool().is_err());
-        assert!(config.get("run", "parallel").unwrap().as_bool().is_err());
+        let (config, errors) = discover(dir.path(), None, None);
+        let file = &config.candidates[0];
+        assert_eq!(file.get("run", "sigterm").unwrap().as_bool(), Ok(true));
+        assert!(file.get("run", "branch").unwrap().as_bool().is_err());
+        assert!(file.get("run", "parallel").unwrap().as_bool().is_err());
+        // coverage.py stops at such values: an input error each, and the
+        // effective settings are unknown.
+        let messages: Vec<&str> = errors
+            .iter()
+            .filter_map(|e| match e {
+                LoadError::Value(_, _, why) => Some(why.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "Option [tool.coverage.run]branch couldn't convert to a boolean: 'True'",
+                "Option [tool.coverage.run]parallel is not a boolean: 1",
+            ]
+        );
+        assert_eq!(config.selection, Selection::Unknown);
     }
 
     #[test]
@@ -863,8 +994,13 @@ mod tests {
             "pyproject.toml",
             "[tool.coverage.run]\npatch = \"subprocess\"\n",
         )]);
-        let (config, _) = discover(dir.path(), None, None);
-        assert_eq!(config.get("run", "patch").unwrap().as_list(), None);
+        let (config, errors) = discover(dir.path(), None, None);
+        assert_eq!(
+            config.candidates[0].get("run", "patch").unwrap().as_list(),
+            None
+        );
+        assert!(matches!(&errors[..], [LoadError::Value(_, _, why)]
+            if why == "Option [tool.coverage.run]patch is not a list: 'subprocess'"));
     }
 
     #[test]

@@ -243,6 +243,10 @@ impl From<LoadError> for Problem {
                 Location::new(&source, e.span),
                 format!("invalid TOML: {}", e.message),
             ),
+            LoadError::Value(source, span, why) => Problem::invalid(
+                Location::new(&source, span),
+                format!("coverage.py cannot read this configuration: {why}"),
+            ),
             LoadError::MissingSpecified(path, role) => {
                 let (message, location) = match role {
                     coverage::Role::CovConfigOption(loc) => (
