@@ -1060,3 +1060,32 @@ fn coverage_options_of_the_wrong_type_are_input_errors() {
         );
     }
 }
+
+/// Two fixes of one INI section are planned together: renaming a bare
+/// `[run]` to `[coverage:run]` is the whole repair, not followed by a second
+/// `[coverage:run]` for `sigterm` (D8).
+#[test]
+fn fixes_of_one_ini_section_do_not_clash() {
+    let terminating: &[u8] = b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 's.py'])\n    p.terminate()\n    p.wait()\n";
+    let dir = project(&[
+        (
+            "tox.ini",
+            b"[coverage:paths]\nsource =\n    src\n[run]\nsigterm = true\n",
+        ),
+        ("tests/test_a.py", terminating),
+    ]);
+    let out = covdoctor(&["check", "--fix"], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("tox.ini")).unwrap(),
+        "[coverage:paths]\nsource =\n    src\n[coverage:run]\nsigterm = true\n"
+    );
+    let again = covdoctor(&["check"], dir.path());
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+}

@@ -95,6 +95,15 @@ pub fn set_coverage_option(
     value: &Value,
 ) -> Option<Edit> {
     let source = &file.source;
+    // A bare `[run]` that coverage does not read is config-shadowed's to
+    // rename; adding a second `[coverage:run]` beside it would clash with
+    // that fix (two sections of one name).
+    if file.format == Format::Ini
+        && !file.sections.iter().any(|s| s.section == section)
+        && file.unread_sections.iter().any(|s| s.section == section)
+    {
+        return None;
+    }
     match file.format {
         Format::Ini => {
             let prefix = if file.our_file {

@@ -220,6 +220,11 @@ pub fn run_on(
         let mut taken_fixes: Vec<&[Edit]> = Vec::new();
         for d in fixable {
             let fix = d.fix.as_ref().expect("filtered");
+            // A fix that changes no byte is no fix (it would be "applied"
+            // every round).
+            if fix.edits.iter().all(|e| changes_nothing(&overlay, e)) {
+                continue;
+            }
             // Several findings with the same fix (three `terminate()` calls,
             // one `sigterm = true`): one edit fixes them all.
             if taken_fixes.contains(&fix.edits.as_slice()) {
@@ -250,6 +255,10 @@ pub fn run_on(
             taken_fixes.push(&fix.edits);
             round_fixed.push((d.clone(), fix.title.clone()));
         }
+        // Only fixes that change nothing are left: done.
+        if round_edits.is_empty() {
+            return finish(outcome, &base, overlay, fixed, problems);
+        }
         let before = overlay.clone();
         match apply(&mut overlay, &round_edits) {
             Ok(()) => fixed.extend(round_fixed),
@@ -263,6 +272,23 @@ pub fn run_on(
         }
     }
     unreachable!("the loop returns")
+}
+
+/// A replacement with the text already there.
+fn changes_nothing(overlay: &Overlay, edit: &Edit) -> bool {
+    let Edit::Replace {
+        path,
+        range,
+        content,
+    } = edit
+    else {
+        return false;
+    };
+    overlay.read(path).is_ok_and(|bytes| {
+        bytes
+            .get(range.range())
+            .is_some_and(|old| old == content.as_bytes())
+    })
 }
 
 fn overlaps(a: Span, b: Span) -> bool {
