@@ -102,7 +102,8 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
     }
 }
 
-/// Takes away a fix that would edit a file with an input error (a Python
+/// Takes away a fix that would edit a file outside the project, or a file
+/// with an input error (a Python
 /// file with a syntax error, a config file that does not parse), or a
 /// configuration file while any file of the project has an input error (its
 /// diagnosis may rest on what could not be read). Python fixes elsewhere
@@ -116,6 +117,15 @@ fn withhold_fix(
     let name = |p: &std::path::Path| rules::relative(root, p);
     let reason = fix.edits.iter().find_map(|e| {
         let path = e.path();
+        // `--cov-config=../elsewhere/cov.rc`: never write outside the
+        // project being checked.
+        if !crate::source::normalize(path).starts_with(root) {
+            return Some(format!(
+                "it edits {}, outside the project at {}",
+                path.display(),
+                root.display()
+            ));
+        }
         if broken.iter().any(|b| b == path) {
             return Some(format!("{} has an input error", name(path)));
         }

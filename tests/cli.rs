@@ -1089,3 +1089,41 @@ fn fixes_of_one_ini_section_do_not_clash() {
     let again = covdoctor(&["check"], dir.path());
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
 }
+
+/// `--cov-config` pointing outside the project: the finding stays, but no
+/// fix writes there (D16).
+#[test]
+fn fix_never_writes_outside_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    let proj = dir.path().join("proj");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(proj.join("tests")).unwrap();
+    std::fs::write(outside.join("cov.rc"), "[run]\nbranch = true\n").unwrap();
+    std::fs::write(
+        proj.join("pyproject.toml"),
+        "[tool.pytest.ini_options]\naddopts = \"--cov --cov-config=../outside/cov.rc\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        proj.join("tests/test_a.py"),
+        "import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 's.py'])\n    p.terminate()\n    p.wait()\n",
+    )
+    .unwrap();
+    let out = covdoctor(&["check", "--output-format", "json"], &proj);
+    assert!(
+        stdout(&out).contains("sigterm-not-handled"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("outside the project"),
+        "{}",
+        stdout(&out)
+    );
+    covdoctor(&["check", "--fix"], &proj);
+    assert_eq!(
+        std::fs::read_to_string(outside.join("cov.rc")).unwrap(),
+        "[run]\nbranch = true\n"
+    );
+}

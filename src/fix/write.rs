@@ -9,8 +9,23 @@ use super::Change;
 use crate::problem::Problem;
 
 /// Writes one change. On any error the file is left as it was.
+///
+/// A symlink is written through: its target gets the new text and the link
+/// stays a link. A file with more than one hard link is refused (the
+/// atomic rename would leave the other names with the old text), and so is
+/// one whose owner cannot be kept.
 pub fn write_change(path: &Path, change: &Change) -> Result<(), Problem> {
     let fail = |message: String| Problem::at_path(path.to_path_buf(), message);
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let original = path;
+    let resolved;
+    let path = if is_link {
+        resolved = std::fs::canonicalize(path)
+            .map_err(|e| fail(format!("cannot follow this symlink: {e}")))?;
+        resolved.as_path()
+    } else {
+        path
+    };
     let current = match std::fs::read(path) {
         Ok(bytes) => Some(bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -27,19 +42,28 @@ pub fn write_change(path: &Path, change: &Change) -> Result<(), Problem> {
             _ => "this file changed while covdoctor ran; not written".to_string(),
         }));
     }
+    // Deleting a link removes the link, not what it points at.
     let Some(after) = &change.after else {
-        return std::fs::remove_file(path)
+        return std::fs::remove_file(original)
             .map_err(|e| fail(format!("cannot remove this file: {e}")));
     };
-    let permissions = match std::fs::metadata(path) {
-        Ok(meta) => {
-            if meta.permissions().readonly() {
-                return Err(fail("this file is read-only; not written".to_string()));
-            }
-            Some(meta.permissions())
+    let meta = std::fs::metadata(path).ok();
+    if let Some(meta) = &meta {
+        if meta.permissions().readonly() {
+            return Err(fail("this file is read-only; not written".to_string()));
         }
-        Err(_) => None,
-    };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if meta.nlink() > 1 {
+                return Err(fail(format!(
+                    "this file has {} hard links, which replacing it would break; not written",
+                    meta.nlink()
+                )));
+            }
+        }
+    }
+    let permissions = meta.as_ref().map(std::fs::Metadata::permissions);
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -52,6 +76,23 @@ pub fn write_change(path: &Path, change: &Change) -> Result<(), Problem> {
     if let Some(permissions) = permissions {
         std::fs::set_permissions(temp.path(), permissions)
             .map_err(|e| fail(format!("cannot keep this file's permissions: {e}")))?;
+    }
+    #[cfg(unix)]
+    if let Some(meta) = &meta {
+        use std::os::unix::fs::MetadataExt;
+        let made = std::fs::metadata(temp.path())
+            .map_err(|e| fail(format!("cannot write next to this file: {e}")))?;
+        if (made.uid(), made.gid()) != (meta.uid(), meta.gid()) {
+            std::os::unix::fs::chown(temp.path(), Some(meta.uid()), Some(meta.gid())).map_err(
+                |e| {
+                    fail(format!(
+                        "cannot keep this file's owner ({}:{}): {e}; not written",
+                        meta.uid(),
+                        meta.gid()
+                    ))
+                },
+            )?;
+        }
     }
     temp.persist(path)
         .map_err(|e| fail(format!("cannot replace this file: {}", e.error)))?;
@@ -102,6 +143,30 @@ mod tests {
         );
         let err = write_change(&path, &change(None, Some("new\n"))).unwrap_err();
         assert!(err.message.contains("appeared"), "{}", err.message);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writes_through_symlinks_and_refuses_hard_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("shared.toml");
+        std::fs::write(&target, "a\n").unwrap();
+        let link = dir.path().join("pyproject.toml");
+        std::os::unix::fs::symlink("shared.toml", &link).unwrap();
+        write_change(&link, &change(Some("a\n"), Some("b\n"))).unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "b\n");
+
+        let hard = dir.path().join("also.toml");
+        std::fs::hard_link(&target, &hard).unwrap();
+        let err = write_change(&target, &change(Some("b\n"), Some("c\n"))).unwrap_err();
+        assert!(err.message.contains("hard links"), "{}", err.message);
+        assert_eq!(std::fs::read_to_string(&hard).unwrap(), "b\n");
     }
 
     #[test]
