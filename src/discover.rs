@@ -202,7 +202,18 @@ fn walk(
             true
         })
         .build()
-        .filter_map(Result::ok)
+        .filter_map(|entry| match entry {
+            Ok(entry) => Some(entry),
+            // An unlistable directory, a broken link: said, not skipped
+            // without a word.
+            Err(e) => {
+                problems.push(Problem::at_path(
+                    walk_error_path(&e).unwrap_or_else(|| root.to_path_buf()),
+                    format!("cannot be read: {}", walk_error_cause(&e)),
+                ));
+                None
+            }
+        })
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .map(|e| e.into_path())
         .filter(|p| p.extension().is_some_and(|e| e == "py"))
@@ -288,5 +299,28 @@ impl IgnoreFiles {
             }
         }
         false
+    }
+}
+
+/// The path a walk error is about.
+fn walk_error_path(e: &ignore::Error) -> Option<PathBuf> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
+        ignore::Error::Partial(errs) => errs.first().and_then(walk_error_path),
+        _ => None,
+    }
+}
+
+/// What went wrong, without the path [`walk_error_path`] gives.
+fn walk_error_cause(e: &ignore::Error) -> String {
+    match e {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => walk_error_cause(err),
+        ignore::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
     }
 }

@@ -1127,3 +1127,26 @@ fn fix_never_writes_outside_the_project() {
         "[run]\nbranch = true\n"
     );
 }
+
+/// A lock file that does not parse, or a requirements file that cannot be
+/// read, is an input error rather than passed over (D13).
+#[cfg(unix)]
+#[test]
+fn broken_version_sources_are_input_errors() {
+    let dir = project(&[
+        ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"),
+        ("uv.lock", b"[[package]\nname = \"coverage\"\n"),
+        ("tests/test_a.py", KILLING_TEST),
+    ]);
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("requirements-test.txt"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = covdoctor_within(&["check", "--output-format", "json"], dir.path(), 30);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("uv.lock"), "{text}");
+    assert!(text.contains("requirements-test.txt"), "{text}");
+    assert!(text.contains("sigkill-loses-coverage"), "{text}");
+}

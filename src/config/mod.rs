@@ -158,6 +158,7 @@ impl ProjectConfig {
 
         let pytest = pytest::discover(root, &mut files);
         let versions = versions::Versions::detect(root, overrides, &mut files);
+        problems.extend(versions::input_errors(root, &mut files));
         let lookup = Lookup {
             root,
             cov_config: pytest.as_ref().and_then(|p| p.cov.cov_config.clone()),

@@ -25,6 +25,7 @@
 //!    optional dependencies, `[dependency-groups]`, Poetry's groups,
 //!    setup.cfg's `install_requires` / `extras_require`, and tox.ini `deps`.
 
+use crate::problem::Problem;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -669,7 +670,67 @@ pub fn requirements_file(
 
 /// `requirements*.txt` and `constraints*.txt` in the root and every file in
 /// `requirements/`, following `-r`/`-c` includes.
+/// Input errors in the files versions are read from: a lock file or a
+/// requirements file that exists but cannot be read, or a lock file that
+/// does not parse (it would otherwise be passed over without a word).
+pub fn input_errors(root: &Path, loader: &mut dyn FileLoader) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let special = |path: &Path| {
+        std::fs::metadata(path)
+            .is_ok_and(|m| !m.is_file())
+            .then(|| {
+                Problem::at_path(
+                    path.to_path_buf(),
+                    format!(
+                        "{}: not a regular file (a pipe, device or directory); not read",
+                        path.display()
+                    ),
+                )
+            })
+    };
+    for (name, _) in LOCK_FILES {
+        match loader.load(&root.join(name)) {
+            None => out.extend(special(&root.join(name))),
+            Some(Err(e)) => out.push(Problem::unreadable(e)),
+            Some(Ok(source)) if name.ends_with(".lock") && *name != "Pipfile.lock" => {
+                if let Err(e) = loader.toml(&source) {
+                    out.push(Problem::invalid(
+                        crate::source::Location::new(&source, e.span),
+                        format!("invalid TOML: {}", e.message),
+                    ));
+                }
+            }
+            Some(Ok(source)) => {
+                if let Err(e) = serde_json::from_str::<serde_json::Value>(&source.text) {
+                    out.push(Problem::at_path(
+                        source.path.clone(),
+                        format!("invalid JSON: {e}"),
+                    ));
+                }
+            }
+        }
+    }
+    for file in requirement_paths(root) {
+        match loader.load(&file) {
+            Some(Err(e)) => out.push(Problem::unreadable(e)),
+            None => out.extend(special(&file)),
+            Some(Ok(_)) => {}
+        }
+    }
+    out
+}
+
 fn requirements_files(root: &Path, loader: &mut dyn FileLoader) -> Vec<Requirement> {
+    let mut out = Vec::new();
+    for file in requirement_paths(root) {
+        out.extend(requirements_file(&file, root, loader));
+    }
+    out
+}
+
+/// `requirements*.txt`/`.in` and `constraints*` at the root, and every
+/// `.txt`/`.in` under `requirements/`.
+fn requirement_paths(root: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = Vec::new();
     for dir in [root.to_path_buf(), root.join("requirements")] {
         if let Ok(entries) = std::fs::read_dir(&dir) {
@@ -691,11 +752,7 @@ fn requirements_files(root: &Path, loader: &mut dyn FileLoader) -> Vec<Requireme
             files.extend(names);
         }
     }
-    let mut out = Vec::new();
-    for file in files {
-        out.extend(requirements_file(&file, root, loader));
-    }
-    out
+    files
 }
 
 /// Which of the project's own dependency lists an install takes.
