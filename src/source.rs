@@ -68,8 +68,15 @@ impl SourceFile {
             Some(rest) => (rest.to_string(), true),
             None => (text, false),
         };
+        // Line breaks as Python and configparser see them: `\n`, `\r\n`,
+        // and a lone `\r` (universal newlines).
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let bytes = text.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                line_starts.push(i + 1);
+            }
+        }
         SourceFile {
             path,
             text,
@@ -162,6 +169,16 @@ impl SourceFile {
         let start = self.line_starts[line];
         let column = self.text[start..offset].chars().count() + 1;
         (line + 1, column)
+    }
+
+    /// Some line ends with a lone `\r` (old Mac line endings): edits, which
+    /// find lines by `\n`, are not made in such a file.
+    pub fn has_lone_cr(&self) -> bool {
+        let bytes = self.text.as_bytes();
+        bytes
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
     }
 
     /// The text of a span.
@@ -353,6 +370,16 @@ mod tests {
         // 'ç' is two bytes; 'd' is the second character.
         assert_eq!(f.line_col(5), (2, 2));
         assert_eq!(f.line_col(7), (3, 1));
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let f = SourceFile::new("x".into(), "a\rb\r\nc\nd".to_string());
+        assert_eq!(f.line_col(2), (2, 1));
+        assert_eq!(f.line_col(5), (3, 1));
+        assert_eq!(f.line_col(7), (4, 1));
+        assert!(f.has_lone_cr());
+        assert!(!SourceFile::new("x".into(), "a\r\nb\n".to_string()).has_lone_cr());
     }
 
     #[test]

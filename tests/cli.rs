@@ -1150,3 +1150,25 @@ fn broken_version_sources_are_input_errors() {
     assert!(text.contains("requirements-test.txt"), "{text}");
     assert!(text.contains("sigkill-loses-coverage"), "{text}");
 }
+
+/// A file with old Mac line endings (a lone `\r`): positions count its lines
+/// as Python does, and no edit, which finds lines by `\n`, is made in it (D17).
+#[test]
+fn lone_carriage_returns_are_line_breaks_and_block_edits() {
+    let text: &[u8] = b"import subprocess, sys\r\rdef test_x():\r    p = subprocess.Popen([sys.executable, \"s.py\"], env={\"A\": \"1\"})\r    p.terminate()\r    p.wait()\r";
+    let dir = project(&[
+        ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"),
+        ("tests/test_a.py", text),
+    ]);
+    let out = covdoctor(&["check", "--output-format", "concise"], dir.path());
+    assert!(
+        stdout(&out).contains("tests/test_a.py:4:9: env-drops-coverage"),
+        "{}",
+        stdout(&out)
+    );
+    covdoctor(&["check", "--fix", "--unsafe-fixes"], dir.path());
+    assert_eq!(
+        std::fs::read(dir.path().join("tests/test_a.py")).unwrap(),
+        text
+    );
+}

@@ -95,6 +95,10 @@ pub fn set_coverage_option(
     value: &Value,
 ) -> Option<Edit> {
     let source = &file.source;
+    // Lines are found by `\n` here: no edit in a file of lone `\r`s.
+    if source.has_lone_cr() {
+        return None;
+    }
     // A bare `[run]` that coverage does not read is config-shadowed's to
     // rename; adding a second `[coverage:run]` beside it would clash with
     // that fix (two sections of one name).
@@ -388,6 +392,10 @@ pub fn after_arg(at: &crate::source::Location, arg: &str) -> Option<Edit> {
 
 pub fn add_addopt(pytest: &PytestConfig, arg: &str) -> Option<Edit> {
     let source = &pytest.source;
+    // Lines are found by `\n` here: no edit in a file of lone `\r`s.
+    if source.has_lone_cr() {
+        return None;
+    }
     let text = &source.text;
     let name = source.path.file_name()?.to_string_lossy().into_owned();
     let path = source.path.as_path();

@@ -60,7 +60,7 @@ fn module_name(file: &FileFacts, module: &str) -> (String, Option<Edit>) {
 /// Replaces a `p.kill()` statement with a graceful stop that keeps the kill
 /// as a fallback.
 pub fn graceful_stop(file: &FileFacts, stop: &StopStatement, style: Graceful) -> Option<Vec<Edit>> {
-    if file.has_syntax_errors || file.source.encoding.is_some() {
+    if file.has_syntax_errors || file.source.encoding.is_some() || file.source.has_lone_cr() {
         return None;
     }
     let nl = newline(&file.source.text);
@@ -137,7 +137,11 @@ pub fn wait_after_stop(
     stop: &StopStatement,
     style: Graceful,
 ) -> Option<Vec<Edit>> {
-    if file.has_syntax_errors || file.source.encoding.is_some() || stop.call.contains('\n') {
+    if file.has_syntax_errors
+        || file.source.encoding.is_some()
+        || file.source.has_lone_cr()
+        || stop.call.contains('\n')
+    {
         return None;
     }
     let nl = newline(&file.source.text);
@@ -165,7 +169,7 @@ pub fn wait_after_stop(
 /// pool:` block (`at` is the end of its last line, `indent` the block's), or
 /// before a `pool.terminate()` statement.
 pub fn close_and_join(file: &FileFacts, pool: &str, place: CloseJoinAt<'_>) -> Option<Vec<Edit>> {
-    if file.has_syntax_errors || file.source.encoding.is_some() {
+    if file.has_syntax_errors || file.source.encoding.is_some() || file.source.has_lone_cr() {
         return None;
     }
     let nl = newline(&file.source.text);
@@ -201,7 +205,7 @@ pub enum CloseJoinAt<'a> {
 /// `COV` covers every mechanism: `COV_CORE_*`, `COVERAGE_PROCESS_CONFIG`,
 /// `COVERAGE_PROCESS_START`.
 pub fn carry_coverage_env(file: &FileFacts, env: &EnvArg) -> Option<Vec<Edit>> {
-    if file.has_syntax_errors || file.source.encoding.is_some() {
+    if file.has_syntax_errors || file.source.encoding.is_some() || file.source.has_lone_cr() {
         return None;
     }
     let (os, import) = module_name(file, "os");

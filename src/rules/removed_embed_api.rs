@@ -35,7 +35,9 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
                     format!("`pytest_cov.embed` no longer exists in {pytest_cov}: this import raises ModuleNotFoundError and the process stops here"),
                 )
             };
-            let fix = import.removal.as_ref().map(|spans| {
+            // The removal spans are whole lines found by `\n`.
+            let lone_cr = import.location.file.has_lone_cr();
+            let fix = import.removal.as_ref().filter(|_| !lone_cr).map(|spans| {
                 let edits = spans
                     .iter()
                     .map(|s| Edit::replace(&import.location.file.path, *s, ""))
