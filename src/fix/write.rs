@@ -68,7 +68,16 @@ pub fn write_change(path: &Path, change: &Change) -> Result<(), Problem> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = format!(".{name}.covdoctor-");
+    remove_stale_temporaries(dir, &prefix);
+    let mut temp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempfile_in(dir)
         .map_err(|e| fail(format!("cannot write next to this file: {e}")))?;
     temp.write_all(after)
         .and_then(|()| temp.as_file().sync_all())
@@ -97,6 +106,32 @@ pub fn write_change(path: &Path, change: &Change) -> Result<(), Problem> {
     temp.persist(path)
         .map_err(|e| fail(format!("cannot replace this file: {}", e.error)))?;
     Ok(())
+}
+
+/// Temporary files of an earlier covdoctor run that was killed while it
+/// wrote this file (`.<name>.covdoctor-XXXXXX.tmp`, untouched for a
+/// minute, so a run writing it now is left alone).
+fn remove_stale_temporaries(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        if !(file_name.starts_with(prefix) && file_name.ends_with(".tmp")) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(60));
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -167,6 +202,35 @@ mod tests {
         let err = write_change(&target, &change(Some("b\n"), Some("c\n"))).unwrap_err();
         assert!(err.message.contains("hard links"), "{}", err.message);
         assert_eq!(std::fs::read_to_string(&hard).unwrap(), "b\n");
+    }
+
+    #[test]
+    fn stale_temporaries_of_a_killed_run_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tox.ini");
+        std::fs::write(&path, "a\n").unwrap();
+        let stale = dir.path().join(".tox.ini.covdoctor-abc123.tmp");
+        let fresh = dir.path().join(".tox.ini.covdoctor-def456.tmp");
+        let other = dir.path().join(".setup.cfg.covdoctor-abc123.tmp");
+        for f in [&stale, &fresh, &other] {
+            std::fs::write(f, "partial").unwrap();
+        }
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for f in [&stale, &other] {
+            std::fs::File::options()
+                .write(true)
+                .open(f)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        write_change(&path, &change(Some("a\n"), Some("b\n"))).unwrap();
+        assert!(!stale.exists(), "the stale one of this file goes");
+        assert!(fresh.exists(), "one being written now stays");
+        assert!(
+            other.exists(),
+            "another file's is not this write's to judge"
+        );
     }
 
     #[test]
