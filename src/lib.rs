@@ -22,6 +22,8 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod fix;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod problem;
 pub mod report;
 pub mod rules;
