@@ -1172,3 +1172,56 @@ fn lone_carriage_returns_are_line_breaks_and_block_edits() {
         text
     );
 }
+
+/// `kill -9` at any moment of a `--fix` leaves every file either as it was
+/// or as the fix writes it, never torn.
+#[cfg(unix)]
+#[test]
+fn a_killed_fix_leaves_every_file_old_or_new() {
+    let mut files: Vec<(String, Vec<u8>)> = vec![(
+        "pyproject.toml".to_string(),
+        b"[tool.pytest.ini_options]\naddopts = \"--cov\"\n[tool.coverage.run]\nbranch = true\n"
+            .to_vec(),
+    )];
+    for i in 0..40 {
+        files.push((
+            format!("tests/test_{i}.py"),
+            format!(
+                "import subprocess, sys\n\ndef test_{i}():\n    p = subprocess.Popen([sys.executable, 's.py'])\n    p.kill()\n    p.wait()\n"
+            )
+            .into_bytes(),
+        ));
+    }
+    let as_refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    // What a complete fix writes.
+    let full = project(&as_refs);
+    covdoctor(&["check", "--fix", "--unsafe-fixes"], full.path());
+    let fixed: Vec<Vec<u8>> = files
+        .iter()
+        .map(|(n, _)| std::fs::read(full.path().join(n)).unwrap())
+        .collect();
+    assert_ne!(fixed[1], files[1].1, "the fix changes the test files");
+    for round in 0..12u64 {
+        let dir = project(&as_refs);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_covdoctor"))
+            .args(["check", "--fix", "--unsafe-fixes"])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5 + round * 15));
+        let _ = child.kill();
+        let _ = child.wait();
+        for (i, (name, before)) in files.iter().enumerate() {
+            let now = std::fs::read(dir.path().join(name)).unwrap();
+            assert!(
+                now == *before || now == fixed[i],
+                "round {round}: {name} is neither the old nor the fixed text"
+            );
+        }
+    }
+}
