@@ -1596,31 +1596,9 @@ impl<'a> Extractor<'_, 'a> {
     /// caller (in the `except` after a bounded wait, say): judged on the
     /// object it is called on, or its first argument.
     fn call_is_fallback(&self, step: &CallSite<'a>, kind: LaunchKind) -> bool {
-        let receiver = match &*step.call.func {
-            Expr::Attribute(a) => Some(&*a.value),
-            _ => step.call.arguments.args.first(),
-        };
-        let Some(receiver) = receiver else {
-            return false;
-        };
-        let body: &'a [Stmt] = match step.ctx.func {
-            Some(f) => &self.index.functions[f].def.body,
-            None => self.index.modules[step.ctx.module].suite,
-        };
-        let mut fallback = false;
-        walk::walk_scope(body, &mut |stmt, frames| {
-            if fallback {
-                return;
-            }
-            let holds = walk::own_exprs(stmt)
-                .into_iter()
-                .flat_map(walk::calls_in)
-                .any(|c| std::ptr::eq(c, step.call));
-            if holds {
-                fallback = stop::is_fallback(self.index, step.ctx, receiver, frames, kind);
-            }
-        });
-        fallback
+        self.judge_step(step, &|receiver, frames| {
+            stop::is_fallback(self.index, step.ctx, receiver, frames, kind)
+        })
     }
 
     /// Whether a call of a stop helper is followed by a wait in its caller:
@@ -1628,6 +1606,19 @@ impl<'a> Extractor<'_, 'a> {
     /// (`server.stop(); server.wait()`, `stop(p); p.wait()`), or on one of
     /// its attributes (`server.proc.wait()`).
     fn call_waits_after(&self, step: &CallSite<'a>) -> bool {
+        self.judge_step(step, &|receiver, frames| {
+            stop::waits_after(self.index, step.ctx, receiver, frames, true)
+        })
+    }
+
+    /// Applies `judge` to a helper call's receiver (the object it is called
+    /// on, or its first argument) and the frames of the statement holding
+    /// the call in its caller.
+    fn judge_step(
+        &self,
+        step: &CallSite<'a>,
+        judge: &dyn Fn(&'a Expr, &[walk::Frame<'a>]) -> bool,
+    ) -> bool {
         let receiver = match &*step.call.func {
             Expr::Attribute(a) => Some(&*a.value),
             _ => step.call.arguments.args.first(),
@@ -1639,9 +1630,9 @@ impl<'a> Extractor<'_, 'a> {
             Some(f) => &self.index.functions[f].def.body,
             None => self.index.modules[step.ctx.module].suite,
         };
-        let mut waited = false;
+        let mut verdict = None;
         walk::walk_scope(body, &mut |stmt, frames| {
-            if waited {
+            if verdict.is_some() {
                 return;
             }
             let holds = walk::own_exprs(stmt)
@@ -1649,10 +1640,10 @@ impl<'a> Extractor<'_, 'a> {
                 .flat_map(walk::calls_in)
                 .any(|c| std::ptr::eq(c, step.call));
             if holds {
-                waited = stop::waits_after(self.index, step.ctx, receiver, frames, true);
+                verdict = Some(judge(receiver, frames));
             }
         });
-        waited
+        verdict.unwrap_or(false)
     }
 
     /// Imports of `pytest_cov.embed`, whether a `try` guards them, and the
