@@ -87,6 +87,12 @@ pub fn write_change(path: &Path, change: &Change) -> Result<(), Problem> {
             .map_err(|e| fail(format!("cannot keep this file's permissions: {e}")))?;
     }
     #[cfg(unix)]
+    copy_xattrs(path, temp.path()).map_err(|e| {
+        fail(format!(
+            "cannot keep this file's extended attributes: {e}; not written"
+        ))
+    })?;
+    #[cfg(unix)]
     if let Some(meta) = &meta {
         use std::os::unix::fs::MetadataExt;
         let made = std::fs::metadata(temp.path())
@@ -105,6 +111,35 @@ pub fn write_change(path: &Path, change: &Change) -> Result<(), Problem> {
     }
     temp.persist(path)
         .map_err(|e| fail(format!("cannot replace this file: {}", e.error)))?;
+    Ok(())
+}
+
+/// Extended attributes (a SELinux label, a macOS quarantine flag, user
+/// tags) move to the replacement file, which the rename would drop.
+#[cfg(unix)]
+fn copy_xattrs(from: &Path, to: &Path) -> std::io::Result<()> {
+    if !xattr::SUPPORTED_PLATFORM || !from.exists() {
+        return Ok(());
+    }
+    let names = match xattr::list(from) {
+        Ok(names) => names,
+        // A file system without extended attributes has none to keep.
+        Err(e) if e.raw_os_error() == Some(95) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for name in names {
+        let Some(value) = xattr::get(from, &name)? else {
+            continue;
+        };
+        match xattr::set(to, &name, &value) {
+            Ok(()) => {}
+            // `security.*` (a SELinux label) and the other system namespaces
+            // may be set only by privileged processes; the new file gets the
+            // directory's default there, as with any editor's save.
+            Err(_) if !name.to_string_lossy().starts_with("user.") => {}
+            Err(e) => return Err(e),
+        }
+    }
     Ok(())
 }
 
@@ -202,6 +237,24 @@ mod tests {
         let err = write_change(&target, &change(Some("b\n"), Some("c\n"))).unwrap_err();
         assert!(err.message.contains("hard links"), "{}", err.message);
         assert_eq!(std::fs::read_to_string(&hard).unwrap(), "b\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keeps_extended_attributes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("setup.cfg");
+        std::fs::write(&path, "a\n").unwrap();
+        // Not every file system here takes user attributes.
+        if xattr::set(&path, "user.covdoctor.test", b"kept").is_err() {
+            return;
+        }
+        write_change(&path, &change(Some("a\n"), Some("b\n"))).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "b\n");
+        assert_eq!(
+            xattr::get(&path, "user.covdoctor.test").unwrap().as_deref(),
+            Some(&b"kept"[..])
+        );
     }
 
     #[test]
