@@ -10,7 +10,6 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -332,30 +331,9 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 fn run(dir: &Path, args: &[&str]) -> Result<(i32, String), Failed> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_covdoctor"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("COVERAGE_RCFILE")
-        .env_remove("VIRTUAL_ENV")
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            return Err("covdoctor did not finish within 60 s".into());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out =
+        common::covdoctor_within(args, dir, 60).ok_or("covdoctor did not finish within 60 s")?;
+    let text = format!("{}{}", common::stdout(&out), common::stderr(&out));
     match out.status.code() {
         Some(code) => Ok((code, text)),
         None => Err(format!("covdoctor died of a signal:\n{text}").into()),

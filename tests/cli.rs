@@ -883,27 +883,10 @@ fn labels_on_very_long_lines_are_positions() {
     assert!(text.len() + errors.len() < 5_000, "{text}{errors}");
 }
 
-/// Runs covdoctor with a deadline: a hang is a failure, not a stuck test.
+/// covdoctor with a deadline: a hang is a failure, not a stuck test.
 fn covdoctor_within(args: &[&str], cwd: &Path, secs: u64) -> Output {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_covdoctor"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("COVERAGE_RCFILE")
-        .env_remove("VIRTUAL_ENV")
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("covdoctor {args:?} did not finish within {secs} s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
+    common::covdoctor_within(args, cwd, secs)
+        .unwrap_or_else(|| panic!("covdoctor {args:?} did not finish within {secs} s"))
 }
 
 /// A FIFO where a file is expected is refused before it is opened (D2), and

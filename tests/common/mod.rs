@@ -152,6 +152,32 @@ pub fn covdoctor(args: &[&str], cwd: &Path) -> Output {
         .expect("run covdoctor")
 }
 
+/// Runs the covdoctor binary as [`covdoctor`] does, with a deadline: `None`
+/// when it did not finish within `secs` (it is killed), so a hang fails a
+/// test instead of stalling it.
+pub fn covdoctor_within(args: &[&str], cwd: &Path, secs: u64) -> Option<Output> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_covdoctor"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("COVERAGE_RCFILE")
+        .env_remove("VIRTUAL_ENV")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run covdoctor");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().expect("wait for covdoctor").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Some(child.wait_with_output().expect("covdoctor's output"))
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
