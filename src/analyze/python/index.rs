@@ -107,6 +107,9 @@ pub struct Module<'a> {
     pub fixtures: HashMap<String, FuncId>,
     /// Functions defined in this module, in source order.
     pub functions: Vec<FuncId>,
+    /// The first directory above the file without an `__init__.py`
+    /// (computed once: every lookup of a module name needs it).
+    basedir: Option<PathBuf>,
 }
 
 pub struct Function<'a> {
@@ -240,6 +243,10 @@ pub struct Index<'a> {
     /// Names of the project's classes.
     class_names: HashSet<&'a str>,
     frame_ids: std::cell::RefCell<HashMap<(usize, Ctx, FuncId), FrameId>>,
+    /// [`Index::is_process_class`] and [`Index::is_pool_class`] by class:
+    /// asked for every constructor call, answered once.
+    process_classes: std::cell::RefCell<HashMap<ClassId, bool>>,
+    pool_classes: std::cell::RefCell<HashMap<ClassId, bool>>,
 }
 
 /// Input for one module.
@@ -379,6 +386,8 @@ impl<'a> Index<'a> {
             frames: Default::default(),
             class_names: HashSet::new(),
             frame_ids: Default::default(),
+            process_classes: Default::default(),
+            pool_classes: Default::default(),
         };
         for input in inputs {
             let id = index.modules.len();
@@ -388,6 +397,7 @@ impl<'a> Index<'a> {
             }
             index.by_path.insert(input.path.clone(), id);
             index.modules.push(Module {
+                basedir: None,
                 source: input.source,
                 path: input.path,
                 suite: input.suite,
@@ -408,6 +418,9 @@ impl<'a> Index<'a> {
                 &mut HashSet::new(),
             );
             index.modules[id].bindings = bindings;
+        }
+        for id in 0..index.modules.len() {
+            index.modules[id].basedir = index.basedir(&index.modules[id].path);
         }
         index
     }
@@ -716,14 +729,14 @@ impl<'a> Index<'a> {
             return None;
         }
         let candidates = self.by_name.get(name)?;
-        let basedir = from.and_then(|m| self.basedir(&self.modules[m].path));
+        let basedir = from.and_then(|m| self.modules[m].basedir.as_deref());
         let src = self.root.join("src");
         candidates
             .iter()
             .copied()
             .filter_map(|id| {
                 let base = &self.modules[id].names.iter().find(|(n, _)| n == name)?.1;
-                let rank = if basedir.as_deref() == Some(base.as_path()) {
+                let rank = if basedir == Some(base.as_path()) {
                     3
                 } else if base == &src {
                     2
@@ -1384,17 +1397,29 @@ impl<'a> Index<'a> {
     /// Whether a project class derives from `multiprocessing.Process`
     /// (directly, or through other project classes).
     pub fn is_process_class(&self, c: ClassId, depth: usize) -> bool {
-        self.derives_from(
+        if depth == 0
+            && let Some(&known) = self.process_classes.borrow().get(&c)
+        {
+            return known;
+        }
+        let found = self.derives_from(
             c,
             &["multiprocessing.Process", "multiprocessing.context.Process"],
             depth,
-        )
+        );
+        if depth == 0 {
+            self.process_classes.borrow_mut().insert(c, found);
+        }
+        found
     }
 
     /// A project class derived from `multiprocessing.pool.Pool` (joblib's
     /// `MemmappingPool`, say).
     pub fn is_pool_class(&self, c: ClassId) -> bool {
-        self.derives_from(
+        if let Some(&known) = self.pool_classes.borrow().get(&c) {
+            return known;
+        }
+        let found = self.derives_from(
             c,
             &[
                 "multiprocessing.pool.Pool",
@@ -1402,7 +1427,9 @@ impl<'a> Index<'a> {
                 "multiprocessing.context.Pool",
             ],
             0,
-        )
+        );
+        self.pool_classes.borrow_mut().insert(c, found);
+        found
     }
 
     fn derives_from(&self, c: ClassId, bases: &[&str], depth: usize) -> bool {

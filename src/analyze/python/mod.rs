@@ -544,17 +544,24 @@ impl<'a> Extractor<'_, 'a> {
                     self.expects_timeout
                         .insert(std::ptr::from_ref(call) as usize);
                 }
+                // One resolution answers both questions.
+                let wanted =
+                    self.facts.process_startup.is_none() || self.facts.start_method.is_none();
+                let q = if wanted {
+                    self.index.qualified_callee(call, ctx)
+                } else {
+                    None
+                };
                 if self.facts.process_startup.is_none()
                     && matches!(
-                        self.index.qualified_callee(call, ctx).as_deref(),
+                        q.as_deref(),
                         Some("coverage.process_startup" | "coverage.control.process_startup")
                     )
                 {
                     self.facts.process_startup = Some(self.index.location(ctx.module, call));
                 }
                 if self.facts.start_method.is_none()
-                    && self.index.qualified_callee(call, ctx).as_deref()
-                        == Some("multiprocessing.set_start_method")
+                    && q.as_deref() == Some("multiprocessing.set_start_method")
                     && let Some(Expr::StringLiteral(method)) = call.arguments.args.first()
                 {
                     self.facts.start_method = Some((
