@@ -186,6 +186,7 @@ fn each_project(
         .map(|p| crate::source::normalize(&p))
         .collect();
     let roots: Vec<PathBuf> = projects.iter().map(|p| p.root.clone()).collect();
+    let mut loaded = Vec::new();
     for project in projects {
         let settings = settings_by_root.remove(&project.root).unwrap_or_default();
         let overrides = versions_for(options, &settings);
@@ -196,13 +197,14 @@ fn each_project(
             &overrides,
             &mut problems,
         );
-        let (python, python_problems) = analyze::python::analyze(
-            std::sync::Arc::clone(files),
-            project.root.clone(),
-            project.python_files.clone(),
-            config.scripts.clone(),
-            settings.python_launchers.clone(),
-        );
+        loaded.push((project, settings, overrides, config));
+    }
+    // The Python analyses of the projects run side by side; the rules then
+    // run on each in turn, in the order of discovery.
+    let analyses = analyze_projects(files, &loaded);
+    for ((project, settings, overrides, config), (python, python_problems)) in
+        loaded.into_iter().zip(analyses)
+    {
         problems.extend(python_problems);
         // One problem per file with syntax errors: its first error.
         let mut seen = std::collections::BTreeSet::new();
@@ -227,6 +229,66 @@ fn each_project(
         f(&prepared, &mut problems);
     }
     problems
+}
+
+/// One project's Python facts and the input problems found making them.
+type Analysis = (analyze::PythonFacts, Vec<Problem>);
+
+type LoadedProject = (
+    discover::Project,
+    config::settings::Settings,
+    config::versions::Overrides,
+    config::ProjectConfig,
+);
+
+/// The Python analysis of each project, in order, on as many threads as
+/// there are cores.
+fn analyze_projects(files: &source::SharedFiles, projects: &[LoadedProject]) -> Vec<Analysis> {
+    let run = |(project, settings, _, config): &LoadedProject| {
+        analyze::python::analyze(
+            std::sync::Arc::clone(files),
+            project.root.clone(),
+            project.python_files.clone(),
+            config.scripts.clone(),
+            settings.python_launchers.clone(),
+        )
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(projects.len());
+    if workers <= 1 {
+        return projects.iter().map(run).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Analysis>>> = projects
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            // Each analysis runs on a big-stack thread of its own; this
+            // one only waits for it.
+            let _ = std::thread::Builder::new().spawn_scoped(scope, || {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(project) = projects.get(i) else {
+                        break;
+                    };
+                    let result = run(project);
+                    *slots[i].lock().expect("not poisoned") = Some(result);
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .zip(projects)
+        .map(|(slot, project)| {
+            slot.into_inner()
+                .expect("not poisoned")
+                .unwrap_or_else(|| run(project))
+        })
+        .collect()
 }
 
 /// The runs of one project, as `covdoctor runs` shows them.
