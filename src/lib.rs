@@ -331,11 +331,26 @@ fn views(project: &Prepared<'_>) -> Vec<runs::View> {
     views_and_files(project).0
 }
 
+/// The input problems of the files read to find the runs (a workflow that
+/// is not YAML, a hatch.toml that is not TOML), but for files that already
+/// have one.
+fn run_file_problems(loader: &config::ConfigFiles, problems: &mut Vec<Problem>) {
+    for p in loader.failures() {
+        if !problems.iter().any(|q| q.path == p.path) {
+            problems.push(p);
+        }
+    }
+}
+
 /// Every run of a project, resolved, and the files read to find them (a
 /// change to a workflow or tox.ini can change every finding).
 fn views_and_files(
     project: &Prepared<'_>,
-) -> (Vec<runs::View>, std::collections::BTreeSet<PathBuf>) {
+) -> (
+    Vec<runs::View>,
+    std::collections::BTreeSet<PathBuf>,
+    config::ConfigFiles,
+) {
     let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(project.files));
     let all = runs::collect(&project.config, &mut loader);
     let measured_elsewhere = all
@@ -353,7 +368,8 @@ fn views_and_files(
             )
         })
         .collect();
-    (views, loader.existing())
+    let existing = loader.existing();
+    (views, existing, loader)
 }
 
 /// The rules for every run of the project: project-level rules once,
@@ -370,7 +386,8 @@ fn check_runs(
     let config = &project.config;
     let python = &project.python;
     let root = &project.root;
-    let (views, files) = views_and_files(project);
+    let (views, files, loader) = views_and_files(project);
+    run_file_problems(&loader, problems);
     let mut out: Vec<diagnostic::Diagnostic> = Vec::new();
     // The n-th finding of a rule at a place in one run is the same finding
     // as the n-th one there in another run.

@@ -280,6 +280,10 @@ pub fn normalize(path: &Path) -> PathBuf {
 pub trait Files: Send + Sync {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
     fn is_file(&self, path: &Path) -> bool;
+    /// Something that is neither a regular file nor a directory (a pipe, a
+    /// device) is at `path`: reading it is an input error, not a missing
+    /// file.
+    fn is_special(&self, path: &Path) -> bool;
 }
 
 /// The file system itself.
@@ -326,6 +330,10 @@ impl Files for Disk {
 
     fn is_file(&self, path: &Path) -> bool {
         path.is_file()
+    }
+
+    fn is_special(&self, path: &Path) -> bool {
+        std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
     }
 }
 

@@ -1172,10 +1172,9 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: eight `{[testenv]commands}` lines in [testenv] commands: tox
-        // gives up on each after 101 frames and runs `pytest --cov`;
-        // covdoctor expands them eight levels deep (8^8 lines) and does not
-        // finish.
+        // Eight `{[testenv]commands}` lines in [testenv] commands: tox gives
+        // up on each after 101 frames and runs `pytest --cov` (it once
+        // expanded them eight levels deep, 8^8 lines, and did not finish).
         Case {
             name: "tox-substitution-fanout",
             make: vec![file("tox.ini", &tox_fanout)],
@@ -1183,7 +1182,6 @@ fn cases() -> Vec<Case> {
             exit: 1,
             finding: true,
             secs: 10,
-            defect: true,
             ..CASE
         },
         // tox itself does not finish listing these envs.
@@ -1209,7 +1207,7 @@ fn cases() -> Vec<Case> {
             secs: 10,
             ..CASE
         },
-        // DEFECT: tox stops at "TomlTox failed loading tox.toml due to
+        // Fixed defect: tox stops at "TomlTox failed loading tox.toml due to
         // Unclosed array"; covdoctor drops tox.toml and reports nothing
         // (exit 1).
         Case {
@@ -1221,7 +1219,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["tox.toml:"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // covdoctor's own settings.
@@ -1291,7 +1288,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: a FIFO covdoctor.toml is passed over without a word (exit
+        // Fixed defect: a FIFO covdoctor.toml is passed over without a word (exit
         // 1), unlike a FIFO setup.cfg or requirements file (exit 2, "not a
         // regular file"); the settings it would hold are silently lost.
         Case {
@@ -1300,7 +1297,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["covdoctor.toml", "not a regular file"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // Lock files.
@@ -1630,7 +1626,7 @@ fn cases() -> Vec<Case> {
             defect: true,
             ..CASE
         },
-        // DEFECT: a workflow over 64 MiB is passed over without a word (exit
+        // Fixed defect: a workflow over 64 MiB is passed over without a word (exit
         // 1), where any other file over the cap is an input error.
         Case {
             name: "workflow-over-the-size-cap",
@@ -1638,10 +1634,9 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &[".github/workflows/ci.yml", "larger than 64 MiB"],
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: a FIFO workflow is passed over without a word (exit 1)
+        // Fixed defect: a FIFO workflow is passed over without a word (exit 1)
         // (it does not hang), unlike a FIFO setup.cfg (exit 2).
         Case {
             name: "workflow-fifo",
@@ -1649,7 +1644,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &[".github/workflows/ci.yml", "not a regular file"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // GitLab CI. YAML breaks lines at a lone CR too.
@@ -1705,7 +1699,7 @@ fn cases() -> Vec<Case> {
             defect: true,
             ..CASE
         },
-        // DEFECT: make stops at "Makefile:1: *** Recursive variable 'A'
+        // Fixed defect: make stops at "Makefile:1: *** Recursive variable 'A'
         // references itself (eventually).  Stop."; covdoctor reports
         // nothing (exit 1).
         Case {
@@ -1714,10 +1708,9 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["Makefile"],
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: `A = $(A) $(A) ...` (fifty times): make stops at once
+        // Fixed defect: `A = $(A) $(A) ...` (fifty times): make stops at once
         // (recursive variable); covdoctor substitutes it four rounds deep
         // (50^4 words), takes 14 s and 1.5 GB.
         Case {
@@ -1727,10 +1720,9 @@ fn cases() -> Vec<Case> {
             error: &["Makefile"],
             finding: true,
             secs: 10,
-            defect: true,
             ..CASE
         },
-        // DEFECT: `test: test test ...` (a hundred times): make drops the
+        // Fixed defect: `test: test test ...` (a hundred times): make drops the
         // circular dependency ("Circular test <- test dependency dropped.")
         // and runs `pytest --cov`; covdoctor expands the prerequisites four
         // deep (100^4) and does not finish.
@@ -1741,10 +1733,9 @@ fn cases() -> Vec<Case> {
             exit: 1,
             finding: true,
             secs: 10,
-            defect: true,
             ..CASE
         },
-        // DEFECT: a FIFO Makefile is passed over without a word (exit 1)
+        // Fixed defect: a FIFO Makefile is passed over without a word (exit 1)
         // (it does not hang), unlike a FIFO setup.cfg (exit 2).
         Case {
             name: "makefile-fifo",
@@ -1752,11 +1743,10 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["Makefile", "not a regular file"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // hatch, pixi and pdm.
-        // DEFECT: hatch cannot load a hatch.toml that is not TOML; covdoctor
+        // Fixed defect: hatch cannot load a hatch.toml that is not TOML; covdoctor
         // drops it without a word (exit 1).
         Case {
             name: "hatch-toml-invalid",
@@ -1767,7 +1757,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["hatch.toml:1:"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // DEFECT: scripts naming the next script forty times, five levels:
@@ -1782,7 +1771,7 @@ fn cases() -> Vec<Case> {
             defect: true,
             ..CASE
         },
-        // DEFECT: pixi cannot load a pixi.toml that is not TOML; covdoctor
+        // Fixed defect: pixi cannot load a pixi.toml that is not TOML; covdoctor
         // drops it without a word (exit 1).
         Case {
             name: "pixi-toml-invalid",
@@ -1790,7 +1779,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["pixi.toml:1:"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // DEFECT: tasks depending on the next task forty times, five levels

@@ -451,6 +451,9 @@ pub trait FileLoader {
     fn load(&mut self, path: &Path) -> Option<Result<Source, crate::source::ReadError>>;
     fn ini(&mut self, source: &Source) -> Result<IniFile, ini::IniError>;
     fn toml(&mut self, source: &Source) -> Result<std::sync::Arc<TomlDoc>, tomlx::TomlError>;
+    /// An input problem a reader found itself (a workflow that is not YAML,
+    /// a Makefile variable that refers to itself).
+    fn report(&mut self, problem: crate::problem::Problem);
 }
 
 impl CoverageConfig {

@@ -45,6 +45,10 @@ pub struct ConfigFiles {
     sources: HashMap<PathBuf, Option<Result<Source, ReadError>>>,
     inis: HashMap<PathBuf, Result<Arc<ini::IniFile>, ini::IniError>>,
     tomls: HashMap<PathBuf, Result<Arc<toml::TomlDoc>, toml::TomlError>>,
+    /// Every file asked for that exists and could not be read or parsed,
+    /// and what readers reported themselves ([`FileLoader::report`]): the
+    /// first problem of each file.
+    failures: std::collections::BTreeMap<PathBuf, Problem>,
 }
 
 impl ConfigFiles {
@@ -54,7 +58,17 @@ impl ConfigFiles {
             sources: HashMap::new(),
             inis: HashMap::new(),
             tomls: HashMap::new(),
+            failures: Default::default(),
         }
+    }
+
+    /// The input problems met so far, one per file.
+    pub fn failures(&self) -> Vec<Problem> {
+        self.failures.values().cloned().collect()
+    }
+
+    fn fail(&mut self, problem: Problem) {
+        self.failures.entry(problem.path.clone()).or_insert(problem);
     }
 
     /// The files that exist among those asked for so far.
@@ -69,15 +83,25 @@ impl ConfigFiles {
 
 impl FileLoader for ConfigFiles {
     fn load(&mut self, path: &Path) -> Option<Result<Source, ReadError>> {
-        self.sources
-            .entry(path.to_path_buf())
-            .or_insert_with(|| {
-                if !self.files.is_file(path) {
-                    return None;
-                }
-                Some(SourceFile::read(&*self.files, path).map(Arc::new))
-            })
-            .clone()
+        if let Some(known) = self.sources.get(path) {
+            return known.clone();
+        }
+        // A pipe or a device where a file is expected is read (and
+        // refused); a directory or a dangling symlink is no file at all.
+        let loaded = if self.files.is_file(path) || self.files.is_special(path) {
+            Some(SourceFile::read(&*self.files, path).map(Arc::new))
+        } else {
+            None
+        };
+        if let Some(Err(e)) = &loaded {
+            self.fail(Problem::unreadable(e.clone()));
+        }
+        self.sources.insert(path.to_path_buf(), loaded.clone());
+        loaded
+    }
+
+    fn report(&mut self, problem: Problem) {
+        self.fail(problem);
     }
 
     fn ini(&mut self, source: &Source) -> Result<ini::IniFile, ini::IniError> {
@@ -90,11 +114,19 @@ impl FileLoader for ConfigFiles {
                 message: "the file starts with a UTF-8 byte order mark, which configparser (coverage.py, pytest, tox) does not accept: \"File contains no section headers\"".to_string(),
             });
         }
-        self.inis
+        let parsed = self
+            .inis
             .entry(source.path.clone())
             .or_insert_with(|| ini::parse(&source.text).map(Arc::new))
             .clone()
-            .map(|i| (*i).clone())
+            .map(|i| (*i).clone());
+        if let Err(e) = &parsed {
+            self.fail(Problem::from(coverage::LoadError::Ini(
+                Arc::clone(source),
+                e.clone(),
+            )));
+        }
+        parsed
     }
 
     fn toml(&mut self, source: &Source) -> Result<Arc<toml::TomlDoc>, toml::TomlError> {
@@ -106,10 +138,18 @@ impl FileLoader for ConfigFiles {
                 message: "the file starts with a UTF-8 byte order mark, which tomllib (coverage.py, pytest, pip) rejects: \"Invalid statement (at line 1, column 1)\"".to_string(),
             });
         }
-        self.tomls
+        let parsed = self
+            .tomls
             .entry(source.path.clone())
             .or_insert_with(|| toml::parse(&source.text).map(Arc::new))
-            .clone()
+            .clone();
+        if let Err(e) = &parsed {
+            self.fail(Problem::from(coverage::LoadError::Toml(
+                Arc::clone(source),
+                e.clone(),
+            )));
+        }
+        parsed
     }
 }
 

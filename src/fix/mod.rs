@@ -152,6 +152,10 @@ impl Files for Overlay {
             None => self.base.is_file(path),
         }
     }
+
+    fn is_special(&self, path: &Path) -> bool {
+        !self.changed.contains_key(path) && self.base.is_special(path)
+    }
 }
 
 /// A file a fix run changes: its content before (`None`: did not exist)

@@ -33,6 +33,9 @@ pub fn targets(root: &Path, loader: &mut dyn FileLoader) -> Vec<Target> {
         ("Justfile", true),
     ] {
         if let Some(Ok(source)) = loader.load(&root.join(name)) {
+            if !just && let Some(problem) = recursive_variable(&source) {
+                loader.report(problem);
+            }
             return parse(root, &source, just);
         }
     }
@@ -139,7 +142,8 @@ fn parse(root: &Path, source: &Source, just: bool) -> Vec<Target> {
     }
     rules.retain(|r| !r.name.is_empty());
     // The steps of a target: its prerequisites' recipes, then its own, with
-    // its variables (bounded depth).
+    // its variables (bounded depth). As make does, each target is made once
+    // per run, and a circular dependency is dropped.
     fn steps_of(
         rules: &[Rule],
         name: &str,
@@ -147,12 +151,16 @@ fn parse(root: &Path, source: &Source, just: bool) -> Vec<Target> {
         root: &Path,
         source: &Source,
         depth: usize,
+        made: &mut std::collections::BTreeSet<String>,
     ) -> Vec<Step> {
         let mut out = Vec::new();
+        if !made.insert(name.to_string()) {
+            return out;
+        }
         for rule in rules.iter().filter(|r| r.name == name) {
             if depth < 4 {
                 for pre in &rule.prerequisites {
-                    out.extend(steps_of(rules, pre, vars, root, source, depth + 1));
+                    out.extend(steps_of(rules, pre, vars, root, source, depth + 1, made));
                 }
             }
             for words in &rule.commands {
@@ -169,7 +177,15 @@ fn parse(root: &Path, source: &Source, just: bool) -> Vec<Target> {
         }
         let mut scope = vars.clone();
         scope.extend(target_vars.get(&rule.name).cloned().unwrap_or_default());
-        let steps = steps_of(&rules, &rule.name, &scope, root, source, 0);
+        let steps = steps_of(
+            &rules,
+            &rule.name,
+            &scope,
+            root,
+            source,
+            0,
+            &mut Default::default(),
+        );
         let mut run = Run::new(
             Kind::Make,
             if just {
@@ -193,6 +209,85 @@ fn parse(root: &Path, source: &Source, just: bool) -> Vec<Target> {
     out
 }
 
+/// A recursively expanded variable (`A = ...`) whose value refers to
+/// itself, directly or through other such variables, and that a recipe
+/// uses: make stops with "Recursive variable 'A' references itself
+/// (eventually)" when it expands it.
+fn recursive_variable(source: &Source) -> Option<crate::problem::Problem> {
+    let mut recursive: BTreeMap<&str, (&str, usize)> = BTreeMap::new();
+    let mut recipes = String::new();
+    let mut offset = 0;
+    for line in source.text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let text = line.trim_end_matches(['\n', '\r']);
+        if text.starts_with('\t') {
+            recipes.push_str(text);
+            recipes.push('\n');
+            continue;
+        }
+        if text.trim_start().starts_with('#') {
+            continue;
+        }
+        // Only `=` (and `?=`) defer expansion; `:=` and `::=` expand at once.
+        for (op, deferred) in [
+            ("::=", false),
+            (":=", false),
+            ("?=", true),
+            ("+=", true),
+            ("=", true),
+        ] {
+            if let Some((name, value)) = text.split_once(op) {
+                let name = name.trim().trim_start_matches("export ").trim();
+                if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    if deferred {
+                        let at = start + text.find(name).unwrap_or(0);
+                        recursive.insert(name, (value, at));
+                    } else {
+                        recursive.remove(name);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    let refers = |value: &str, name: &str| {
+        value.contains(&format!("$({name})")) || value.contains(&format!("${{{name}}}"))
+    };
+    for (&name, &(_, at)) in &recursive {
+        if !refers(&recipes, name) {
+            continue;
+        }
+        // Follow the variables `name` refers to, looking for `name`.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut queue = vec![name];
+        let mut cycle = false;
+        while let Some(var) = queue.pop() {
+            let Some(&(value, _)) = recursive.get(var) else {
+                continue;
+            };
+            if refers(value, name) {
+                cycle = true;
+                break;
+            }
+            for &other in recursive.keys() {
+                if seen.len() < 256 && refers(value, other) && seen.insert(other) {
+                    queue.push(other);
+                }
+            }
+        }
+        if cycle {
+            return Some(crate::problem::Problem::invalid(
+                Location::new(source, Span::new(at, at + name.len())),
+                format!(
+                    "the variable `{name}` refers to itself: make stops with \"Recursive variable '{name}' references itself (eventually)\""
+                ),
+            ));
+        }
+    }
+    None
+}
+
 fn assignment(text: &str) -> Option<(&str, &str)> {
     for op in ["?=", ":=", "::=", "+=", "="] {
         if let Some((name, value)) = text.split_once(op) {
@@ -203,4 +298,37 @@ fn assignment(text: &str) -> Option<(&str, &str)> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(text: &str) -> Option<String> {
+        let source = std::sync::Arc::new(crate::source::SourceFile::new(
+            "Makefile".into(),
+            text.to_string(),
+        ));
+        recursive_variable(&source).map(|p| p.message)
+    }
+
+    #[test]
+    fn a_used_variable_that_refers_to_itself_is_an_error() {
+        assert!(problem("A = $(A)\ntest:\n\tpytest $(A)\n").is_some());
+        // Through another variable.
+        let found = problem("A = $(B)\nB = x ${A}\ntest:\n\tpytest $(A)\n").unwrap();
+        assert!(found.contains("`A`"), "{found}");
+    }
+
+    #[test]
+    fn near_misses_are_not() {
+        // `:=` expands at once: the old (empty) value.
+        assert_eq!(problem("A := $(A) x\ntest:\n\tpytest $(A)\n"), None);
+        // Never expanded by a recipe.
+        assert_eq!(problem("A = $(A)\ntest:\n\tpytest\n"), None);
+        // Refers to another variable only.
+        assert_eq!(problem("B = y\nA = $(B)\ntest:\n\tpytest $(A)\n"), None);
+        // `A = $(B:=c)` is an assignment to `A`, not to `A = $(B`.
+        assert_eq!(problem("A = $(B:=c)\ntest:\n\tpytest $(A)\n"), None);
+    }
 }

@@ -183,11 +183,17 @@ pub fn is_python(word: &str) -> bool {
 /// `$VAR`, `$(VAR)` (make), `${VAR}` and just's `{{var}}` words replaced by the variable's
 /// words (at the word's span), to a bounded depth.
 pub fn substitute(words: &[Word], vars: &std::collections::BTreeMap<String, String>) -> Vec<Word> {
+    // However the values fan out (`A = $(A) $(A)`), a command stays
+    // bounded.
+    const MAX_WORDS: usize = 4096;
     let mut out: Vec<Word> = words.to_vec();
     for _ in 0..4 {
         let mut next = Vec::new();
         let mut changed = false;
         for w in &out {
+            if next.len() >= MAX_WORDS {
+                break;
+            }
             let name = w
                 .text
                 .strip_prefix("$(")

@@ -24,6 +24,9 @@ use crate::source::{Location, Source, Span};
 /// How many `{[section]key}` substitutions deep, and how many envs at most.
 const MAX_DEPTH: usize = 8;
 const MAX_ENVS: usize = 256;
+/// How many logical lines one value may expand to through `{[section]key}`
+/// substitutions: a bound on work, far above any real tox.ini.
+const MAX_LINES: usize = 4096;
 
 /// The envs of the project's tox configuration, and the envs `named` by
 /// commands elsewhere (`tox -e py` in CI) that it can build.
@@ -261,7 +264,7 @@ fn lines(
     section: &str,
     key: &str,
     env: &str,
-    depth: usize,
+    stack: &mut Vec<(String, String)>,
 ) -> Vec<Line> {
     let Some(entry) = ini.section(section).and_then(|s| s.get(key)) else {
         return Vec::new();
@@ -330,8 +333,15 @@ fn lines(
             && let Some((other, other_key)) = rest[..close].split_once(']')
         {
             let after = rest[close + 1..].trim();
-            if depth < MAX_DEPTH {
-                let mut substituted = lines(source, ini, other, other_key, env, depth + 1);
+            // A value that substitutes itself, directly or through others,
+            // is given up on there (tox stops after 101 frames and goes on);
+            // and however the substitutions fan out, a value stays bounded.
+            let target = (other.to_string(), other_key.to_string());
+            let cycle = target == (section.to_string(), key.to_string()) || stack.contains(&target);
+            if stack.len() < MAX_DEPTH && !cycle && out.len() < MAX_LINES {
+                stack.push((section.to_string(), key.to_string()));
+                let mut substituted = lines(source, ini, other, other_key, env, stack);
+                stack.pop();
                 if !after.is_empty()
                     && let Some(last) = substituted.last_mut()
                 {
@@ -339,10 +349,13 @@ fn lines(
                     last.text.push_str(after);
                 }
                 out.extend(substituted);
+                out.truncate(MAX_LINES);
             }
             continue;
         }
-        out.push(line);
+        if out.len() < MAX_LINES {
+            out.push(line);
+        }
     }
     out
 }
@@ -362,7 +375,7 @@ fn env_lines(source: &Source, ini: &IniFile, name: &str, key: &str) -> Vec<Line>
     let own = own_section(ini, name).unwrap_or_else(|| format!("testenv:{name}"));
     for section in [own.as_str(), "testenv"] {
         if ini.section(section).and_then(|s| s.get(key)).is_some() {
-            return lines(source, ini, section, key, name, 0);
+            return lines(source, ini, section, key, name, &mut Vec::new());
         }
     }
     Vec::new()
