@@ -1561,7 +1561,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: GitHub rejects a workflow that is not YAML; covdoctor drops
+        // Fixed defect: GitHub rejects a workflow that is not YAML; covdoctor drops
         // it without a word (exit 1): every YAML load error is discarded
         // (src/runs/github.rs `workflow`, src/runs/gitlab.rs `runs`).
         Case {
@@ -1570,10 +1570,9 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &[".github/workflows/ci.yml"],
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: YAML forbids tabs in indentation (GitHub rejects the file);
+        // Fixed defect: YAML forbids tabs in indentation (GitHub rejects the file);
         // covdoctor drops it without a word (exit 1).
         Case {
             name: "workflow-tab-indentation",
@@ -1584,10 +1583,9 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &[".github/workflows/ci.yml:3:"],
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: GitHub rejects a repeated key ("'jobs' is already
+        // Fixed defect: GitHub rejects a repeated key ("'jobs' is already
         // defined"); covdoctor reports nothing (exit 1), and the job with
         // `pytest --cov` is lost.
         Case {
@@ -1599,10 +1597,9 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &[".github/workflows/ci.yml:7:"],
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: a billion-laughs alias bomb beside a job: covdoctor stays
+        // Fixed defect: a billion-laughs alias bomb beside a job: covdoctor stays
         // bounded, but drops the whole workflow without a word (exit 1).
         Case {
             name: "workflow-alias-bomb",
@@ -1611,10 +1608,9 @@ fn cases() -> Vec<Case> {
             error: &[".github/workflows/ci.yml"],
             finding: true,
             secs: 10,
-            defect: true,
             ..CASE
         },
-        // DEFECT: lists nested 10000 deep beside a job: covdoctor drops the
+        // Fixed defect: lists nested 10000 deep beside a job: covdoctor drops the
         // workflow without a word (exit 1).
         Case {
             name: "workflow-deep-nesting",
@@ -1623,7 +1619,6 @@ fn cases() -> Vec<Case> {
             error: &[".github/workflows/ci.yml"],
             finding: true,
             secs: 10,
-            defect: true,
             ..CASE
         },
         // Fixed defect: a workflow over 64 MiB is passed over without a word (exit
@@ -1655,7 +1650,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: GitLab rejects a file that is not YAML; covdoctor drops it
+        // Fixed defect: GitLab rejects a file that is not YAML; covdoctor drops it
         // without a word (exit 1).
         Case {
             name: "gitlab-ci-invalid-yaml",
@@ -1663,7 +1658,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &[".gitlab-ci.yml"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // DEFECT: GitLab rejects a configuration that is not a mapping
@@ -1759,7 +1753,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: scripts naming the next script forty times, five levels:
+        // Fixed defect: scripts naming the next script forty times, five levels:
         // covdoctor expands every path (40^4) and takes about 47 s.
         Case {
             name: "hatch-script-fanout",
@@ -1768,7 +1762,6 @@ fn cases() -> Vec<Case> {
             exit: 1,
             finding: true,
             secs: 10,
-            defect: true,
             ..CASE
         },
         // Fixed defect: pixi cannot load a pixi.toml that is not TOML; covdoctor
@@ -1781,7 +1774,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: tasks depending on the next task forty times, five levels
+        // Fixed defect: tasks depending on the next task forty times, five levels
         // (pixi runs each task once): covdoctor expands every path (40^4)
         // and takes about 38 s.
         Case {
@@ -1791,18 +1784,17 @@ fn cases() -> Vec<Case> {
             exit: 1,
             finding: true,
             secs: 10,
-            defect: true,
             ..CASE
         },
-        // DEFECT: composite scripts naming the next script forty times, five
+        // Fixed defect: composite scripts naming the next script forty times, five
         // levels: covdoctor expands every path (40^4) and takes about 48 s.
         Case {
             name: "pdm-composite-fanout",
-            make: vec![file("pyproject.toml", &pdm_fanout)],
+            // A valid pyproject.toml: a fix may add the coverage setting.
+            make: vec![Make::Fixable("pyproject.toml", pdm_fanout.clone())],
             exit: 1,
             finding: true,
             secs: 10,
-            defect: true,
             ..CASE
         },
         // noxfile.py.

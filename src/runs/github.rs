@@ -46,7 +46,7 @@ fn workflow(
     loader: &mut dyn FileLoader,
     make: &[Target],
 ) -> Vec<Run> {
-    let Ok(docs) = MarkedYaml::load_from_str(&source.text) else {
+    let Some(docs) = load_yaml(source, loader) else {
         return Vec::new();
     };
     let Some(doc) = docs.first() else {
@@ -246,6 +246,25 @@ pub fn scalar(node: &MarkedYaml) -> Option<String> {
         YamlData::Value(Scalar::Boolean(b)) => Some(b.to_string()),
         YamlData::Representation(s, _, _) => Some(s.to_string()),
         _ => None,
+    }
+}
+
+/// The YAML documents of a file; a file that is not YAML is an input error
+/// (GitHub and GitLab reject it), reported where the parser stopped.
+pub fn load_yaml<'s>(
+    source: &'s Source,
+    loader: &mut dyn FileLoader,
+) -> Option<Vec<MarkedYaml<'s>>> {
+    match MarkedYaml::load_from_str(&source.text) {
+        Ok(docs) => Some(docs),
+        Err(e) => {
+            let at = byte_offset(&source.text, e.marker().index());
+            loader.report(crate::problem::Problem::invalid(
+                Location::new(source, Span::empty(at)),
+                format!("invalid YAML: {}", e.info()),
+            ));
+            None
+        }
     }
 }
 

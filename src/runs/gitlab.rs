@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use saphyr::{LoadableYamlNode, MarkedYaml};
+use saphyr::MarkedYaml;
 
 use super::github::{scalar, shell_steps, yaml_location};
 use super::make::Target;
@@ -15,7 +15,7 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader, make: &[Target]) -> Vec<Ru
     let Some(Ok(source)) = loader.load(&root.join(".gitlab-ci.yml")) else {
         return Vec::new();
     };
-    let Ok(docs) = MarkedYaml::load_from_str(&source.text) else {
+    let Some(docs) = super::github::load_yaml(&source, loader) else {
         return Vec::new();
     };
     let Some(doc) = docs.first() else {

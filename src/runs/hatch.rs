@@ -17,6 +17,9 @@ use crate::config::versions::{Requirement, Selected};
 use crate::source::{Location, Source, Span};
 
 const MAX_DEPTH: usize = 4;
+/// How many script expansions one run may take, however scripts name
+/// each other (forty names at each of five levels is 40^5): a bound on work.
+const MAX_EXPANSIONS: usize = 1024;
 
 pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
     let mut found: Vec<(Source, Vec<&'static str>)> = Vec::new();
@@ -143,7 +146,14 @@ fn env_runs(
     let mut out = Vec::new();
     for (script, _) in &scripts {
         let mut steps = base.clone();
-        steps.extend(script_steps(root, source, &scripts, script, 0));
+        steps.extend(script_steps(
+            root,
+            source,
+            &scripts,
+            script,
+            0,
+            &mut MAX_EXPANSIONS.clone(),
+        ));
         let mut run = Run::new(
             Kind::Hatch,
             format!("hatch env `{name}` script `{script}`"),
@@ -189,10 +199,15 @@ fn script_steps(
     scripts: &[(String, &toml_edit::Item)],
     name: &str,
     depth: usize,
+    budget: &mut usize,
 ) -> Vec<Step> {
     let Some((_, item)) = scripts.iter().find(|(n, _)| n == name) else {
         return Vec::new();
     };
+    if *budget == 0 {
+        return Vec::new();
+    }
+    *budget -= 1;
     let mut commands: Vec<&toml_edit::Value> = Vec::new();
     match item.as_value() {
         Some(toml_edit::Value::Array(a)) => commands.extend(a.iter()),
@@ -208,7 +223,7 @@ fn script_steps(
             {
                 // `nowarn = "test -W default {args}"`: the other script,
                 // with these words added to its test command.
-                let mut inner = script_steps(root, source, scripts, &first.text, depth + 1);
+                let mut inner = script_steps(root, source, scripts, &first.text, depth + 1, budget);
                 if let Some(Step {
                     action: Action::Pytest(test),
                     ..

@@ -14,6 +14,9 @@ use crate::config::toml as tomlx;
 use crate::source::{Location, Source};
 
 const MAX_DEPTH: usize = 4;
+/// How many script expansions one run may take, however scripts name
+/// each other (forty names at each of five levels is 40^5): a bound on work.
+const MAX_EXPANSIONS: usize = 1024;
 
 pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
     let Some(Ok(source)) = loader.load(&root.join("pyproject.toml")) else {
@@ -32,7 +35,7 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
         if name == "_" {
             continue;
         }
-        let steps = script_steps(root, &source, scripts, name, 0);
+        let steps = script_steps(root, &source, scripts, name, 0, &mut MAX_EXPANSIONS.clone());
         let mut run = Run::new(
             Kind::Pdm,
             format!("pdm script `{name}`"),
@@ -62,10 +65,15 @@ fn script_steps(
     scripts: &dyn toml_edit::TableLike,
     name: &str,
     depth: usize,
+    budget: &mut usize,
 ) -> Vec<Step> {
     let Some(item) = scripts.get(name) else {
         return Vec::new();
     };
+    if *budget == 0 {
+        return Vec::new();
+    }
+    *budget -= 1;
     let mut out = Vec::new();
     let mut commands: Vec<Vec<Word>> = Vec::new();
     if let Some(value) = item.as_value().filter(|v| v.is_str()) {
@@ -92,7 +100,14 @@ fn script_steps(
             && scripts.get(&first.text).is_some()
             && depth < MAX_DEPTH
         {
-            out.extend(script_steps(root, source, scripts, &first.text, depth + 1));
+            out.extend(script_steps(
+                root,
+                source,
+                scripts,
+                &first.text,
+                depth + 1,
+                budget,
+            ));
             continue;
         }
         out.extend(command::classify(source, &words, root, root));

@@ -68,7 +68,14 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
         for (name, item) in tasks.iter() {
             let mut steps = installs.clone();
             steps.extend(own.iter().cloned());
-            steps.extend(task_steps(root, &source, tasks, name, 0));
+            steps.extend(task_steps(
+                root,
+                &source,
+                tasks,
+                name,
+                0,
+                &mut Default::default(),
+            ));
             let label = if feature.is_empty() {
                 format!("pixi task `{name}`")
             } else {
@@ -128,10 +135,15 @@ fn task_steps(
     tasks: &dyn toml_edit::TableLike,
     name: &str,
     depth: usize,
+    ran: &mut std::collections::BTreeSet<String>,
 ) -> Vec<Step> {
     let Some(item) = tasks.get(name) else {
         return Vec::new();
     };
+    // pixi runs each task of a run once, however many tasks depend on it.
+    if !ran.insert(name.to_string()) {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let mut commands: Vec<Vec<Word>> = Vec::new();
     if let Some(value) = item.as_value().filter(|v| v.is_str()) {
@@ -140,7 +152,7 @@ fn task_steps(
         if depth < MAX_DEPTH {
             let depends = table.get("depends-on").or_else(|| table.get("depends_on"));
             for dep in depends.and_then(tomlx::strings).unwrap_or_default() {
-                out.extend(task_steps(root, source, tasks, &dep, depth + 1));
+                out.extend(task_steps(root, source, tasks, &dep, depth + 1, ran));
             }
         }
         out.extend(task::env_steps(source, table.get("env")));
