@@ -114,6 +114,10 @@ pub struct CheckArgs {
     /// covdoctor.toml).
     #[arg(long)]
     pub isolated: bool,
+    /// Exit with status 2 for every input problem, also for those that
+    /// cannot change a verdict (shown as warnings otherwise).
+    #[arg(long)]
+    pub strict: bool,
     /// The pytest-cov version to assume (instead of detecting it).
     #[arg(long, value_name = "VERSION")]
     pub pytest_cov_version: Option<String>,

@@ -85,6 +85,97 @@ pub struct Project {
     pub root: PathBuf,
     /// Every Python file of the project (absolute, sorted).
     pub python_files: Vec<PathBuf>,
+    /// Directories under the project's tests that hold a `pyproject.toml`
+    /// or `setup.cfg` declaring no test run of their own: test data of this
+    /// project (a package a test builds or installs), walked as part of it
+    /// rather than checked as projects (see [`is_test_data`]).
+    pub test_data: Vec<PathBuf>,
+}
+
+/// Directory names that hold a project's tests, where pytest looks
+/// when `testpaths` is not set and where projects keep their test data.
+pub const TEST_DIRS: &[&str] = &["tests", "test", "testing"];
+
+/// Whether the directory `dir` (a nested root below the project at `root`)
+/// is test data of that project: it lies under one of [`TEST_DIRS`] and
+/// declares no test run of its own. Broken files that decide this (a
+/// `pyproject.toml` that is not TOML) declare nothing; they are reported
+/// as warnings in `problems`.
+pub fn is_test_data(root: &Path, dir: &Path, problems: &mut Vec<Problem>) -> bool {
+    let Ok(relative) = dir.strip_prefix(root) else {
+        return false;
+    };
+    let under_tests = relative
+        .components()
+        .any(|c| TEST_DIRS.iter().any(|t| c.as_os_str() == *t));
+    if !under_tests {
+        return false;
+    }
+    let mut found = Vec::new();
+    let declares = declares_test_run(dir, &mut found);
+    if !declares {
+        for mut p in found {
+            p.demote(format!(
+                "{} is test data of the project at {} (under its tests, with no test run of its own), so this file changes no verdict",
+                dir.display(),
+                root.display()
+            ));
+            problems.push(p);
+        }
+    }
+    !declares
+}
+
+/// Whether the project files in `dir` declare a way to run tests: a
+/// marker of pytest, coverage.py or tox of their own, a noxfile, or
+/// pytest, coverage, tox, hatch environments, pdm scripts, pixi or
+/// covdoctor settings in `pyproject.toml` or `setup.cfg`. The problems of
+/// files that cannot be read go to `problems`.
+fn declares_test_run(dir: &Path, problems: &mut Vec<Problem>) -> bool {
+    if MARKERS
+        .iter()
+        .filter(|m| !matches!(**m, "pyproject.toml" | "setup.cfg"))
+        .any(|m| dir.join(m).is_file())
+        || ["noxfile.py", "covdoctor.toml", ".covdoctor.toml"]
+            .iter()
+            .any(|n| dir.join(n).is_file())
+    {
+        return true;
+    }
+    let files = Arc::new(crate::source::Disk) as crate::source::SharedFiles;
+    let mut loader = crate::config::ConfigFiles::new(files);
+    use crate::config::coverage::FileLoader;
+    let mut declares = false;
+    if let Some(Ok(source)) = loader.load(&dir.join("pyproject.toml"))
+        && let Ok(doc) = loader.toml(&source)
+    {
+        let tool = |path: &[&str]| {
+            let mut full = vec!["tool"];
+            full.extend_from_slice(path);
+            crate::config::toml::table_at(&doc, &full).is_some()
+        };
+        declares = [
+            &["pytest"][..],
+            &["coverage"],
+            &["tox"],
+            &["hatch", "envs"],
+            &["pdm", "scripts"],
+            &["pixi"],
+            &["covdoctor"],
+        ]
+        .iter()
+        .any(|p| tool(p));
+    }
+    if let Some(Ok(source)) = loader.load(&dir.join("setup.cfg"))
+        && let Ok(ini) = loader.ini(&source)
+    {
+        declares |= ini.sections.iter().any(|s| {
+            matches!(s.name.as_str(), "tool:pytest" | "pytest" | "tox:tox")
+                || s.name.starts_with("coverage:")
+        });
+    }
+    problems.extend(loader.failures());
+    declares
 }
 
 /// The projects for the given paths, and the paths that do not exist.
@@ -122,14 +213,30 @@ pub fn discover(
             continue;
         }
         let nested = Arc::new(Mutex::new(Vec::new()));
-        let python_files = walk(&root, exclusions_for(&root), &nested, &mut problems);
+        let test_data = Arc::new(Mutex::new(Vec::new()));
+        let python_files = walk(
+            &root,
+            exclusions_for(&root),
+            &nested,
+            &test_data,
+            &mut problems,
+        );
         for n in nested.lock().expect("walk finished").drain(..) {
             // A nested project is only checked when it was asked for.
             if asked.iter().any(|a| n.starts_with(a)) {
                 queue.push(n);
             }
         }
-        projects.push(Project { root, python_files });
+        let (test_data, found): (Vec<PathBuf>, Vec<Vec<Problem>>) =
+            std::mem::take(&mut *test_data.lock().expect("walk finished"))
+                .into_iter()
+                .unzip();
+        problems.extend(found.into_iter().flatten());
+        projects.push(Project {
+            root,
+            python_files,
+            test_data,
+        });
     }
     projects.sort_by(|a, b| a.root.cmp(&b.root));
     (projects, problems)
@@ -153,16 +260,23 @@ fn is_root(dir: &Path) -> bool {
     MARKERS.iter().any(|m| dir.join(m).is_file())
 }
 
+/// The directories of test data found by [`walk`], each with the problems
+/// of the files that decided it.
+type TestData = Arc<Mutex<Vec<(PathBuf, Vec<Problem>)>>>;
+
 /// The Python files under `root`, not descending into nested projects (which
-/// are pushed to `nested`) or excluded paths.
+/// are pushed to `nested`) or excluded paths; test data of the project (see
+/// [`is_test_data`]) is walked as part of it and pushed to `test_data`.
 fn walk(
     root: &Path,
     excluded: GlobSet,
     nested: &Arc<Mutex<Vec<PathBuf>>>,
+    test_data: &TestData,
     problems: &mut Vec<Problem>,
 ) -> Vec<PathBuf> {
     let root_owned = root.to_path_buf();
     let nested = Arc::clone(nested);
+    let test_data = Arc::clone(test_data);
     let ignores = Arc::new(Mutex::new(IgnoreFiles::new(root)));
     let ignores_in_walk = Arc::clone(&ignores);
     // The walker's own ignore-file reading is off: it opens `.gitignore`
@@ -193,6 +307,14 @@ fn walk(
             }
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
             if is_dir && is_root(entry.path()) {
+                let mut found = Vec::new();
+                if is_test_data(&root_owned, entry.path(), &mut found) {
+                    test_data
+                        .lock()
+                        .expect("single walker")
+                        .push((entry.path().to_path_buf(), found));
+                    return true;
+                }
                 nested
                     .lock()
                     .expect("single walker")
@@ -255,8 +377,10 @@ impl IgnoreFiles {
                 names.push(dir.join(".git").join("info").join("exclude"));
             }
             for path in names {
-                // `symlink_metadata` first: a dangling link is not a file.
-                if std::fs::symlink_metadata(&path).is_err() {
+                // Nothing there, or a dangling link: git passes over it (a
+                // link loop it reports).
+                if std::fs::metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+                {
                     continue;
                 }
                 match crate::source::read_regular(&path) {

@@ -31,6 +31,7 @@ pub mod runs;
 pub mod scope;
 pub mod source;
 pub mod suppress;
+pub mod verdict;
 
 use std::path::PathBuf;
 
@@ -84,11 +85,14 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
         let mut files_read = project.config.files_read.clone();
         files_read.extend(run_files);
         let scope = scope::Scope::new(&project.root, project.roots, project.asked, &files_read);
-        let broken: Vec<PathBuf> = problems
+        // Files with a problem are never edited; the configuration is not
+        // edited while a file has an error (a warning changes no verdict).
+        let mut broken: Vec<(PathBuf, bool)> = problems
             .iter()
             .filter(|p| p.path.starts_with(&project.root))
-            .map(|p| p.path.clone())
+            .map(|p| (p.path.clone(), p.is_error()))
             .collect();
+        broken.sort_by_key(|(_, error)| !*error);
         diagnostics.extend(
             kept.into_iter()
                 .chain(unused.into_iter().filter(|d| reported(d)))
@@ -113,7 +117,7 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
 fn withhold_fix(
     mut d: diagnostic::Diagnostic,
     root: &std::path::Path,
-    broken: &[PathBuf],
+    broken: &[(PathBuf, bool)],
 ) -> diagnostic::Diagnostic {
     let Some(fix) = &d.fix else { return d };
     let name = |p: &std::path::Path| rules::relative(root, p);
@@ -128,11 +132,11 @@ fn withhold_fix(
                 root.display()
             ));
         }
-        if broken.iter().any(|b| b == path) {
+        if broken.iter().any(|(b, _)| b == path) {
             return Some(format!("{} has an input error", name(path)));
         }
         let is_python = path.extension().is_some_and(|x| x == "py");
-        match broken.first() {
+        match broken.iter().find(|(_, error)| *error).map(|(b, _)| b) {
             Some(b) if !is_python => Some(format!(
                 "it edits {}, and {} has an input error",
                 name(path),
@@ -162,7 +166,8 @@ pub struct Prepared<'a> {
 }
 
 /// Discovers the projects of `paths` and prepares each in turn for `f`;
-/// returns the input problems.
+/// returns the input problems, each judged an error or a warning (see
+/// [`verdict`]).
 fn each_project(
     paths: &[PathBuf],
     options: &RunOptions,
@@ -171,15 +176,25 @@ fn each_project(
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut settings_by_root = std::collections::BTreeMap::new();
+    // Each project's own problems, judged once the project is analysed.
+    let mut own_by_root: std::collections::BTreeMap<PathBuf, Vec<Problem>> = Default::default();
     let (projects, discover_problems) = discover::discover(paths, &mut |root| {
         let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(files));
+        let mut own = Vec::new();
         let settings =
-            config::settings::Settings::load(root, &options.settings, &mut loader, &mut problems);
+            config::settings::Settings::load(root, &options.settings, &mut loader, &mut own);
+        own_by_root
+            .entry(root.to_path_buf())
+            .or_default()
+            .extend(own);
         let exclusions = settings.exclusions();
         settings_by_root.insert(root.to_path_buf(), settings);
         exclusions
     });
     problems.extend(discover_problems);
+    if options.settings.strict {
+        verdict::strict(&mut problems);
+    }
     let asked: Vec<PathBuf> = paths
         .iter()
         .filter_map(|p| std::path::absolute(p).ok())
@@ -190,12 +205,13 @@ fn each_project(
     for project in projects {
         let settings = settings_by_root.remove(&project.root).unwrap_or_default();
         let overrides = versions_for(options, &settings);
+        let own = own_by_root.entry(project.root.clone()).or_default();
         let config = config::ProjectConfig::load(
             files,
             &project.root,
             options.coverage_rcfile.clone(),
             &overrides,
-            &mut problems,
+            own,
         );
         loaded.push((project, settings, overrides, config));
     }
@@ -205,14 +221,18 @@ fn each_project(
     for ((project, settings, overrides, config), (python, python_problems)) in
         loaded.into_iter().zip(analyses)
     {
-        problems.extend(python_problems);
+        let mut own = own_by_root.remove(&project.root).unwrap_or_default();
+        own.extend(python_problems);
         // One problem per file with syntax errors: its first error.
         let mut seen = std::collections::BTreeSet::new();
-        for (location, message) in &python.syntax_errors {
-            if seen.insert(location.file.path.clone()) {
-                problems.push(Problem::invalid(
-                    location.clone(),
-                    format!("syntax error: {message} (covdoctor analysed the parts that parse)"),
+        for e in &python.syntax_errors {
+            if seen.insert(e.location.file.path.clone()) {
+                own.push(Problem::invalid(
+                    e.location.clone(),
+                    format!(
+                        "syntax error: {} (covdoctor analysed the parts that parse)",
+                        e.message
+                    ),
                 ));
             }
         }
@@ -226,7 +246,23 @@ fn each_project(
             roots: &roots,
             asked: &asked,
         };
-        f(&prepared, &mut problems);
+        let judge = verdict::Judge {
+            root: &project.root,
+            python_files: &project.python_files,
+            test_data: &project.test_data,
+            python: &prepared.python,
+            has_pytest_config: prepared.config.pytest.is_some(),
+            launchers: &prepared.settings.python_launchers,
+            files: &**files,
+            strict: prepared.settings.strict,
+        };
+        // Judged before the rules, which withhold fixes for errors only,
+        // and again after, for the problems of the files the runs read.
+        judge.judge(&mut own);
+        let before = own.len();
+        f(&prepared, &mut own);
+        judge.judge(&mut own[before..]);
+        problems.extend(own);
     }
     problems
 }

@@ -67,7 +67,7 @@ fn runs(args: covdoctor::cli::RunsArgs) -> ExitCode {
         covdoctor::cli::RunsFormat::Text => report::runs::render_text(&projects, &style),
         covdoctor::cli::RunsFormat::Json => report::runs::render_json(&projects, &style),
     });
-    if problems.is_empty() {
+    if covdoctor::problem::errors(&problems) == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
@@ -109,6 +109,7 @@ fn check(args: CheckArgs) -> ExitCode {
             exclude: args.exclude.clone(),
             extend_exclude: args.extend_exclude.clone().unwrap_or_default(),
             isolated: args.isolated,
+            strict: args.strict,
         },
     };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -136,7 +137,7 @@ fn check(args: CheckArgs) -> ExitCode {
     let results = report::Results {
         diagnostics: &outcome.diagnostics,
         problems: &outcome.problems,
-        summary: report::summary(&outcome.diagnostics, outcome.problems.len()),
+        summary: report::summary(&outcome.diagnostics, &outcome.problems),
     };
     if let Err(code) = emit(
         &args,
@@ -150,7 +151,7 @@ fn check(args: CheckArgs) -> ExitCode {
     ) {
         return code;
     }
-    exit_code(outcome.problems.len(), outcome.diagnostics.len(), false)
+    exit_code(&outcome.problems, outcome.diagnostics.len(), false)
 }
 
 /// `--fix` and `--diff`: fix in memory until nothing fixable is left, then
@@ -180,7 +181,7 @@ fn fix(
                 if run.changes.len() == 1 { "" } else { "s" },
             );
         }
-        return if !problems.is_empty() {
+        return if covdoctor::problem::errors(&problems) > 0 {
             ExitCode::from(2)
         } else if !run.changes.is_empty() {
             ExitCode::from(1)
@@ -218,7 +219,7 @@ fn fix(
     let results = report::Results {
         diagnostics: &outcome.diagnostics,
         problems: &problems,
-        summary: report::fix_summary(fixed, outcome.diagnostics.len(), problems.len()),
+        summary: report::fix_summary(fixed, outcome.diagnostics.len(), &problems),
     };
     text.push_str(&report::render(
         args.output_format,
@@ -231,7 +232,7 @@ fn fix(
         return code;
     }
     exit_code(
-        problems.len(),
+        &problems,
         outcome.diagnostics.len(),
         args.exit_non_zero_on_fix && written > 0,
     )
@@ -269,8 +270,11 @@ fn emit(args: &CheckArgs, text: &str) -> Result<(), ExitCode> {
     }
 }
 
-fn exit_code(problems: usize, findings: usize, changed: bool) -> ExitCode {
-    if problems > 0 {
+/// 2 for an input error (a warning does not count: see
+/// [`covdoctor::problem`]), else 1 for findings (or files changed with
+/// `--exit-non-zero-on-fix`), else 0.
+fn exit_code(problems: &[covdoctor::problem::Problem], findings: usize, changed: bool) -> ExitCode {
+    if covdoctor::problem::errors(problems) > 0 {
         ExitCode::from(2)
     } else if findings > 0 || changed {
         ExitCode::from(1)

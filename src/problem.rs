@@ -1,6 +1,10 @@
 //! Input problems: files covdoctor (and the tools it models) cannot read.
-//! They are not findings; any of them makes the run exit with status 2, and
-//! the rest of the project is still checked.
+//! They are not findings, and the rest of the project is still checked. An
+//! input error makes the run exit with status 2; a problem that cannot
+//! change a verdict (a broken file that is test data, a Python file whose
+//! unparsed part holds nothing the rules look at) is a warning: reported,
+//! but the exit status follows the findings (`--strict` makes every
+//! problem an error).
 
 use std::path::PathBuf;
 
@@ -14,6 +18,28 @@ pub struct Problem {
     /// Where in the file, when the file could be read.
     pub location: Option<Location>,
     pub message: String,
+    pub severity: Severity,
+    /// Why a warning cannot change a verdict, for the report.
+    pub why_warning: Option<String>,
+}
+
+/// Whether a problem fails the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Severity {
+    /// It can change a verdict: exit status 2.
+    #[default]
+    Error,
+    /// It cannot: reported, and the exit status follows the findings.
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
 }
 
 impl Problem {
@@ -22,6 +48,8 @@ impl Problem {
             path: location.file.path.clone(),
             location: Some(location),
             message,
+            severity: Severity::Error,
+            why_warning: None,
         }
     }
 
@@ -43,6 +71,8 @@ impl Problem {
             path: e.path().to_path_buf(),
             location,
             message: e.message(),
+            severity: Severity::Error,
+            why_warning: None,
         }
     }
 
@@ -51,6 +81,23 @@ impl Problem {
             path,
             location: None,
             message,
+            severity: Severity::Error,
+            why_warning: None,
         }
     }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// This problem as a warning, saying why it cannot change a verdict.
+    pub fn demote(&mut self, why: String) {
+        self.severity = Severity::Warning;
+        self.why_warning = Some(why);
+    }
+}
+
+/// How many of `problems` are errors.
+pub fn errors(problems: &[Problem]) -> usize {
+    problems.iter().filter(|p| p.is_error()).count()
 }

@@ -72,8 +72,13 @@ struct Case {
     base: &'static [u8],
     exit: i32,
     /// Texts one input-error line of the output must all hold: the located
-    /// error. Required when `exit` is 2.
+    /// error. Required when `exit` is 2 or `warning` is set.
     error: &'static [&'static str],
+    /// The problem cannot change a verdict (a broken Python file whose
+    /// unparsed part holds no process code): `error` is on an
+    /// `input-warning` line, the exit status follows the findings, and
+    /// `--strict` makes it an input error (exit 2).
+    warning: bool,
     /// The killing test is still reported.
     finding: bool,
     /// Other texts the output must hold.
@@ -91,6 +96,7 @@ const CASE: Case = Case {
     base: PYPROJECT,
     exit: 1,
     error: &[],
+    warning: false,
     finding: true,
     shows: &[],
     secs: 60,
@@ -238,15 +244,87 @@ fn cases() -> Vec<Case> {
         Case {
             name: "python-syntax-error",
             make: vec![file("tests/bad.py", b"def (\n")],
-            exit: 2,
+            exit: 1,
+            warning: true,
             error: &["tests/bad.py:1:"],
+            finding: true,
+            ..CASE
+        },
+        // The part that does not parse starts a process: a finding may be
+        // missed, so it is an input error.
+        Case {
+            name: "python-syntax-error-in-a-launch",
+            make: vec![file(
+                "tests/bad.py",
+                b"import subprocess, sys\n\ndef test_b():\n    p = subprocess.Popen([sys.executable, 's.py']\n    p.kill()\n",
+            )],
+            exit: 2,
+            error: &["tests/bad.py:5:"],
+            finding: true,
+            ..CASE
+        },
+        // A name the file imports from subprocess, called in the part that
+        // does not parse (the import itself parsed).
+        Case {
+            name: "python-syntax-error-calls-an-imported-launch-api",
+            make: vec![file(
+                "tests/bad.py",
+                b"from subprocess import run as go\n\ndef test_b():\n    go(['python', 's.py'] 1)\n",
+            )],
+            exit: 2,
+            error: &["tests/bad.py:4:"],
+            finding: true,
+            ..CASE
+        },
+        // The part that does not parse calls a project function that
+        // starts a child.
+        Case {
+            name: "python-syntax-error-calls-a-project-launcher",
+            make: vec![
+                file(
+                    "tests/helpers.py",
+                    b"import subprocess, sys\n\ndef start_child():\n    return subprocess.Popen([sys.executable, 's.py'])\n",
+                ),
+                file(
+                    "tests/bad.py",
+                    b"from helpers import start_child\n\ndef test_b():\n    p = start_child(\n    p.kill()\n",
+                ),
+            ],
+            exit: 2,
+            error: &["tests/bad.py:6:1"],
+            finding: true,
+            ..CASE
+        },
+        // A syntax error elsewhere in a file that starts a process in a
+        // part that parsed: the launch was analysed, the error is a warning.
+        Case {
+            name: "python-syntax-error-beside-a-launch",
+            make: vec![file(
+                "tests/bad.py",
+                b"import subprocess, sys\n\ndef test_b():\n    subprocess.run([sys.executable, 's.py'], check=True)\n\ndef test_c():\n    assert f(1 2)\n",
+            )],
+            exit: 1,
+            warning: true,
+            error: &["tests/bad.py:7:"],
+            finding: true,
+            ..CASE
+        },
+        Case {
+            name: "python-invalid-utf8-in-a-launch",
+            make: vec![file(
+                "tests/bad.py",
+                b"import subprocess\n\ndef test_b():\n    subprocess.Popen(['python', '\xff'])\n",
+            )],
+            exit: 2,
+            error: &["tests/bad.py"],
             finding: true,
             ..CASE
         },
         Case {
             name: "python-invalid-utf8",
             make: vec![file("tests/bad.py", b"x = '\xff'\n")],
-            exit: 2,
+            exit: 1,
+            warning: true,
             error: &["tests/bad.py"],
             finding: true,
             ..CASE
@@ -271,7 +349,8 @@ fn cases() -> Vec<Case> {
         Case {
             name: "python-null-byte",
             make: vec![file("tests/bad.py", b"x = 1\0\n")],
-            exit: 2,
+            exit: 1,
+            warning: true,
             error: &["tests/bad.py"],
             finding: true,
             ..CASE
@@ -286,7 +365,8 @@ fn cases() -> Vec<Case> {
         Case {
             name: "python-very-long-line",
             make: vec![file("tests/long.py", &long)],
-            exit: 2,
+            exit: 1,
+            warning: true,
             error: &["tests/long.py:1:"],
             finding: true,
             ..CASE
@@ -344,7 +424,8 @@ fn cases() -> Vec<Case> {
                 "tests/bad.py",
                 b"# -*- coding: nonsense -*-\nx = 1\n",
             )],
-            exit: 2,
+            exit: 1,
+            warning: true,
             error: &["tests/bad.py", "unknown encoding `nonsense`"],
             finding: true,
             ..CASE
@@ -354,7 +435,8 @@ fn cases() -> Vec<Case> {
         Case {
             name: "python-utf16-declared",
             make: vec![file("tests/bad.py", b"# -*- coding: utf-16 -*-\nx = 1\n")],
-            exit: 2,
+            exit: 1,
+            warning: true,
             error: &["tests/bad.py", "utf-16"],
             finding: true,
             ..CASE
@@ -391,7 +473,8 @@ fn cases() -> Vec<Case> {
                 "tests/bad.py",
                 b"#\n#\n# -*- coding: latin-1 -*-\nx = '\xe9'\n",
             )],
-            exit: 2,
+            exit: 1,
+            warning: true,
             error: &["tests/bad.py:4:6", "not valid UTF-8"],
             finding: true,
             ..CASE
@@ -410,7 +493,8 @@ fn cases() -> Vec<Case> {
         Case {
             name: "python-tabs-and-spaces",
             make: vec![file("tests/bad.py", b"if True:\n\tx = 1\n        y = 2\n")],
-            exit: 2,
+            exit: 1,
+            warning: true,
             error: &["tests/bad.py:3:"],
             finding: true,
             ..CASE
@@ -419,7 +503,8 @@ fn cases() -> Vec<Case> {
         Case {
             name: "python-non-printable-character",
             make: vec![file("tests/bad.py", "x\u{a0}= 1\n".as_bytes())],
-            exit: 2,
+            exit: 1,
+            warning: true,
             error: &["tests/bad.py:1:"],
             finding: true,
             ..CASE
@@ -480,6 +565,49 @@ fn cases() -> Vec<Case> {
             finding: true,
             shows: &["tests/test_h.py:"],
             secs: 10,
+            ..CASE
+        },
+        // Test data: a package under tests/ whose pyproject.toml declares no
+        // test run (it cannot: it is not TOML) belongs to the outer project
+        // (pytest collects it as part of it); its broken file is a warning.
+        Case {
+            name: "test-data-package-invalid-pyproject",
+            make: vec![
+                file("tests/data/pkg/pyproject.toml", b"[project\nname = 'x'\n"),
+                Make::Fixable("tests/data/pkg/test_pkg.py", KILLING_TEST.to_vec()),
+            ],
+            exit: 1,
+            warning: true,
+            error: &["tests/data/pkg/pyproject.toml:1:", "invalid TOML"],
+            finding: true,
+            shows: &["tests/data/pkg/test_pkg.py:5:5: sigkill-loses-coverage"],
+            ..CASE
+        },
+        // A package under tests/ that declares pytest settings of its own
+        // is a project: its broken setup.cfg is an input error.
+        Case {
+            name: "nested-project-under-tests-with-a-run",
+            make: vec![
+                file(
+                    "tests/pkg/pyproject.toml",
+                    b"[tool.pytest.ini_options]\naddopts = '--cov'\n",
+                ),
+                file("tests/pkg/setup.cfg", b"[metadata\nname = x\n"),
+            ],
+            exit: 2,
+            error: &["tests/pkg/setup.cfg:1:"],
+            finding: true,
+            ..CASE
+        },
+        // A nested project outside the tests with no tests of its own
+        // measures nothing: its broken pyproject.toml is a warning.
+        Case {
+            name: "nested-project-without-tests-invalid-pyproject",
+            make: vec![file("examples/demo/pyproject.toml", b"[project\nname = 'x'\n")],
+            exit: 1,
+            warning: true,
+            error: &["examples/demo/pyproject.toml:1:", "invalid TOML"],
+            finding: true,
             ..CASE
         },
         // pyproject.toml and the coverage settings in it.
@@ -1241,7 +1369,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: `[tool] covdoctor = 1` is no table of settings; covdoctor
+        // Fixed defect: `[tool] covdoctor = 1` is no table of settings; covdoctor
         // ignores it without a word (exit 1), where a wrong-typed setting is
         // an error.
         Case {
@@ -1253,7 +1381,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["pyproject.toml:4:"],
             finding: true,
-            defect: true,
             ..CASE
         },
         Case {
@@ -1488,7 +1615,7 @@ fn cases() -> Vec<Case> {
             finding: false,
             ..CASE
         },
-        // DEFECT: git passes over a dangling .gitignore link; covdoctor
+        // Fixed defect: git passes over a dangling .gitignore link; covdoctor
         // reports ".gitignore: No such file or directory" and exits 2 (the
         // code means to skip it: "a dangling link is not a file").
         Case {
@@ -1496,7 +1623,6 @@ fn cases() -> Vec<Case> {
             make: vec![Make::Symlink(".gitignore", "nowhere")],
             exit: 1,
             finding: true,
-            defect: true,
             ..CASE
         },
         // git warns "unable to access '.gitignore': Too many levels of
@@ -2026,14 +2152,15 @@ fn make(dir: &Path, make: &Make, restore: &mut Restore) {
     }
 }
 
-/// The input error the case states, on one `input-error` line.
-fn has_error(text: &str, error: &[&str]) -> bool {
+/// The input problem the case states, on one line with `code`
+/// (`input-error`, `input-warning`).
+fn has_error(text: &str, error: &[&str], code: &str) -> bool {
     text.lines()
-        .any(|l| l.contains("input-error") && error.iter().all(|e| l.contains(e)))
+        .any(|l| l.contains(code) && error.iter().all(|e| l.contains(e)))
 }
 
 fn check_case(case: &Case, mode_000_refused: bool) -> Result<(), Failed> {
-    if case.exit == 2 && case.error.is_empty() {
+    if (case.exit == 2 || case.warning) && case.error.is_empty() {
         return Err("a case with an input error must say where it is reported".into());
     }
     if case.make.iter().any(Make::denies_permission) && !mode_000_refused {
@@ -2061,12 +2188,31 @@ fn check_case(case: &Case, mode_000_refused: bool) -> Result<(), Failed> {
     if code != case.exit {
         return Err(format!("exit {code}, expected {}:\n{text}", case.exit).into());
     }
-    if !case.error.is_empty() && !has_error(&text, case.error) {
+    let code_word = if case.warning {
+        "input-warning"
+    } else {
+        "input-error"
+    };
+    if !case.error.is_empty() && !has_error(&text, case.error, code_word) {
         return Err(format!(
-            "no input-error line of the output holds {:?}:\n{text}",
+            "no {code_word} line of the output holds {:?}:\n{text}",
             case.error
         )
         .into());
+    }
+    if case.warning {
+        let (strict, text) = run(
+            dir,
+            &["check", "--strict", "--output-format", "concise"],
+            case.secs,
+        )?;
+        if strict != 2 || !has_error(&text, case.error, "input-error") {
+            return Err(format!(
+                "with --strict: exit {strict}, expected 2 and an input-error line holding {:?}:\n{text}",
+                case.error
+            )
+            .into());
+        }
     }
     if case.finding != text.contains("sigkill-loses-coverage") {
         return Err(format!(

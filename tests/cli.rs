@@ -126,9 +126,21 @@ fn non_utf8_and_syntax_errors_are_reported_and_the_rest_is_checked() {
         ("tests/broken.py", b"def broken(:\n    pass\n\nimport subprocess, sys\np = subprocess.Popen([sys.executable, 'x.py'])\np.kill()\n"),
         ("tests/test_a.py", KILLING_TEST),
     ]);
+    // Neither unreadable part starts, stops or measures a process: both are
+    // warnings, and the exit status follows the findings; `--strict` makes
+    // them errors.
     let out = covdoctor(&["check"], dir.path());
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let strict = covdoctor(&["check", "--strict"], dir.path());
+    assert_eq!(strict.status.code(), Some(2), "{}", stderr(&strict));
+    assert!(
+        stderr(&strict).contains("input-error"),
+        "{}",
+        stderr(&strict)
+    );
     let err = stderr(&out);
+    assert!(err.contains("input-warning"), "{err}");
+    assert!(!err.contains("input-error"), "{err}");
     assert!(err.contains("not valid UTF-8 at line 1, column 6"), "{err}");
     assert!(err.contains("tests/latin1.py:1:6"), "{err}");
     assert!(err.contains("syntax error"), "{err}");
@@ -559,8 +571,11 @@ fn no_fix_for_a_python_file_with_syntax_errors() {
         ("tests/test_a.py", b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.kill()\n\ndef broken(:\n    pass\n"),
     ]);
     let before = std::fs::read(dir.path().join("tests/test_a.py")).unwrap();
+    // The broken part (`def broken(:`) holds no process code: a warning,
+    // but the file is still never edited.
     let out = covdoctor(&["check", "--fix", "--unsafe-fixes"], dir.path());
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("input-warning"), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("sigkill-loses-coverage"),
         "{}",
@@ -874,8 +889,9 @@ fn labels_on_very_long_lines_are_positions() {
         ("long.py", broken.as_bytes()),
         ("tests/test_a.py", killing.as_bytes()),
     ]);
+    // `long.py` holds no process code: its syntax error is a warning.
     let out = covdoctor(&["check"], dir.path());
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let (text, errors) = (stdout(&out), stderr(&out));
     assert!(errors.contains("long.py:1:"), "{errors}");
     assert!(text.contains("tests/test_a.py:4:"), "{text}");

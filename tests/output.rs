@@ -18,15 +18,25 @@ fn seed(format: &str) -> Output {
     )
 }
 
-/// A project with one finding and one file covdoctor cannot parse.
+/// A project with one finding and one file covdoctor cannot parse, whose
+/// broken part starts a process: an input error.
 fn broken_project() -> tempfile::TempDir {
+    with_broken(b"def broken(:\n    subprocess.call(['python', 'x.py'])\n")
+}
+
+/// The same with a broken part that holds no process code: a warning.
+fn harmless_project() -> tempfile::TempDir {
+    with_broken(b"def broken(:\n    pass\n")
+}
+
+fn with_broken(broken: &[u8]) -> tempfile::TempDir {
     project(&[
         ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"),
         (
             "tests/test_kill.py",
             b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.kill()\n",
         ),
-        ("tests/test_broken.py", b"def broken(:\n    pass\n"),
+        ("tests/test_broken.py", broken),
     ])
 }
 
@@ -64,11 +74,69 @@ fn github() {
 #[test]
 fn exit_code_does_not_depend_on_the_format() {
     let broken = broken_project();
+    let harmless = harmless_project();
     for format in ["full", "concise", "json", "sarif", "github"] {
         assert_eq!(seed(format).status.code(), Some(1), "{format}");
         let out = covdoctor(&["check", "--output-format", format], broken.path());
         assert_eq!(out.status.code(), Some(2), "{format}: {}", stderr(&out));
+        let out = covdoctor(&["check", "--output-format", format], harmless.path());
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
+        let out = covdoctor(
+            &["check", "--strict", "--output-format", format],
+            harmless.path(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{format}: {}", stderr(&out));
     }
+}
+
+/// A problem that cannot change a verdict is a warning in every format,
+/// still located.
+#[test]
+fn input_warnings_in_every_format() {
+    let dir = harmless_project();
+    let out = covdoctor(&["check", "--output-format", "json"], dir.path());
+    let document: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(document["errors"][0]["path"], "tests/test_broken.py");
+    assert_eq!(document["errors"][0]["severity"], "warning");
+
+    let out = covdoctor(&["check", "--output-format", "concise"], dir.path());
+    assert!(
+        stderr(&out).starts_with("tests/test_broken.py:1:12: input-warning syntax error"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).ends_with("1 input warning\n"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = covdoctor(&["check"], dir.path());
+    assert!(stderr(&out).contains("input-warning"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("changes no finding"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = covdoctor(&["check", "--output-format", "github"], dir.path());
+    assert!(
+        stdout(&out).contains(
+            "::warning title=covdoctor (input warning),file=tests/test_broken.py,line=1,"
+        ),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = covdoctor(&["check", "--output-format", "sarif"], dir.path());
+    let log: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let invocation = &log["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], true);
+    assert_eq!(
+        invocation["toolExecutionNotifications"][0]["level"],
+        "warning"
+    );
+    validate_sarif(&log);
 }
 
 /// Input problems travel inside the machine formats, located, and still
@@ -81,6 +149,7 @@ fn input_errors_in_every_format() {
     assert_eq!(document["findings"][0]["rule"], "sigkill-loses-coverage");
     assert_eq!(document["errors"][0]["path"], "tests/test_broken.py");
     assert_eq!(document["errors"][0]["line"], 1);
+    assert_eq!(document["errors"][0]["severity"], "error");
     assert!(
         stderr(&out).contains("tests/test_broken.py:1:"),
         "{}",

@@ -29,7 +29,11 @@ pub struct PythonFacts {
     pub process_startup: Option<Location>,
     /// Python files that do not parse completely: the analysis used what
     /// parsed.
-    pub syntax_errors: Vec<(Location, String)>,
+    pub syntax_errors: Vec<SyntaxError>,
+    /// The project functions (and classes) that start or stop children,
+    /// directly or through others: what a part of a file that does not
+    /// parse could call.
+    pub launcher_names: std::collections::BTreeSet<String>,
     /// What fixes need to know about each Python file, by path.
     pub files: HashMap<PathBuf, FileFacts>,
     /// Imports of `pytest_cov.embed`, removed in pytest-cov 7.
@@ -40,6 +44,18 @@ pub struct PythonFacts {
     /// Project modules that children start in and that end the process
     /// with `os._exit()`: where the call is, by module path.
     pub os_exits: HashMap<PathBuf, Location>,
+}
+
+/// A syntax error in a Python file.
+#[derive(Debug, Clone)]
+pub struct SyntaxError {
+    pub location: Location,
+    pub message: String,
+    /// The part of the file the error leaves in doubt (the top-level
+    /// statement that holds it).
+    pub unparsed: crate::source::Span,
+    /// What the file's imports bind: the imported path and the local name.
+    pub imports: std::sync::Arc<Vec<(String, String)>>,
 }
 
 /// An import of `pytest_cov.embed` (pytest-cov < 7's `cleanup_on_sigterm`

@@ -25,6 +25,7 @@ pub const KEYS: &[&str] = &[
     "pytest-cov-version",
     "coverage-version",
     "python-launchers",
+    "strict",
 ];
 
 /// A value with the place it was written.
@@ -49,6 +50,9 @@ pub struct Settings {
     pub coverage_version: Option<Located<String>>,
     /// Project helpers that start Python children, as `module.function`.
     pub python_launchers: Vec<String>,
+    /// Every input problem is an error, also those that cannot change a
+    /// verdict (see [`crate::verdict`]).
+    pub strict: bool,
     /// The file the settings came from, for messages.
     pub file: Option<String>,
 }
@@ -63,6 +67,8 @@ pub struct CliSettings {
     pub extend_exclude: Vec<String>,
     /// Read no settings file.
     pub isolated: bool,
+    /// `--strict`.
+    pub strict: bool,
 }
 
 impl Settings {
@@ -92,6 +98,7 @@ impl Settings {
         settings
             .extend_exclude
             .extend(cli.extend_exclude.iter().cloned());
+        settings.strict |= cli.strict;
         settings
     }
 
@@ -168,13 +175,24 @@ fn read(root: &Path, loader: &mut dyn FileLoader, problems: &mut Vec<Problem>) -
             }
             Err(_) => continue,
         };
-        let table = if path.is_empty() {
-            Some(doc.as_item())
-        } else {
-            tomlx::table_at(&doc, path)
+        // `tool.covdoctor` whatever its type: one that is no table is an
+        // error, not a project without settings.
+        let table = match path.split_last() {
+            None => Some(doc.as_item()),
+            Some((last, parents)) => tomlx::table_at(&doc, parents)
+                .and_then(|t| t.as_table_like())
+                .and_then(|t| t.get(last)),
         };
-        let Some(table) = table.and_then(|t| t.as_table_like()) else {
-            continue;
+        let Some(item) = table else { continue };
+        let Some(table) = item.as_table_like() else {
+            // `[tool] covdoctor = 1`: settings of the wrong type are an
+            // error like a wrong-typed setting.
+            let span = tomlx::item_span(item).unwrap_or_else(|| Span::empty(0));
+            problems.push(Problem::invalid(
+                Location::new(&source, span),
+                "`tool.covdoctor` must be a table of settings".to_string(),
+            ));
+            return Settings::default();
         };
         let mut settings = Settings {
             file: Some(name.to_string()),
@@ -279,6 +297,10 @@ fn parse_key(
                 "`python-launchers` must be an array of `module.function` or `module.Class.method` names".to_string(),
                 value_span,
             ),
+        },
+        "strict" => match item.as_bool() {
+            Some(strict) => s.strict = strict,
+            None => fail("`strict` must be true or false".to_string(), value_span),
         },
         unknown => {
             let suggestion = strsim_best(unknown, KEYS)

@@ -276,56 +276,52 @@ pub fn render_full(diagnostics: &[Diagnostic], style: &Style) -> String {
     out
 }
 
-/// The human-readable rendering of input problems.
+/// The human-readable rendering of input problems: `input-error` for an
+/// error, `input-warning` (with why it cannot change a verdict) for a
+/// warning.
 pub fn render_problems(problems: &[Problem], style: &Style) -> String {
     let handler = handler(style);
     let mut out = String::new();
     for p in problems {
-        let report = match &p.location {
-            Some(loc) if !showable(loc) => Report {
-                message: format!(
+        let (code, severity) = match p.severity {
+            crate::problem::Severity::Error => ("input-error", miette::Severity::Error),
+            crate::problem::Severity::Warning => ("input-warning", miette::Severity::Warning),
+        };
+        let help = match &p.why_warning {
+            Some(why) => format!("{why}; covdoctor checked the rest of the project"),
+            None => {
+                "covdoctor checked the rest of the project; fix this file and run it again".into()
+            }
+        };
+        let mut report = Report {
+            message: p.message.clone(),
+            code: Some(code.into()),
+            severity,
+            help: Some(help),
+            source: None,
+            labels: Vec::new(),
+            related: Vec::new(),
+        };
+        match &p.location {
+            Some(loc) if !showable(loc) => {
+                report.message = format!(
                     "{}\n  --> {} (the line is too long to show)",
                     p.message,
                     position(loc, style)
-                ),
-                code: Some("input-error".into()),
-                severity: miette::Severity::Error,
-                help: Some(
-                    "covdoctor checked the rest of the project; fix this file and run it again"
-                        .into(),
-                ),
-                source: None,
-                labels: Vec::new(),
-                related: Vec::new(),
-            },
-            Some(loc) => {
-                let source = named(&loc.file, style);
-                Report {
-                    message: p.message.clone(),
-                    code: Some("input-error".into()),
-                    severity: miette::Severity::Error,
-                    help: Some(
-                        "covdoctor checked the rest of the project; fix this file and run it again"
-                            .into(),
-                    ),
-                    source: Some(source),
-                    labels: vec![labeled(loc, Some("here"), true)],
-                    related: Vec::new(),
-                }
+                );
             }
-            None => Report {
-                message: format!("{}: {}", display_path(&p.path, &style.cwd), p.message),
-                code: Some("input-error".into()),
-                severity: miette::Severity::Error,
-                help: None,
-                source: None,
-                labels: Vec::new(),
-                related: Vec::new(),
-            },
-        };
+            Some(loc) => {
+                report.source = Some(named(&loc.file, style));
+                report.labels = vec![labeled(loc, Some("here"), true)];
+            }
+            None => {
+                report.message = format!("{}: {}", display_path(&p.path, &style.cwd), p.message);
+                report.help = p.why_warning.clone();
+            }
+        }
         let mut text = String::new();
         if handler.render_report(&mut text, &report).is_err() {
-            text = format!("error: {}\n", p.message);
+            text = format!("{}: {}\n", p.severity.as_str(), p.message);
         }
         out.push_str(&text);
         out.push('\n');

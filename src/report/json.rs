@@ -135,6 +135,8 @@ struct JsonError {
     line: Option<usize>,
     column: Option<usize>,
     message: String,
+    /// `error` (exit status 2) or `warning` (cannot change a verdict).
+    severity: &'static str,
 }
 
 /// `--output-format json`: `{"version": 1, "tool": {...}, "findings":
@@ -211,6 +213,7 @@ fn json_error(p: &Problem, style: &Style) -> JsonError {
         line,
         column,
         message: p.message.clone(),
+        severity: p.severity.as_str(),
     }
 }
 

@@ -178,8 +178,9 @@ fn render_statistics(diagnostics: &[Diagnostic], quiet: bool) -> String {
     out
 }
 
-/// The last line of a check: findings, how many have fixes, input errors.
-pub fn summary(diagnostics: &[Diagnostic], problems: usize) -> String {
+/// The last line of a check: findings, how many have fixes, input errors
+/// and warnings.
+pub fn summary(diagnostics: &[Diagnostic], problems: &[Problem]) -> String {
     let findings = diagnostics.len();
     let mut parts = Vec::new();
     parts.push(match findings {
@@ -219,23 +220,31 @@ pub fn summary(diagnostics: &[Diagnostic], problems: usize) -> String {
             if withheld == 1 { "fix" } else { "fixes" }
         ));
     }
-    if problems > 0 {
-        parts.push(match problems {
-            1 => "1 input error".to_string(),
-            n => format!("{n} input errors"),
-        });
-    }
+    parts.extend(problem_counts(problems));
     format!("covdoctor: {}", parts.join(", "))
 }
 
+/// "2 input errors", "1 input warning", as they apply.
+fn problem_counts(problems: &[Problem]) -> Vec<String> {
+    let errors = crate::problem::errors(problems);
+    let warnings = problems.len() - errors;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let mut out = Vec::new();
+    if errors > 0 {
+        out.push(format!("{errors} input error{}", plural(errors)));
+    }
+    if warnings > 0 {
+        out.push(format!("{warnings} input warning{}", plural(warnings)));
+    }
+    out
+}
+
 /// The last line of a `--fix` run.
-pub fn fix_summary(fixed: usize, remaining: usize, problems: usize) -> String {
+pub fn fix_summary(fixed: usize, remaining: usize, problems: &[Problem]) -> String {
     let mut line = format!("covdoctor: {fixed} fixed, {remaining} remaining");
-    if problems > 0 {
-        line.push_str(&format!(
-            ", {problems} input error{}",
-            if problems == 1 { "" } else { "s" }
-        ));
+    for part in problem_counts(problems) {
+        line.push_str(", ");
+        line.push_str(&part);
     }
     line
 }

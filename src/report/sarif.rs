@@ -53,7 +53,7 @@ pub fn render_sarif(results: &Results<'_>, style: &Style) -> String {
         .map(|p| notification(p, style))
         .collect();
     let invocation = sarif::Invocation::builder()
-        .execution_successful(results.problems.is_empty())
+        .execution_successful(crate::problem::errors(results.problems) == 0)
         .tool_execution_notifications(notifications)
         .build();
     let mut run = sarif::Run::builder()
@@ -209,7 +209,7 @@ fn notification(p: &Problem, style: &Style) -> sarif::Notification {
             .build(),
     };
     sarif::Notification::builder()
-        .level(serde_json::json!("error"))
+        .level(serde_json::json!(p.severity.as_str()))
         .message(sarif::Message::builder().text(p.message.clone()).build())
         .locations(vec![loc])
         .build()

@@ -68,12 +68,16 @@ pub fn render_problems_concise(problems: &[Problem], style: &Style) -> String {
     let mut out = String::new();
     for p in problems {
         let (path, at) = problem_place(p, style);
+        let code = match p.severity {
+            crate::problem::Severity::Error => "input-error",
+            crate::problem::Severity::Warning => "input-warning",
+        };
         match at {
             Some((line, column)) => out.push_str(&format!(
-                "{path}:{line}:{column}: input-error {}\n",
+                "{path}:{line}:{column}: {code} {}\n",
                 one_line(&p.message)
             )),
-            None => out.push_str(&format!("{path}: input-error {}\n", one_line(&p.message))),
+            None => out.push_str(&format!("{path}: {code} {}\n", one_line(&p.message))),
         }
     }
     out
@@ -110,9 +114,13 @@ pub fn render_github(results: &Results<'_>, style: &Style) -> String {
             Some((line, column)) => format!(",line={line},col={column}"),
             None => String::new(),
         };
+        let (command, title) = match problem.severity {
+            crate::problem::Severity::Error => ("error", "covdoctor (input error)"),
+            crate::problem::Severity::Warning => ("warning", "covdoctor (input warning)"),
+        };
         out.push_str(&format!(
-            "::error title={},file={}{place}::{}\n",
-            property("covdoctor (input error)"),
+            "::{command} title={},file={}{place}::{}\n",
+            property(title),
             property(&path),
             data(&problem.message),
         ));

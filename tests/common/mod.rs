@@ -25,10 +25,7 @@ pub fn render(outcome: &Outcome, cwd: &Path) -> String {
     };
     let mut out = report::render_problems(&outcome.problems, &style);
     out.push_str(&report::render_full(&outcome.diagnostics, &style));
-    out.push_str(&report::summary(
-        &outcome.diagnostics,
-        outcome.problems.len(),
-    ));
+    out.push_str(&report::summary(&outcome.diagnostics, &outcome.problems));
     out.push('\n');
     out
 }

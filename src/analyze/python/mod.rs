@@ -13,6 +13,7 @@ mod index;
 mod launch;
 mod paths;
 mod stop;
+mod unparsed;
 mod walk;
 
 use std::collections::{BTreeMap, HashMap};
@@ -98,10 +99,18 @@ fn analyze_on_this_thread(
     let parsed = parse_all(fs, files, &mut problems);
     let mut facts = PythonFacts::default();
     for p in &parsed {
+        let imports = if p.errors.is_empty() {
+            Arc::default()
+        } else {
+            Arc::new(unparsed::imports(&p.module.body))
+        };
         for (span, message) in &p.errors {
-            facts
-                .syntax_errors
-                .push((Location::new(&p.source, *span), message.clone()));
+            facts.syntax_errors.push(crate::analyze::SyntaxError {
+                imports: Arc::clone(&imports),
+                location: Location::new(&p.source, *span),
+                message: message.clone(),
+                unparsed: unparsed::region(&p.module.body, *span, p.source.text.len()),
+            });
         }
     }
     for p in &parsed {
@@ -577,7 +586,8 @@ impl<'a> Extractor<'_, 'a> {
         let stop_sites = self.stop_sites();
         let mut wanted: Vec<FuncId> = sites.iter().filter_map(|s| s.1.func).collect();
         wanted.extend(stop_sites.iter().filter_map(|s| s.ctx.func));
-        self.callers = self.call_sites(wanted);
+        self.callers = self.call_sites(wanted.clone());
+        self.facts.launcher_names = self.launcher_names(&wanted);
         self.implicit = self.implicit_found.take();
         for (call, ctx, api, kind, shape) in sites {
             for (at, location, via) in self.reach(call, ctx) {
