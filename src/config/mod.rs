@@ -5,6 +5,7 @@
 
 pub mod coverage;
 pub mod ini;
+pub mod iniconfig;
 pub mod pytest;
 pub mod releases;
 pub mod settings;
@@ -189,14 +190,16 @@ impl ProjectConfig {
                         if let Err(e) = files.toml(&source) {
                             errors.push(LoadError::Toml(source, e));
                         }
-                    } else if let Err(e) = files.ini(&source) {
+                    } else if !pytest::read_by_pytest_only(name)
+                        && let Err(e) = files.ini(&source)
+                    {
                         errors.push(LoadError::Ini(source, e));
                     }
                 }
             }
         }
 
-        let pytest = pytest::discover(root, &mut files);
+        let (pytest, pytest_problems) = pytest::load(root, &mut files);
         let versions = versions::Versions::detect(root, overrides, &mut files);
         problems.extend(versions::input_errors(root, &mut files));
         let lookup = Lookup {
@@ -208,7 +211,8 @@ impl ProjectConfig {
         let coverage = CoverageConfig::discover(&lookup, &mut files, &mut errors);
         // Discovery re-reports files already found broken above; keep one
         // problem per file (a missing `--cov-config` file is new).
-        let broken = !errors.is_empty();
+        let broken = !errors.is_empty() || !pytest_problems.is_empty();
+        problems.extend(pytest_problems);
         let mut seen = std::collections::BTreeSet::new();
         for e in errors {
             if seen.insert(e.path()) {
