@@ -909,7 +909,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: pytest 9 stops at "config option 'testpaths' expects a
+        // Fixed defect: pytest 9 stops at "config option 'testpaths' expects a
         // list for type 'args', got str: 'tests'" in a native [tool.pytest]
         // table; covdoctor reports nothing (exit 1).
         Case {
@@ -921,10 +921,9 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["pyproject.toml:4:"],
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: pytest fails with "AttributeError: 'int' object has no
+        // Fixed defect: pytest fails with "AttributeError: 'int' object has no
         // attribute 'items'"; covdoctor reports nothing (exit 1).
         Case {
             name: "pytest-ini-options-not-a-table",
@@ -935,7 +934,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["pyproject.toml:4:"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // DEFECT: tox stops at "LegacyToml failed loading pyproject.toml due
@@ -977,7 +975,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: configparser merges a repeated [DEFAULT], but pytest reads
+        // Fixed defect: configparser merges a repeated [DEFAULT], but pytest reads
         // setup.cfg with iniconfig, which stops at "setup.cfg:3: duplicate
         // section 'DEFAULT'" (pytest 9.2.0 exits 4); covdoctor reports
         // nothing (exit 1).
@@ -987,7 +985,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["setup.cfg:3:"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // configparser: "Source contains parsing errors: [line 2]: '= x'".
@@ -1058,7 +1055,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: pytest stops at "[pytest] section in setup.cfg files is no
+        // Fixed defect: pytest stops at "[pytest] section in setup.cfg files is no
         // longer supported, change to [tool:pytest] instead."; covdoctor
         // reports nothing (exit 1).
         Case {
@@ -1067,7 +1064,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["setup.cfg:1:"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // .coveragerc: configparser only.
@@ -1165,7 +1161,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: iniconfig (pytest 9.2.0) drops a UTF-8 BOM and pytest runs;
+        // Fixed defect: iniconfig (pytest 9.2.0) drops a UTF-8 BOM and pytest runs;
         // covdoctor reports "invalid INI: the file starts with a UTF-8 byte
         // order mark" (configparser's rule) and exits 2.
         Case {
@@ -1173,10 +1169,9 @@ fn cases() -> Vec<Case> {
             make: vec![file("pytest.ini", b"\xef\xbb\xbf[pytest]\naddopts = -q\n")],
             exit: 1,
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: pytest stops at "pytest.ini:3: duplicate section
+        // Fixed defect: pytest stops at "pytest.ini:3: duplicate section
         // 'DEFAULT'"; covdoctor merges it as configparser would and reports
         // nothing (exit 1).
         Case {
@@ -1188,10 +1183,9 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["pytest.ini:3:"],
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: pytest stops at "pytest.ini:2: unexpected value
+        // Fixed defect: pytest stops at "pytest.ini:2: unexpected value
         // continuation" (iniconfig reads an indented line as a
         // continuation); covdoctor reads an option and reports nothing
         // (exit 1).
@@ -1201,10 +1195,9 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["pytest.ini:2:"],
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: iniconfig's keys are case-sensitive, so pytest runs (it
+        // Fixed defect: iniconfig's keys are case-sensitive, so pytest runs (it
         // warns "Unknown config option: ADDOPTS"); covdoctor reports
         // "option `addopts` appears twice" and exits 2.
         Case {
@@ -1212,10 +1205,9 @@ fn cases() -> Vec<Case> {
             make: vec![file("pytest.ini", b"[pytest]\naddopts = -q\nADDOPTS = -x\n")],
             exit: 1,
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: pytest splits addopts with shlex and stops at "No closing
+        // Fixed defect: pytest splits addopts with shlex and stops at "No closing
         // quotation"; covdoctor splits it on whitespace and reports nothing
         // (exit 1).
         Case {
@@ -1224,7 +1216,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["pytest.ini:2:"],
             finding: true,
-            defect: true,
             ..CASE
         },
         Case {
@@ -1235,7 +1226,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: pytest stops at "config option 'addopts' expects a list for
+        // Fixed defect: pytest stops at "config option 'addopts' expects a list for
         // type 'args', got int: 1"; covdoctor reports nothing (exit 1).
         Case {
             name: "pytest-toml-addopts-not-a-list",
@@ -1243,10 +1234,9 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["pytest.toml:2:"],
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: pytest stops at "pytest configuration must be under a
+        // Fixed defect: pytest stops at "pytest configuration must be under a
         // [pytest] table (found top-level options: addopts)"; covdoctor
         // reports nothing (exit 1).
         Case {
@@ -1255,7 +1245,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["pytest.toml:1:"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // tox.ini and tox.toml.
