@@ -12,6 +12,7 @@ mod handler;
 mod index;
 mod launch;
 mod paths;
+mod session;
 mod stop;
 mod unparsed;
 mod walk;
@@ -130,8 +131,11 @@ fn analyze_on_this_thread(
             import_targets: t,
         })
         .collect();
+    let imported = session::imported_names(parsed.iter().map(|p| &p.module.body[..]), &targets);
     let index = Index::build(root, inputs);
     let mut extractor = Extractor {
+        imported: &imported,
+        runs_cache: Default::default(),
         index: &index,
         scripts,
         launchers,
@@ -454,6 +458,10 @@ struct Extractor<'i, 'a> {
     /// `with` statements by the address of a call that is one of their
     /// items' context expression.
     with_items: HashMap<usize, &'a ruff_python_ast::StmtWith>,
+    /// Every module name the project imports (see [`session`]).
+    imported: &'i std::collections::HashSet<String>,
+    /// [`Extractor::runs_in_session`], by module.
+    runs_cache: std::cell::RefCell<HashMap<index::ModId, bool>>,
     /// What each child runs and its SIGTERM handling, by entry and place.
     children_seen: HashMap<String, (Option<PathBuf>, Option<crate::analyze::command::Handler>)>,
 }
@@ -760,9 +768,12 @@ impl<'a> Extractor<'_, 'a> {
     /// Whether a test or fixture reaches the call (with `on_linux`, one
     /// that is not skipped on Linux).
     fn reached_from_tests(&self, call: &'a ExprCall, ctx: Ctx, on_linux: bool) -> bool {
+        // A module-level call runs when pytest (or a test) runs the module.
         let module_call_in_tests = |c: &'a ExprCall, at: Ctx| {
             let location = self.index.location(at.module, c);
-            self.in_tests(&location) && !self.in_main_block(at, c)
+            self.in_tests(&location)
+                && !self.in_main_block(at, c)
+                && self.runs_in_session(at.module)
         };
         let Some(f) = ctx.func else {
             return module_call_in_tests(call, ctx);
@@ -782,7 +793,7 @@ impl<'a> Extractor<'_, 'a> {
             // pytest runs tests and fixtures; a function run without a call
             // we see, or with no known call at all, is judged by where it is.
             if function.is_test || self.implicit.contains(&g) || callers.is_none() {
-                if in_tests {
+                if in_tests && self.runs_in_session(function.module) {
                     return true;
                 }
                 continue;

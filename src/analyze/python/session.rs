@@ -1,0 +1,86 @@
+//! Which modules run in the test session: pytest imports the test modules
+//! it collects and every `conftest.py`, and those import the rest. A file
+//! under `tests/` that is neither (the inputs of a linter's functional
+//! tests, a sample project a test copies) never runs, so what it would
+//! start is no evidence about the suite.
+
+use std::collections::HashSet;
+
+use ruff_python_ast::Stmt;
+
+use super::Extractor;
+use super::index::{ImportTargets, ModId};
+
+/// Every module name the project imports (resolved relative imports
+/// included), with each of its parent packages (`a.b.c` also imports `a.b`
+/// and `a`).
+pub(super) fn imported_names<'s>(
+    bodies: impl Iterator<Item = &'s [Stmt]>,
+    targets: &[ImportTargets],
+) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let mut add = |name: &str| {
+        let mut at = name.len();
+        loop {
+            let prefix = &name[..at];
+            if !prefix.is_empty() && !prefix.starts_with('.') {
+                out.insert(prefix.to_string());
+            }
+            match prefix.rfind('.') {
+                Some(i) => at = i,
+                None => break,
+            }
+        }
+    };
+    for body in bodies {
+        for (imported, _) in super::unparsed::imports(body) {
+            add(&imported);
+        }
+    }
+    for t in targets {
+        for name in t.by_alias.values() {
+            add(name);
+        }
+    }
+    out
+}
+
+impl Extractor<'_, '_> {
+    /// Whether the module's own code runs in the test session: a test
+    /// module by pytest's default names, a `conftest.py`, a module the
+    /// project imports, or a file another one names (a script a test runs
+    /// as a child: `python tests/server.py`, `-m tests.server`).
+    pub(super) fn runs_in_session(&self, module: ModId) -> bool {
+        if let Some(known) = self.runs_cache.borrow().get(&module) {
+            return *known;
+        }
+        let m = &self.index.modules[module];
+        let name = m
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let stem = name.strip_suffix(".py").unwrap_or(&name);
+        let runs = name.starts_with("test")
+            || name.ends_with("_test.py")
+            || name == "conftest.py"
+            || m.names.iter().any(|(n, _)| self.imported.contains(n))
+            || (stem != "__init__" && self.named_elsewhere(module, stem));
+        self.runs_cache.borrow_mut().insert(module, runs);
+        runs
+    }
+
+    /// Whether a file other than `module` holds `stem` as a word.
+    fn named_elsewhere(&self, module: ModId, stem: &str) -> bool {
+        let is_word = |b: u8| b == b'_' || b.is_ascii_alphanumeric();
+        self.index.modules.iter().enumerate().any(|(i, other)| {
+            i != module
+                && other.source.text.match_indices(stem).any(|(at, _)| {
+                    let bytes = other.source.text.as_bytes();
+                    let before = at.checked_sub(1).map(|j| bytes[j]);
+                    let after = bytes.get(at + stem.len()).copied();
+                    !before.is_some_and(is_word) && !after.is_some_and(is_word)
+                })
+        })
+    }
+}
