@@ -59,6 +59,10 @@ pub struct SourceFile {
     /// A Python file's PEP 263 encoding when it is not UTF-8 (the text was
     /// decoded from it; such a file is never rewritten).
     pub encoding: Option<String>,
+    /// Some bytes were not UTF-8 and `text` holds U+FFFD for them (a
+    /// Makefile or a shell script, read as bytes): spans do not index the
+    /// file's bytes, and the file is never rewritten.
+    pub lossy: bool,
     line_starts: Vec<usize>,
 }
 
@@ -82,62 +86,56 @@ impl SourceFile {
             text,
             bom,
             encoding: None,
+            lossy: false,
             line_starts,
         }
     }
 
     /// Reads a Python file: UTF-8, unless a PEP 263 declaration
     /// (`# -*- coding: latin-1 -*-`) on one of the first two lines names
-    /// another encoding, as Python itself does.
-    pub fn read_python(files: &dyn Files, path: &Path) -> Result<Self, ReadError> {
-        let bytes = files.read(path).map_err(|e| ReadError::Io {
-            path: path.to_path_buf(),
-            message: e.to_string(),
+    /// another encoding, as Python itself does. A declaration Python
+    /// refuses (an unknown encoding, another encoding than UTF-8 after a
+    /// UTF-8 byte order mark) is located at the encoding's name.
+    pub fn read_python(files: &dyn Files, path: &Path) -> Result<Self, Undecodable> {
+        let bytes = files.read(path).map_err(|e| Undecodable {
+            error: ReadError::Io {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            },
+            at: None,
         })?;
-        let Some(label) = coding_declaration(&bytes) else {
-            return Self::from_bytes(path, bytes);
-        };
-        // Python's codec names (`latin-1`, `iso8859_15`, `utf_8`) are not all
-        // WHATWG labels; try the usual spellings.
-        let lower = label.to_ascii_lowercase();
-        let candidates = [
-            lower.clone(),
-            lower.replace('_', "-"),
-            lower.replace(['-', '_'], ""),
-            lower.replace('_', "-").replacen("iso8859", "iso-8859", 1),
-        ];
-        let Some(encoding) = candidates
-            .iter()
-            .find_map(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
-        else {
-            return Err(ReadError::Io {
-                path: path.to_path_buf(),
-                message: format!("unknown encoding `{label}` in its coding declaration"),
-            });
-        };
-        if encoding == encoding_rs::UTF_8 {
-            return Self::from_bytes(path, bytes);
-        }
-        let (text, _, had_errors) = encoding.decode(&bytes);
-        if had_errors {
-            return Err(ReadError::Io {
-                path: path.to_path_buf(),
-                message: format!("not valid {label}, the encoding its coding declaration names"),
-            });
-        }
-        let mut file = SourceFile::new(path.to_path_buf(), text.into_owned());
-        file.encoding = Some(label);
-        Ok(file)
+        decode_python(path, bytes)
     }
 
-    /// Reads a file. Non-UTF-8 content is an error, like for Python's
-    /// `open(..., encoding="utf-8")` that coverage.py and pytest use.
+    /// Reads a file as the program that reads it decodes it (see
+    /// [`Decoding::of`]): a configuration file as UTF-8, where anything else
+    /// is an error, like for Python's `open(..., encoding="utf-8")` that
+    /// coverage.py and pytest use; a Python file as Python does; a Makefile
+    /// or a shell script as bytes.
     pub fn read(files: &dyn Files, path: &Path) -> Result<Self, ReadError> {
         let bytes = files.read(path).map_err(|e| ReadError::Io {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        Self::from_bytes(path, bytes)
+        match Decoding::of(path, &bytes) {
+            Decoding::Utf8 => Self::from_bytes(path, bytes),
+            Decoding::Python => decode_python(path, bytes).map_err(|u| u.error),
+            Decoding::Bytes => Ok(Self::from_bytes_lossy(path, bytes)),
+        }
+    }
+
+    /// A file of bytes that are mostly text (make and the shell never
+    /// decode): a byte that is not UTF-8 becomes U+FFFD.
+    fn from_bytes_lossy(path: &Path, bytes: Vec<u8>) -> Self {
+        match String::from_utf8(bytes) {
+            Ok(text) => SourceFile::new(path.to_path_buf(), text),
+            Err(e) => {
+                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                let mut file = SourceFile::new(path.to_path_buf(), text);
+                file.lossy = true;
+                file
+            }
+        }
     }
 
     fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Self, ReadError> {
@@ -187,29 +185,208 @@ impl SourceFile {
     }
 }
 
+/// How the program that reads a file decodes its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decoding {
+    /// UTF-8, anything else an error: configparser, tomllib, YAML and
+    /// requirement files as coverage.py, pytest, tox, pip and CI read them.
+    Utf8,
+    /// Python source: UTF-8 unless a PEP 263 declaration names another
+    /// encoding.
+    Python,
+    /// Bytes: make and the shell never decode what they read, so a byte
+    /// that is not UTF-8 (in a comment, say) changes nothing.
+    Bytes,
+}
+
+impl Decoding {
+    /// How the file at `path`, holding `bytes`, is decoded by what reads it:
+    /// a `.py` file is Python; a Makefile (`Makefile`, `makefile`,
+    /// `GNUmakefile`, `*.mk`) and a shell script (`*.sh`, `*.bash`, or a
+    /// file without extension that starts with `#!`, unless the line names
+    /// Python) are bytes; anything else is UTF-8.
+    pub fn of(path: &Path, bytes: &[u8]) -> Decoding {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        if matches!(&*name, "Makefile" | "makefile" | "GNUmakefile") {
+            return Decoding::Bytes;
+        }
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("py" | "pyw") => Decoding::Python,
+            Some("mk" | "sh" | "bash") => Decoding::Bytes,
+            // An executable script: `#!/bin/sh`. Dotfiles and justfiles (just
+            // wants UTF-8) are not scripts.
+            None if bytes.starts_with(b"#!")
+                && !name.starts_with('.')
+                && !name.eq_ignore_ascii_case("justfile") =>
+            {
+                let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+                if first.windows(6).any(|w| w == b"python") {
+                    Decoding::Python
+                } else {
+                    Decoding::Bytes
+                }
+            }
+            _ => Decoding::Utf8,
+        }
+    }
+}
+
+/// A Python file that could not be decoded, and where when that is known
+/// (the encoding's name in its coding declaration).
+#[derive(Debug, Clone)]
+pub struct Undecodable {
+    pub error: ReadError,
+    pub at: Option<Location>,
+}
+
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// Decodes Python source as Python's tokenizer does: a UTF-8 byte order
+/// mark, then a PEP 263 declaration on one of the first two lines, else
+/// UTF-8.
+fn decode_python(path: &Path, bytes: Vec<u8>) -> Result<SourceFile, Undecodable> {
+    let bom = bytes.starts_with(UTF8_BOM);
+    let body = if bom { &bytes[3..] } else { &bytes[..] };
+    let Some((label, range)) = coding_declaration(body) else {
+        return SourceFile::from_bytes(path, bytes)
+            .map_err(|error| Undecodable { error, at: None });
+    };
+    // Where the declaration names the encoding, in a lossy reading of the
+    // file (the byte order mark removed, as `SourceFile::new` does).
+    let located = |message: String| {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let file = Arc::new(SourceFile::new(path.to_path_buf(), text));
+        let start = String::from_utf8_lossy(&body[..range.start]).len();
+        let end = start + String::from_utf8_lossy(&body[range.clone()]).len();
+        Undecodable {
+            error: ReadError::Io {
+                path: path.to_path_buf(),
+                message,
+            },
+            at: Some(Location::new(&file, Span::new(start, end))),
+        }
+    };
+    let normal = python_normal_name(&label);
+    if bom && normal != "utf-8" {
+        // Python: "SyntaxError: encoding problem: iso-8859-1 with BOM".
+        return Err(located(format!(
+            "encoding problem: {normal} with BOM (Python refuses a UTF-8 byte order mark before a coding declaration of another encoding than UTF-8)"
+        )));
+    }
+    if normal == "utf-8" {
+        return SourceFile::from_bytes(path, bytes)
+            .map_err(|error| Undecodable { error, at: None });
+    }
+    let text = if normal == "iso-8859-1" {
+        // Latin-1 maps every byte to the code point of its value (WHATWG's
+        // `latin1` label is windows-1252, which differs in 0x80-0x9f).
+        bytes.iter().map(|&b| char::from(b)).collect::<String>()
+    } else {
+        // Python's codec names (`iso8859_15`, `cp1252`) are not all WHATWG
+        // labels; try the usual spellings.
+        let lower = label.to_ascii_lowercase();
+        let candidates = [
+            lower.clone(),
+            lower.replace('_', "-"),
+            lower.replace(['-', '_'], ""),
+            lower.replace('_', "-").replacen("iso8859", "iso-8859", 1),
+        ];
+        let Some(encoding) = candidates
+            .iter()
+            .find_map(|c| encoding_rs::Encoding::for_label(c.as_bytes()))
+        else {
+            return Err(located(format!(
+                "unknown encoding `{label}` in its coding declaration"
+            )));
+        };
+        if encoding == encoding_rs::UTF_8 {
+            return SourceFile::from_bytes(path, bytes)
+                .map_err(|error| Undecodable { error, at: None });
+        }
+        let (text, had_errors) = encoding.decode_without_bom_handling(&bytes);
+        if had_errors {
+            return Err(Undecodable {
+                error: ReadError::Io {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "not valid {label}, the encoding its coding declaration names"
+                    ),
+                },
+                at: None,
+            });
+        }
+        text.into_owned()
+    };
+    let mut file = SourceFile::new(path.to_path_buf(), text);
+    file.encoding = Some(label);
+    Ok(file)
+}
+
+/// The name Python's tokenizer gives a declared encoding in its messages
+/// (`get_normal_name`): `utf-8` for `UTF_8` and `utf-8-*`, `iso-8859-1`
+/// for the spellings of Latin-1, else the name as written.
+fn python_normal_name(label: &str) -> &str {
+    // Python looks at the first 12 characters only.
+    let buf: String = label
+        .chars()
+        .take(12)
+        .map(|c| {
+            if c == '_' {
+                '-'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    if buf == "utf-8" || buf.starts_with("utf-8-") {
+        "utf-8"
+    } else if ["latin-1", "iso-8859-1", "iso-latin-1"].contains(&buf.as_str())
+        || ["latin-1-", "iso-8859-1-", "iso-latin-1-"]
+            .iter()
+            .any(|p| buf.starts_with(p))
+    {
+        "iso-8859-1"
+    } else {
+        label
+    }
+}
+
 /// The encoding named by a PEP 263 coding declaration on the first or second
 /// line (`^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)`, the regular expression
-/// the PEP gives).
-fn coding_declaration(bytes: &[u8]) -> Option<String> {
+/// the PEP gives, on bytes and ASCII as Python's tokenizer reads it), and
+/// the byte range of the name. `bytes` is the file
+/// after any byte order mark.
+fn coding_declaration(bytes: &[u8]) -> Option<(String, Range<usize>)> {
     static COOKIE: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
-        regex::bytes::Regex::new(r"^[ \t\x0c]*#.*?coding[:=][ \t]*([-\w.]+)").expect("valid regex")
+        regex::bytes::Regex::new(r"^[ \t\x0c]*#(?-u:.)*?coding[:=][ \t]*((?-u:[-\w.])+)")
+            .expect("valid regex")
     });
     let mut lines = bytes.split(|b| *b == b'\n');
     let first = lines.next()?;
-    let found = COOKIE.captures(first).or_else(|| {
-        // The second line counts only if the first is blank or a comment.
-        let trimmed = first
-            .iter()
-            .skip_while(|b| b.is_ascii_whitespace())
-            .copied()
-            .collect::<Vec<u8>>();
-        if trimmed.is_empty() || trimmed.starts_with(b"#") {
-            COOKIE.captures(lines.next()?)
-        } else {
-            None
+    let found = match COOKIE.captures(first) {
+        Some(c) => c.get(1)?.range(),
+        None => {
+            // The second line counts only if the first is blank or a comment.
+            let trimmed = first
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .map_or(&[][..], |i| &first[i..]);
+            if !(trimmed.is_empty() || trimmed.starts_with(b"#")) {
+                return None;
+            }
+            let second = lines.next()?;
+            let r = COOKIE.captures(second)?.get(1)?.range();
+            let at = first.len() + 1;
+            at + r.start..at + r.end
         }
-    })?;
-    Some(String::from_utf8_lossy(&found[1]).into_owned())
+    };
+    Some((
+        String::from_utf8_lossy(&bytes[found.clone()]).into_owned(),
+        found,
+    ))
 }
 
 /// A file that could not be read as text.
@@ -417,11 +594,126 @@ mod tests {
         std::fs::write(&bad, b"x = '\xe9'\n").unwrap();
         assert!(matches!(
             SourceFile::read_python(&Disk, &bad),
-            Err(ReadError::NotUtf8 { .. })
+            Err(Undecodable {
+                error: ReadError::NotUtf8 { .. },
+                ..
+            })
         ));
         // A declaration on line 2 after code does not count.
         std::fs::write(&bad, b"x = 1\n# coding: latin-1\ny = '\xe9'\n").unwrap();
         assert!(SourceFile::read_python(&Disk, &bad).is_err());
+    }
+
+    fn python(bytes: &[u8]) -> Result<SourceFile, Undecodable> {
+        decode_python(Path::new("x.py"), bytes.to_vec())
+    }
+
+    /// The message and the located text of an undecodable file.
+    fn refused(bytes: &[u8]) -> (String, Option<(usize, usize, String)>) {
+        let u = python(bytes).unwrap_err();
+        let at = u.at.map(|l| {
+            let (line, column) = l.file.line_col(l.span.start);
+            (line, column, l.file.slice(l.span).to_string())
+        });
+        (u.error.message(), at)
+    }
+
+    #[test]
+    fn a_bom_with_another_declared_encoding_is_refused_as_python_does() {
+        // Python: "SyntaxError: encoding problem: iso-8859-1 with BOM".
+        let (message, at) = refused(b"\xef\xbb\xbf# -*- coding: latin-1 -*-\nx = 1\n");
+        assert!(
+            message.contains("encoding problem: iso-8859-1 with BOM"),
+            "{message}"
+        );
+        assert_eq!(at, Some((1, 15, "latin-1".to_string())));
+        // On the second line, and a name Python does not normalize.
+        let (message, at) = refused(b"\xef\xbb\xbf#!/usr/bin/python\n# coding: utf8\nx = 1\n");
+        assert!(
+            message.contains("encoding problem: utf8 with BOM"),
+            "{message}"
+        );
+        assert_eq!(at, Some((2, 11, "utf8".to_string())));
+        // Unknown after a BOM: the BOM is what Python names.
+        let (message, _) = refused(b"\xef\xbb\xbf# coding: nonsense\n");
+        assert!(message.contains("nonsense with BOM"), "{message}");
+    }
+
+    #[test]
+    fn a_bom_with_utf8_declared_or_none_is_read() {
+        for ok in [
+            &b"\xef\xbb\xbf# -*- coding: utf-8 -*-\nx = 1\n"[..],
+            b"\xef\xbb\xbf# coding: UTF_8\nx = 1\n",
+            b"\xef\xbb\xbf# coding: utf-8-unix\nx = 1\n",
+            b"\xef\xbb\xbfx = 1\n",
+            // After code, a declaration on line 2 does not count.
+            b"\xef\xbb\xbfx = 1\n# coding: latin-1\n",
+        ] {
+            let file = python(ok).unwrap();
+            assert!(file.bom);
+            assert_eq!(file.encoding, None);
+        }
+    }
+
+    #[test]
+    fn latin_1_is_latin_1_and_unknown_encodings_are_located() {
+        // 0x80 is U+0080 in Latin-1 (windows-1252 would make it U+20AC).
+        let file = python(b"# coding: latin-1\nx = '\x80\xe9'\n").unwrap();
+        assert_eq!(file.text, "# coding: latin-1\nx = '\u{80}\u{e9}'\n");
+        assert!(python(b"# coding: iso-8859-1-unix\nx = '\xe9'\n").is_ok());
+        assert!(python(b"# coding: iso8859_15\nx = '\xa4'\n").is_ok());
+        let (message, at) = refused(b"# caf\xe9 coding: nonsense\nx = 1\n");
+        assert!(message.contains("unknown encoding `nonsense`"), "{message}");
+        assert_eq!(at, Some((1, 16, "nonsense".to_string())));
+    }
+
+    #[test]
+    fn each_reader_decodes_as_the_program_that_reads_the_file() {
+        let of = |path: &str, bytes: &[u8]| Decoding::of(Path::new(path), bytes);
+        assert_eq!(of("Makefile", b""), Decoding::Bytes);
+        assert_eq!(of("a/GNUmakefile", b""), Decoding::Bytes);
+        assert_eq!(of("rules.mk", b""), Decoding::Bytes);
+        assert_eq!(of("ci/test.sh", b""), Decoding::Bytes);
+        assert_eq!(of("ci/test", b"#!/bin/bash\n"), Decoding::Bytes);
+        assert_eq!(of("ci/test", b"#!/usr/bin/env python3\n"), Decoding::Python);
+        assert_eq!(of("noxfile.py", b""), Decoding::Python);
+        // Near misses: configuration is UTF-8.
+        assert_eq!(of("ci/test", b"echo\n"), Decoding::Utf8);
+        assert_eq!(of(".coveragerc", b"#!\n"), Decoding::Utf8);
+        assert_eq!(of("justfile", b"#!/usr/bin/env just\n"), Decoding::Utf8);
+        assert_eq!(of("Makefile.toml", b""), Decoding::Utf8);
+        assert_eq!(of("tox.ini", b""), Decoding::Utf8);
+        assert_eq!(of(".gitlab-ci.yml", b""), Decoding::Utf8);
+    }
+
+    #[test]
+    fn make_and_shell_files_are_read_as_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let make = dir.path().join("Makefile");
+        std::fs::write(&make, b"# caf\xe9\ntest:\n\tpytest --cov\n").unwrap();
+        let file = SourceFile::read(&Disk, &make).unwrap();
+        assert!(file.lossy);
+        assert_eq!(file.text, "# caf\u{fffd}\ntest:\n\tpytest --cov\n");
+        let clean = dir.path().join("test.sh");
+        std::fs::write(&clean, b"pytest --cov\n").unwrap();
+        assert!(!SourceFile::read(&Disk, &clean).unwrap().lossy);
+        let nox = dir.path().join("noxfile.py");
+        std::fs::write(&nox, b"# coding: latin-1\n# caf\xe9\n").unwrap();
+        assert_eq!(
+            SourceFile::read(&Disk, &nox).unwrap().encoding.as_deref(),
+            Some("latin-1")
+        );
+        // Configuration is still UTF-8 only.
+        let ini = dir.path().join("tox.ini");
+        std::fs::write(&ini, b"# caf\xe9\n").unwrap();
+        assert!(matches!(
+            SourceFile::read(&Disk, &ini),
+            Err(ReadError::NotUtf8 {
+                line: 1,
+                column: 6,
+                ..
+            })
+        ));
     }
 
     #[test]

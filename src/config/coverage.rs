@@ -164,10 +164,15 @@ impl Setting {
     /// raises `ConfigError`), in coverage's words; `None` when it reads it.
     /// Text options are not checked.
     pub fn unreadable(&self) -> Option<String> {
-        let kind = OPTIONS
-            .iter()
-            .find(|(s, o, _)| *s == self.section && *o == self.option)
-            .map(|(_, _, k)| *k)?;
+        // Every key of `[paths]` is read with `getlist`.
+        let kind = if self.section == "paths" {
+            OptionKind::List
+        } else {
+            OPTIONS
+                .iter()
+                .find(|(s, o, _)| *s == self.section && *o == self.option)
+                .map(|(_, _, k)| *k)?
+        };
         let at = format!("[{}]{}", self.real_section, self.option);
         let describe = |v: &RawValue| match v {
             RawValue::Str(s) | RawValue::Ini(s) => format!("'{s}'"),
@@ -1004,6 +1009,48 @@ mod tests {
         );
         assert!(matches!(&errors[..], [LoadError::Value(_, _, why)]
             if why == "Option [tool.coverage.run]patch is not a list: 'subprocess'"));
+    }
+
+    #[test]
+    fn paths_entries_must_be_lists_of_strings() {
+        let values = |text: &str| {
+            let dir = project(&[("pyproject.toml", text)]);
+            let (config, errors) = discover(dir.path(), None, None);
+            let messages: Vec<String> = errors
+                .iter()
+                .filter_map(|e| match e {
+                    LoadError::Value(source, span, why) => {
+                        Some(format!("{why} @ {}", &source.text[span.range()]))
+                    }
+                    _ => None,
+                })
+                .collect();
+            (config.selection, messages)
+        };
+        // coverage.py: "Option [tool.coverage.paths]source is not a list:
+        // 'src'", and it reads nothing.
+        let (selection, messages) = values(
+            "[tool.coverage.run]\nsigterm = true\n[tool.coverage.paths]\nsource = \"src\"\n",
+        );
+        assert_eq!(
+            messages,
+            ["Option [tool.coverage.paths]source is not a list: 'src' @ source = \"src\""]
+        );
+        assert_eq!(selection, Selection::Unknown);
+        let (_, messages) = values("[tool.coverage.paths]\nsource = [\"src\", 1]\n");
+        assert_eq!(
+            messages,
+            ["Option [tool.coverage.paths]source is not a list of strings @ source = [\"src\", 1]"]
+        );
+        // Lists of strings are read, and so is any INI value.
+        let (selection, messages) =
+            values("[tool.coverage.paths]\nsource = [\"src\", \"/ci/src\"]\nother = []\n");
+        assert!(messages.is_empty(), "{messages:?}");
+        assert_eq!(selection, Selection::File(0));
+        let dir = project(&[(".coveragerc", "[paths]\nsource = src\n")]);
+        let (config, errors) = discover(dir.path(), None, None);
+        assert!(errors.is_empty());
+        assert_eq!(effective_name(&config).as_deref(), Some(".coveragerc"));
     }
 
     #[test]

@@ -561,25 +561,20 @@ pub fn lock_file(
     };
     let mut found = None;
     if name == "Pipfile.lock" {
-        let json: serde_json::Value = serde_json::from_str(&source.text).ok()?;
-        for group in ["default", "develop"] {
-            if let Some(entries) = json.get(group).and_then(|g| g.as_object()) {
-                for (name, entry) in entries {
-                    if normalize(name) == wanted
-                        && let Some(v) = entry.get("version").and_then(|v| v.as_str())
-                        && let Some(v) = parse_version(v.trim_start_matches("=="))
-                    {
-                        let span = source
-                            .text
-                            .find(&format!("\"{name}\""))
-                            .map(|at| Span::new(at, at + name.len() + 2));
-                        found = Some((v, span));
-                    }
-                }
+        for (name, version) in pipfile_lock(&source).ok()? {
+            if normalize(&name) == wanted
+                && let Some(v) = version
+                && let Some(v) = parse_version(v.trim_start_matches("=="))
+            {
+                let span = source
+                    .text
+                    .find(&format!("\"{name}\""))
+                    .map(|at| Span::new(at, at + name.len() + 2));
+                found = Some((v, span));
             }
         }
     } else {
-        let doc = loader.toml(&source).ok()?;
+        let doc = lock_toml(name, &source, loader).ok()?;
         let packages = doc.get("package").and_then(|p| p.as_array_of_tables());
         for table in packages.into_iter().flat_map(|a| a.iter()) {
             if table
@@ -608,8 +603,9 @@ pub fn lock_file(
     })
 }
 
-/// One line of a requirements file, without its comment and options: the
-/// requirement, if it is one.
+/// One line of an INI value that lists requirements (tox `deps`, setup.cfg
+/// `install_requires`), without its comment and options: the requirement,
+/// if it is one.
 fn requirement_line(line: &str) -> Option<&str> {
     let line = match line.find(" #") {
         Some(at) => &line[..at],
@@ -619,53 +615,343 @@ fn requirement_line(line: &str) -> Option<&str> {
     (!line.is_empty() && !line.starts_with(['#', '-'])).then_some(line)
 }
 
+/// A logical line of a requirements file as pip's `preprocess` makes it:
+/// lines ending in `\` joined with the next, the comment (`#` at the start
+/// or after whitespace) removed, trimmed; empty lines dropped.
+struct ReqLine {
+    /// 1-based, of the first physical line.
+    number: usize,
+    text: String,
+    /// Where `text` starts in the file, and `text` as far as its first
+    /// physical line holds it.
+    span: Span,
+}
+
+/// `COMMENT_RE.match`: the line is a comment (from its start or after
+/// leading whitespace).
+fn starts_comment(line: &str) -> bool {
+    line.trim_start().starts_with('#')
+}
+
+/// `COMMENT_RE.sub("", line)`: the line up to the first `#` at its start
+/// or after whitespace, without the whitespace before it.
+fn strip_comment(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    let cut = (0..bytes.len())
+        .find(|&i| bytes[i] == b'#' && (i == 0 || bytes[i - 1].is_ascii_whitespace()));
+    match cut {
+        Some(i) => line[..i].trim_end(),
+        None => line,
+    }
+}
+
+fn logical_lines(text: &str) -> Vec<ReqLine> {
+    // (number, start offset, line without its line break)
+    let mut physical = Vec::new();
+    let mut offset = 0;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let line = raw.trim_end_matches('\n').trim_end_matches('\r');
+        physical.push((i + 1, offset, line));
+        offset += raw.len();
+    }
+    // `join_lines`.
+    let mut joined: Vec<(usize, usize, &str, String)> = Vec::new();
+    let mut pending: Option<(usize, usize, &str, String)> = None;
+    for (number, start, line) in physical {
+        if !line.ends_with('\\') || starts_comment(line) {
+            let line_text = if starts_comment(line) {
+                format!(" {line}")
+            } else {
+                line.to_string()
+            };
+            match pending.take() {
+                Some((n, s, first, mut acc)) => {
+                    acc.push_str(&line_text);
+                    joined.push((n, s, first, acc));
+                }
+                None => joined.push((number, start, line, line_text)),
+            }
+        } else {
+            let part = line.trim_matches('\\');
+            match &mut pending {
+                Some((_, _, _, acc)) => acc.push_str(part),
+                None => pending = Some((number, start, line, part.to_string())),
+            }
+        }
+    }
+    joined.extend(pending);
+    // `ignore_comments`.
+    joined
+        .into_iter()
+        .filter_map(|(number, start, first, full)| {
+            let text = strip_comment(&full).trim();
+            if text.is_empty() {
+                return None;
+            }
+            let lead = first.len() - first.trim_start().len();
+            let own = first.trim_end_matches('\\').len();
+            let len = text.len().min(own.saturating_sub(lead));
+            Some(ReqLine {
+                number,
+                text: text.to_string(),
+                span: Span::new(start + lead, start + lead + len),
+            })
+        })
+        .collect()
+}
+
+/// pip's `break_args_options`: the words before the first that starts
+/// with `-` are the requirement, the rest its options.
+fn break_args_options(line: &str) -> (String, String) {
+    let tokens: Vec<&str> = line.split(' ').collect();
+    let at = tokens
+        .iter()
+        .position(|t| t.starts_with('-'))
+        .unwrap_or(tokens.len());
+    (tokens[..at].join(" "), tokens[at..].join(" "))
+}
+
+/// The file an options line includes, as optparse reads `-r FILE`,
+/// `-rFILE`, `--requirement FILE`, `--requirement=FILE` (and `-c`,
+/// `--constraint`): `(file, is a constraint)`.
+fn included(options: &str) -> Option<(String, bool)> {
+    let words = shlex::split(options)?;
+    let mut words = words.iter();
+    while let Some(word) = words.next() {
+        for (short, long, constraint) in
+            [("-r", "--requirement", false), ("-c", "--constraint", true)]
+        {
+            if word == short || word == long {
+                return words.next().map(|f| (f.clone(), constraint));
+            }
+            if let Some(file) = word.strip_prefix(&format!("{long}=")) {
+                return Some((file.to_string(), constraint));
+            }
+            if let Some(file) = word.strip_prefix(short)
+                && !file.is_empty()
+                && !word.starts_with("--")
+            {
+                return Some((file.to_string(), constraint));
+            }
+        }
+    }
+    None
+}
+
+/// Why pip rejects a requirement line ("Invalid requirement"), when it
+/// surely does: it is read as a PEP 508 requirement (`pep508_rs`), and
+/// fails, with where (a byte offset) and why. Lines pip may read otherwise
+/// are never called invalid: a URL, a path (`./pkg`, `dir/`: pip reads it
+/// when it exists), an archive (`pkg-1.0.whl`), a direct reference
+/// (`name @ url`), and lines with the `${VARIABLE}`s pip substitutes
+/// first from the environment.
+fn invalid_requirement(text: &str) -> Option<(usize, String)> {
+    const ARCHIVES: &[&str] = &[
+        ".zip",
+        ".whl",
+        ".tar.gz",
+        ".tgz",
+        ".tar",
+        ".tar.bz2",
+        ".tbz",
+        ".tar.xz",
+        ".txz",
+        ".tlz",
+        ".tar.lz",
+        ".tar.lzma",
+    ];
+    let name = text.split(';').next().unwrap_or(text).trim();
+    if text.contains(':') && text.contains("//")
+        || name.contains(['/', '@'])
+        || name.starts_with('.')
+        || text.contains("${")
+        || ARCHIVES
+            .iter()
+            .any(|a| name.to_ascii_lowercase().ends_with(a))
+    {
+        return None;
+    }
+    let e = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(text).err()?;
+    // The error's own Display can panic on some input; its message and
+    // start (in characters) are enough.
+    let at = text
+        .char_indices()
+        .nth(e.start)
+        .map_or(text.len(), |(i, _)| i);
+    Some((at, e.message.to_string()))
+}
+
+/// The most requirements files one walk reads.
+const MAX_REQUIREMENT_FILES: usize = 64;
+
+/// One file of a walk: the lines still to read.
+struct ReqFrame {
+    path: PathBuf,
+    /// As messages name it: relative to the project root.
+    name: String,
+    /// The file that first included it (none for the file the walk starts
+    /// at), as pip records it.
+    included_by: Option<String>,
+    source: SourceFile,
+    lines: Vec<ReqLine>,
+    next: usize,
+}
+
+/// A path as messages name it.
+fn shown(path: &Path, root: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Reads a requirements file as pip does, following `-r`/`-c` includes
+/// depth first: the requirements on pytest-cov and coverage, each located,
+/// and the first error pip stops at, located at the line that causes it
+/// (a requirement it cannot read, an include that cannot be opened, an
+/// include of a file already being read).
+///
+/// Each file is read once: a file included twice (not in a loop) says the
+/// same the second time, and a loop or an error that pip meets in it on
+/// the second visit it meets on the first.
+fn walk_requirements(
+    path: &Path,
+    root: &Path,
+    loader: &mut dyn FileLoader,
+) -> (Vec<Requirement>, Option<Problem>) {
+    let mut out = Vec::new();
+    let mut problem: Option<Problem> = None;
+    let path = crate::source::normalize(path);
+    let Some(Ok(source)) = loader.load(&path) else {
+        // Reported by the caller, which knows whether it is a file at all.
+        return (out, None);
+    };
+    let mut read: Vec<PathBuf> = vec![path.clone()];
+    let mut stack = vec![ReqFrame {
+        name: shown(&path, root),
+        lines: logical_lines(&source.text),
+        path,
+        included_by: None,
+        source,
+        next: 0,
+    }];
+    while let Some(frame) = stack.last_mut() {
+        let Some(line) = frame.lines.get(frame.next) else {
+            stack.pop();
+            continue;
+        };
+        frame.next += 1;
+        let location = Location::new(&frame.source, line.span);
+        let (args, options) = break_args_options(&line.text);
+        if !args.is_empty() {
+            // The requirement is the start of the line.
+            let end = (line.span.start + args.len()).min(line.span.end);
+            let span = Span::new(line.span.start, end);
+            if let Some(r) =
+                Requirement::parse(&args, &frame.name, Some(Location::new(&frame.source, span)))
+            {
+                out.push(r);
+            } else if problem.is_none()
+                && let Some((at, why)) = invalid_requirement(&args)
+            {
+                // From where pep508_rs stopped, on the line's first
+                // physical line.
+                let at = Span::new((span.start + at).min(span.end), span.end);
+                problem = Some(Problem::invalid(
+                    Location::new(&frame.source, at),
+                    format!(
+                        "Invalid requirement: '{args}': {why} (from line {} of {})",
+                        line.number, frame.name
+                    ),
+                ));
+            }
+            continue;
+        }
+        let Some((include, constraint)) = included(&options) else {
+            continue;
+        };
+        if include.contains("://") {
+            continue;
+        }
+        let target = crate::source::normalize(&frame.path.parent().unwrap_or(root).join(&include));
+        let including = frame.name.clone();
+        let name = shown(&target, root);
+        if let Some(open) = stack.iter().find(|f| f.path == target) {
+            if problem.is_none() {
+                let tail = open
+                    .included_by
+                    .as_ref()
+                    .map(|by| format!(" and again in {by}"))
+                    .unwrap_or_default();
+                problem = Some(Problem::invalid(
+                    location,
+                    format!(
+                        "{name} recursively references itself in {including}{tail} (pip stops here; older pip fails with a RecursionError)"
+                    ),
+                ));
+            }
+            continue;
+        }
+        if read.contains(&target) || read.len() >= MAX_REQUIREMENT_FILES {
+            continue;
+        }
+        read.push(target.clone());
+        let kind = if constraint {
+            "constraint"
+        } else {
+            "requirements"
+        };
+        match loader.load(&target) {
+            Some(Ok(source)) => {
+                let frame = ReqFrame {
+                    name,
+                    included_by: Some(including),
+                    lines: logical_lines(&source.text),
+                    path: target,
+                    source,
+                    next: 0,
+                };
+                stack.push(frame);
+            }
+            Some(Err(e)) => {
+                if problem.is_none() {
+                    problem = Some(Problem::invalid(
+                        location,
+                        format!("Could not open {kind} file {name}: {}", e.message()),
+                    ));
+                }
+            }
+            None => {
+                if problem.is_none() {
+                    let why = if target.is_dir() {
+                        "[Errno 21] Is a directory"
+                    } else {
+                        "[Errno 2] No such file or directory"
+                    };
+                    problem = Some(Problem::invalid(
+                        location,
+                        format!("Could not open {kind} file: {why}: '{name}'"),
+                    ));
+                }
+            }
+        }
+    }
+    (out, problem)
+}
+
 /// The requirements on pytest-cov and coverage in a requirements file and
-/// the files it includes with `-r`/`-c`, each located.
+/// the files it includes with `-r`/`-c`, each located. The first error pip
+/// would stop at is reported to `loader`.
 pub fn requirements_file(
     path: &Path,
     root: &Path,
     loader: &mut dyn FileLoader,
 ) -> Vec<Requirement> {
-    let mut out = Vec::new();
-    let mut queue = vec![path.to_path_buf()];
-    let mut seen: Vec<PathBuf> = Vec::new();
-    while let Some(path) = queue.pop() {
-        let path = crate::source::normalize(&path);
-        if seen.contains(&path) || seen.len() > 50 {
-            continue;
-        }
-        seen.push(path.clone());
-        let Some(Ok(source)) = loader.load(&path) else {
-            continue;
-        };
-        let what = path
-            .strip_prefix(root)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .into_owned();
-        let mut includes = Vec::new();
-        let mut offset = 0;
-        for line in source.text.split_inclusive('\n') {
-            let trimmed = line.trim();
-            for flag in ["-r", "--requirement", "-c", "--constraint"] {
-                if let Some(rest) = trimmed.strip_prefix(flag)
-                    && rest.starts_with([' ', '='])
-                {
-                    let include = rest.trim_start_matches([' ', '=']).trim();
-                    includes.push(path.parent().unwrap_or(root).join(include));
-                }
-            }
-            if let Some(text) = requirement_line(trimmed) {
-                let start = offset + (line.len() - line.trim_start().len());
-                let location = Location::new(&source, Span::new(start, start + text.len()));
-                out.extend(Requirement::parse(text, &what, Some(location)));
-            }
-            offset += line.len();
-        }
-        // Depth first, in file order.
-        queue.extend(includes.into_iter().rev());
+    let (requirements, problem) = walk_requirements(path, root, loader);
+    if let Some(problem) = problem {
+        loader.report(problem);
     }
-    out
+    requirements
 }
 
 /// `requirements*.txt` and `constraints*.txt` in the root and every file in
@@ -693,7 +979,7 @@ pub fn input_errors(root: &Path, loader: &mut dyn FileLoader) -> Vec<Problem> {
             None => out.extend(special(&root.join(name))),
             Some(Err(e)) => out.push(Problem::unreadable(e)),
             Some(Ok(source)) if name.ends_with(".lock") && *name != "Pipfile.lock" => {
-                if let Err(e) = loader.toml(&source) {
+                if let Err(e) = lock_toml(name, &source, loader) {
                     out.push(Problem::invalid(
                         crate::source::Location::new(&source, e.span),
                         format!("invalid TOML: {}", e.message),
@@ -701,11 +987,8 @@ pub fn input_errors(root: &Path, loader: &mut dyn FileLoader) -> Vec<Problem> {
                 }
             }
             Some(Ok(source)) => {
-                if let Err(e) = serde_json::from_str::<serde_json::Value>(&source.text) {
-                    out.push(Problem::at_path(
-                        source.path.clone(),
-                        format!("invalid JSON: {e}"),
-                    ));
+                if let Err(problem) = pipfile_lock(&source) {
+                    out.push(problem);
                 }
             }
         }
@@ -714,10 +997,116 @@ pub fn input_errors(root: &Path, loader: &mut dyn FileLoader) -> Vec<Problem> {
         match loader.load(&file) {
             Some(Err(e)) => out.push(Problem::unreadable(e)),
             None => out.extend(special(&file)),
-            Some(Ok(_)) => {}
+            Some(Ok(_)) => {
+                // One problem per file: one included by two others is
+                // met twice.
+                if let (_, Some(problem)) = walk_requirements(&file, root, loader)
+                    && !out.iter().any(|p| p.path == problem.path)
+                {
+                    out.push(problem);
+                }
+            }
         }
     }
     out
+}
+
+/// A lock file's TOML. uv reads a uv.lock that starts with a byte order
+/// mark (`uv lock --check` passes, uv 0.13.9); tomllib, which poetry and
+/// pdm read theirs with, rejects one.
+fn lock_toml(
+    name: &str,
+    source: &SourceFile,
+    loader: &mut dyn FileLoader,
+) -> Result<std::sync::Arc<tomlx::TomlDoc>, tomlx::TomlError> {
+    if name == "uv.lock" && source.bom {
+        // The text has the mark removed.
+        return tomlx::parse(&source.text).map(std::sync::Arc::new);
+    }
+    loader.toml(source)
+}
+
+/// How deep Python's json module reads arrays and objects before it
+/// fails with "RecursionError: maximum recursion depth exceeded while
+/// decoding a JSON array from a unicode string": 9,998 levels in Python
+/// 3.13 (993 in 3.11, 1,496 in 3.12, where C recursion was bounded
+/// lower). covdoctor reads what the newest of them reads.
+const JSON_DEPTH: usize = 9_998;
+
+/// The deepest nesting of arrays and objects in a JSON text (brackets in
+/// strings do not count), and where it first goes past [`JSON_DEPTH`].
+fn json_nesting(text: &str) -> (usize, Option<usize>) {
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, b) in text.bytes().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > JSON_DEPTH {
+                    return (depth, Some(i));
+                }
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    (deepest, None)
+}
+
+/// Pipfile.lock as pipenv reads it (Python's json): each package of its
+/// `default` and `develop` groups with its `version`, in file order of the
+/// groups. serde_json reads it with its own recursion limit (128 levels)
+/// lifted, which [`json_nesting`] bounds instead; a deep file is read, and
+/// dropped, on a thread with a large stack.
+fn pipfile_lock(source: &SourceFile) -> Result<Vec<(String, Option<String>)>, Problem> {
+    use serde::Deserialize;
+    let text = &source.text;
+    let (deepest, over) = json_nesting(text);
+    if let Some(at) = over {
+        return Err(Problem::invalid(
+            Location::new(source, Span::new(at, at + 1)),
+            format!(
+                "invalid JSON: nested more than {JSON_DEPTH} deep: Python's json (pipenv) fails with \"RecursionError: maximum recursion depth exceeded while decoding a JSON array from a unicode string\""
+            ),
+        ));
+    }
+    let read = || -> Result<Vec<(String, Option<String>)>, String> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        de.disable_recursion_limit();
+        let json = serde_json::Value::deserialize(&mut de).map_err(|e| e.to_string())?;
+        de.end().map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for group in ["default", "develop"] {
+            if let Some(entries) = json.get(group).and_then(|g| g.as_object()) {
+                for (name, entry) in entries {
+                    let version = entry.get("version").and_then(|v| v.as_str());
+                    out.push((name.clone(), version.map(str::to_string)));
+                }
+            }
+        }
+        Ok(out)
+    };
+    let read = if deepest <= 64 {
+        read()
+    } else {
+        tomlx::on_big_stack(read).unwrap_or_else(|| {
+            Err("nested too deeply for covdoctor to read here (it could not start a thread with a large stack)".to_string())
+        })
+    };
+    read.map_err(|e| Problem::at_path(source.path.clone(), format!("invalid JSON: {e}")))
 }
 
 fn requirements_files(root: &Path, loader: &mut dyn FileLoader) -> Vec<Requirement> {
@@ -1426,5 +1815,251 @@ mod tests {
             Overrides::default(),
         );
         assert!(got.pytest_cov.version.is_none() && got.pytest_cov.source.is_none());
+    }
+
+    /// The requirements and the first problem of walking `start` in a
+    /// project of `files`: (package and span text, problem message and
+    /// where).
+    fn walk(files: &[(&str, &str)], start: &str) -> (Vec<String>, Option<(String, String)>) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let mut loader = crate::config::ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
+        let (requirements, problem) =
+            walk_requirements(&dir.path().join(start), dir.path(), &mut loader);
+        let requirements = requirements
+            .iter()
+            .map(|r| {
+                let l = r.location.as_ref().unwrap();
+                format!("{} {}", r.what, &l.file.text[l.span.range()])
+            })
+            .collect();
+        let problem = problem.map(|p| {
+            let l = p.location.unwrap();
+            let (line, col) = l.file.line_col(l.span.start);
+            let name = l
+                .file
+                .path
+                .strip_prefix(dir.path())
+                .unwrap()
+                .display()
+                .to_string();
+            (p.message, format!("{name}:{line}:{col}"))
+        });
+        (requirements, problem)
+    }
+
+    #[test]
+    fn requirements_files_are_read_as_pip_reads_them() {
+        let (got, problem) = walk(
+            &[(
+                "requirements.txt",
+                "# tools\npytest-cov==6.3.0 --hash=sha256:00 # pinned\ncoverage\\\n  [toml]>=7.5 \\\n  ; python_version > '3'\n-e .\n--index-url https://example.org/simple\n./local/pkg\npkg-1.0-py3-none-any.whl\nname @ https://example.org/x.zip\nlib==${VERSION}\nhttps://example.org/y.tar.gz\n",
+            )],
+            "requirements.txt",
+        );
+        assert_eq!(
+            got,
+            [
+                "requirements.txt pytest-cov==6.3.0",
+                "requirements.txt coverage"
+            ]
+        );
+        assert!(problem.is_none(), "{problem:?}");
+    }
+
+    #[test]
+    fn an_invalid_requirement_stops_pip() {
+        let (got, problem) = walk(
+            &[(
+                "r.txt",
+                "pytest\n  pytest-cov >=>= 6  # bad\ncoverage==7.9.2\n",
+            )],
+            "r.txt",
+        );
+        let (message, at) = problem.unwrap();
+        assert_eq!(at, "r.txt:2:14");
+        assert!(
+            message.starts_with("Invalid requirement: 'pytest-cov >=>= 6': ")
+                && message.ends_with("(from line 2 of r.txt)"),
+            "{message}"
+        );
+        // What pip would still have read is read.
+        assert_eq!(got, ["r.txt coverage==7.9.2"]);
+        // Multi-byte text before the error: located, no panic.
+        let (_, problem) = walk(&[("r.txt", "pytest-cov ==é\n")], "r.txt");
+        assert!(problem.unwrap().1.starts_with("r.txt:1:"));
+        let (_, problem) = walk(&[("r.txt", "pytest-cov[\n")], "r.txt");
+        assert!(problem.is_some());
+        // A `#` after no whitespace starts no comment.
+        let (_, problem) = walk(&[("r.txt", "pytest#egg\n")], "r.txt");
+        assert!(
+            problem
+                .unwrap()
+                .0
+                .starts_with("Invalid requirement: 'pytest#egg'")
+        );
+    }
+
+    #[test]
+    fn includes_that_loop_or_are_missing_stop_pip() {
+        // A file that includes itself.
+        let (got, problem) = walk(
+            &[(
+                "requirements-test.txt",
+                "-r requirements-test.txt\npytest-cov==6.3.0\n",
+            )],
+            "requirements-test.txt",
+        );
+        let (message, at) = problem.unwrap();
+        assert_eq!(at, "requirements-test.txt:1:1");
+        assert!(
+            message.starts_with(
+                "requirements-test.txt recursively references itself in requirements-test.txt"
+            ),
+            "{message}"
+        );
+        assert_eq!(got.len(), 1);
+        // A loop through two files, one in a directory, with `-c` and the
+        // `--requirement=` spelling.
+        let (_, problem) = walk(
+            &[
+                ("a.txt", "pytest\n--requirement=req/b.txt\n"),
+                ("req/b.txt", "-c ../c.txt\n"),
+                ("c.txt", "-rreq/b.txt\n"),
+            ],
+            "a.txt",
+        );
+        let (message, at) = problem.unwrap();
+        assert_eq!(at, "c.txt:1:1");
+        assert!(
+            message
+                .starts_with("req/b.txt recursively references itself in c.txt and again in a.txt"),
+            "{message}"
+        );
+        // Near miss: a file included twice, not in a loop, is no error.
+        let (got, problem) = walk(
+            &[
+                ("a.txt", "-r b.txt\n-r b.txt\n-c b.txt\n"),
+                ("b.txt", "pytest-cov\n"),
+            ],
+            "a.txt",
+        );
+        assert!(problem.is_none(), "{problem:?}");
+        assert_eq!(got, ["b.txt pytest-cov"]);
+        // A missing include, and a missing constraints file.
+        let (got, problem) = walk(
+            &[(
+                "requirements-test.txt",
+                "-r missing.txt\npytest-cov==6.3.0\n",
+            )],
+            "requirements-test.txt",
+        );
+        assert_eq!(
+            problem.unwrap(),
+            (
+                "Could not open requirements file: [Errno 2] No such file or directory: 'missing.txt'"
+                    .to_string(),
+                "requirements-test.txt:1:1".to_string()
+            )
+        );
+        assert_eq!(got.len(), 1);
+        let (_, problem) = walk(&[("a.txt", "pytest\n  -c sub/missing.txt\n")], "a.txt");
+        let (message, at) = problem.unwrap();
+        assert_eq!(at, "a.txt:2:3");
+        assert!(
+            message.starts_with("Could not open constraint file"),
+            "{message}"
+        );
+        assert!(message.contains("'sub/missing.txt'"), "{message}");
+        // An include over a URL is not followed, and is no error.
+        let (_, problem) = walk(&[("a.txt", "-r https://example.org/r.txt\n")], "a.txt");
+        assert!(problem.is_none());
+    }
+
+    #[test]
+    fn requirements_errors_are_input_errors_of_the_files_covdoctor_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("requirements-a.txt"), "-r base.txt\n").unwrap();
+        std::fs::write(dir.path().join("requirements-b.txt"), "-r base.txt\n").unwrap();
+        std::fs::write(dir.path().join("base.txt"), "pytest-cov >=>= 6\n").unwrap();
+        // Not a requirements file covdoctor reads.
+        std::fs::write(dir.path().join("other.txt"), "-r missing.txt\n").unwrap();
+        let mut loader = crate::config::ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
+        let problems = input_errors(dir.path(), &mut loader);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].path.ends_with("base.txt"));
+    }
+
+    #[test]
+    fn uv_reads_a_lock_file_with_a_byte_order_mark() {
+        let lock =
+            "\u{feff}version = 1\n\n[[package]]\nname = \"pytest-cov\"\nversion = \"6.3.0\"\n";
+        let (got, dir) = detect(&[("uv.lock", lock)], Overrides::default());
+        assert_eq!(got.pytest_cov.version, Some(v("6.3.0")));
+        let mut loader = crate::config::ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
+        assert!(input_errors(dir.path(), &mut loader).is_empty());
+        // tomllib (poetry, pdm) does not.
+        let (_, dir) = detect(&[("poetry.lock", lock)], Overrides::default());
+        let mut loader = crate::config::ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
+        let problems = input_errors(dir.path(), &mut loader);
+        assert!(
+            problems[0].message.contains("byte order mark"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn pipfile_lock_is_read_as_deep_as_python_reads_it() {
+        let lock = |depth: usize| {
+            format!(
+                "{{\"default\": {{\"pytest-cov\": {{\"version\": \"==6.3.0\"}}}}, \"x\": [\"]]]\\\"[[[\", {}1{}]}}\n",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+        };
+        // 200 deep: past serde_json's own limit, read as Python reads it.
+        for depth in [0, 200, JSON_DEPTH - 2] {
+            let (got, dir) = detect(&[("Pipfile.lock", &lock(depth))], Overrides::default());
+            assert_eq!(got.pytest_cov.version, Some(v("6.3.0")), "{depth}");
+            let mut loader =
+                crate::config::ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
+            assert!(input_errors(dir.path(), &mut loader).is_empty(), "{depth}");
+        }
+        // Deeper: Python's RecursionError, located where it starts.
+        let text = lock(JSON_DEPTH - 1);
+        let (_, dir) = detect(&[("Pipfile.lock", &text)], Overrides::default());
+        let mut loader = crate::config::ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
+        let problems = input_errors(dir.path(), &mut loader);
+        let [problem] = &problems[..] else {
+            panic!("{problems:?}")
+        };
+        assert!(problem.message.contains("RecursionError"));
+        let at = problem.location.as_ref().unwrap().span.start;
+        // Three in the string, then the array of "x" and the deep ones.
+        assert_eq!(text[..at].matches('[').count(), 3 + 1 + JSON_DEPTH - 2);
+        // Far deeper, and unclosed: the same, and no crash.
+        let text = format!("{{\"x\": {}", "[".repeat(1_000_000));
+        let (_, dir) = detect(&[("Pipfile.lock", &text)], Overrides::default());
+        let mut loader = crate::config::ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
+        assert!(
+            input_errors(dir.path(), &mut loader)[0]
+                .message
+                .contains("RecursionError")
+        );
+        // Invalid JSON that is not deep stays invalid JSON.
+        let (_, dir) = detect(
+            &[("Pipfile.lock", "{\"default\": [[[1]]] oops")],
+            Overrides::default(),
+        );
+        let mut loader = crate::config::ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
+        assert!(
+            input_errors(dir.path(), &mut loader)[0]
+                .message
+                .starts_with("invalid JSON: ")
+        );
     }
 }

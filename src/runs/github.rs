@@ -14,9 +14,11 @@ use super::{Kind, Run};
 use crate::config::coverage::FileLoader;
 use crate::source::{Location, Source, Span};
 
-/// Workflow files read at most, and bytes of a script a step runs.
+/// Workflow files read at most. A script a step runs is read whole, as the
+/// shell reads it (up to [`crate::source::MAX_FILE_SIZE`], beyond which it
+/// is an input error); the words read from it are bounded by
+/// `shell::commands`.
 const MAX_WORKFLOWS: usize = 64;
-const MAX_SCRIPT: usize = 1 << 20;
 
 pub fn runs(root: &Path, loader: &mut dyn FileLoader, make: &[Target]) -> Vec<Run> {
     let dir = root.join(".github").join("workflows");
@@ -419,12 +421,68 @@ fn scripts(root: &Path, node: &MarkedYaml, loader: &mut dyn FileLoader) -> Vec<S
             if !path.starts_with(root) {
                 continue;
             }
-            if let Some(Ok(script)) = loader.load(&path)
-                && script.text.len() <= MAX_SCRIPT
-            {
+            if let Some(Ok(script)) = loader.load(&path) {
                 out.extend(command::steps(&script, &script.text, 0, root, root));
             }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The commands read from the scripts the `run:` step `run` calls, in a
+    /// project holding `files`, and the input problems met.
+    fn script_steps(run: &str, files: &[(&str, &[u8])]) -> (Vec<String>, usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for (path, bytes) in files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+        let mut loader = crate::config::ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
+        let docs = MarkedYaml::load_from_str(run).unwrap();
+        let steps = scripts(root, &docs[0], &mut loader);
+        let shown = steps
+            .iter()
+            .map(|s| format!("{:?}", s.action))
+            .filter(|a| a.starts_with("Pytest"))
+            .collect();
+        (shown, loader.failures().len())
+    }
+
+    #[test]
+    fn a_script_is_read_whole_as_the_shell_reads_it() {
+        // Over 1 MiB, and not UTF-8 in a comment: the shell runs it all.
+        let big = [
+            &b"#!/bin/sh\n# caf\xe9\npytest --cov\n"[..],
+            &b"# padding\n".repeat(120_000),
+        ]
+        .concat();
+        let (pytest, problems) = script_steps("./ci/test.sh", &[("ci/test.sh", &big)]);
+        assert_eq!((pytest.len(), problems), (1, 0));
+        // Without an extension, with a shebang.
+        let (pytest, problems) = script_steps(
+            "bash ci/test",
+            &[("ci/test", b"#!/bin/bash\n# \xff\npytest\n")],
+        );
+        assert_eq!((pytest.len(), problems), (1, 0));
+    }
+
+    #[test]
+    fn scripts_that_are_not_shell_or_outside_the_project_are_not_read() {
+        let script: &[u8] = b"pytest --cov\n";
+        assert_eq!(
+            script_steps("python ci/test.py", &[("ci/test.py", script)]),
+            (vec![], 0)
+        );
+        assert_eq!(
+            script_steps("../elsewhere/test.sh", &[("ci/test.sh", script)]),
+            (vec![], 0)
+        );
+        assert_eq!(script_steps("./ci/missing.sh", &[]), (vec![], 0));
+    }
 }

@@ -10,6 +10,8 @@ use super::github::{scalar, shell_steps, yaml_location};
 use super::make::Target;
 use super::{Kind, Run};
 use crate::config::coverage::FileLoader;
+use crate::problem::Problem;
+use crate::source::Source;
 
 pub fn runs(root: &Path, loader: &mut dyn FileLoader, make: &[Target]) -> Vec<Run> {
     let Some(Ok(source)) = loader.load(&root.join(".gitlab-ci.yml")) else {
@@ -22,6 +24,9 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader, make: &[Target]) -> Vec<Ru
         return Vec::new();
     };
     let Some(top) = doc.data.as_mapping() else {
+        if let Some(problem) = not_a_mapping(&source, doc) {
+            loader.report(problem);
+        }
         return Vec::new();
     };
     let default_before = doc
@@ -65,4 +70,57 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader, make: &[Target]) -> Vec<Ru
         out.push(run);
     }
     out
+}
+
+/// GitLab refuses a configuration whose top level is not a mapping (a
+/// list, a string): "Invalid configuration format". A document that holds
+/// nothing (comments only) defines no job and is left alone.
+fn not_a_mapping(source: &Source, doc: &MarkedYaml) -> Option<Problem> {
+    if doc.data.is_mapping() || doc.data.is_null() {
+        return None;
+    }
+    let what = if doc.data.is_sequence() {
+        "a list"
+    } else {
+        "a single value"
+    };
+    Some(Problem::invalid(
+        yaml_location(source, doc),
+        format!(
+            "the top level of .gitlab-ci.yml is {what}, not a mapping of jobs: GitLab refuses it (\"Invalid configuration format\")"
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use saphyr::LoadableYamlNode;
+
+    fn problem(text: &str) -> Option<String> {
+        let source = std::sync::Arc::new(crate::source::SourceFile::new(
+            ".gitlab-ci.yml".into(),
+            text.to_string(),
+        ));
+        let docs = MarkedYaml::load_from_str(&source.text).unwrap();
+        not_a_mapping(&source, docs.first()?).map(|p| p.message)
+    }
+
+    #[test]
+    fn a_top_level_that_is_not_a_mapping_is_refused() {
+        let found = problem("- pytest --cov\n").unwrap();
+        assert!(found.contains("a list"), "{found}");
+        assert!(found.contains("Invalid configuration format"), "{found}");
+        let found = problem("pytest --cov\n").unwrap();
+        assert!(found.contains("a single value"), "{found}");
+        assert!(problem("42\n").is_some());
+    }
+
+    #[test]
+    fn a_mapping_or_nothing_is_not() {
+        assert_eq!(problem("test:\n  script: [pytest]\n"), None);
+        assert_eq!(problem("{}\n"), None);
+        assert_eq!(problem("# nothing yet\n"), None);
+        assert_eq!(problem("~\n"), None);
+    }
 }

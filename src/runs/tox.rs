@@ -60,8 +60,24 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader, named: &[String]) -> Vec<R
             let offset = raw
                 .find(text.trim_start_matches('\n'))
                 .map(|at| span.start + at);
-            let Ok(ini) = crate::config::ini::parse(text.trim_start_matches('\n')) else {
-                return Vec::new();
+            let ini = match crate::config::ini::parse(text.trim_start_matches('\n')) {
+                Ok(ini) => ini,
+                Err(e) => {
+                    // tox stops: "LegacyToml failed loading pyproject.toml
+                    // due to Source contains parsing errors".
+                    let at = match offset {
+                        Some(offset) => Span::new(e.span.start + offset, e.span.end + offset),
+                        None => Span::empty(span.start),
+                    };
+                    loader.report(crate::problem::Problem::invalid(
+                        Location::new(&source, at),
+                        format!(
+                            "tox cannot read [tool.tox] legacy_tox_ini (\"LegacyToml failed loading pyproject.toml\"): invalid INI: {}",
+                            e.message
+                        ),
+                    ));
+                    return Vec::new();
+                }
             };
             return match offset {
                 Some(offset) => from_ini(root, &source, &shift(&ini, offset), named, "tox"),
@@ -941,6 +957,47 @@ mod tests {
             cwd: dir.path().to_path_buf(),
         };
         let _ = crate::report::render_full(&outcome.diagnostics, &style);
+    }
+
+    /// The problems and runs of a project whose pyproject.toml is `text`.
+    fn legacy(text: &str) -> (Vec<crate::problem::Problem>, usize) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pyproject.toml"), text).unwrap();
+        let mut loader = crate::config::ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
+        let found = runs(dir.path(), &mut loader, &[]).len();
+        (loader.failures(), found)
+    }
+
+    #[test]
+    fn a_legacy_ini_that_is_not_ini_is_an_input_error() {
+        // A multi-line literal: located at the bad line.
+        let text = "[tool.tox]\nlegacy_tox_ini = \"\"\"\n[tox]\nnot ini\n\"\"\"\n";
+        let (problems, found) = legacy(text);
+        assert_eq!(found, 0);
+        let [problem] = &problems[..] else {
+            panic!("{problems:?}")
+        };
+        assert!(
+            problem.message.contains("LegacyToml"),
+            "{}",
+            problem.message
+        );
+        let location = problem.location.as_ref().unwrap();
+        assert_eq!(&text[location.span.range()], "not ini");
+        // Escaped: at the string.
+        let text = "[tool.tox]\nlegacy_tox_ini = \"[tox]\\nnot ini\\n\"\n";
+        let (problems, _) = legacy(text);
+        let location = problems[0].location.as_ref().unwrap();
+        assert_eq!(location.span.start, text.find('"').unwrap());
+        // Near misses: INI that tox reads, and a native table.
+        let (problems, found) = legacy(
+            "[tool.tox]\nlegacy_tox_ini = \"\"\"\n[tox]\nenv_list = py\n[testenv]\ncommands = pytest\n\"\"\"\n",
+        );
+        assert!(problems.is_empty() && found == 1, "{problems:?}");
+        let (problems, found) = legacy(
+            "[tool.tox]\nenv_list = [\"py\"]\n[tool.tox.env_run_base]\ncommands = [[\"pytest\"]]\n",
+        );
+        assert!(problems.is_empty() && found == 1, "{problems:?}");
     }
 
     #[test]

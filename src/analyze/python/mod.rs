@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::{Expr, ExprCall, ModModule, Stmt};
 use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 use ruff_text_size::Ranged;
@@ -386,25 +387,56 @@ fn parse_all(fs: &dyn Files, files: &[PathBuf], problems: &mut Vec<Problem>) -> 
 }
 
 fn parse_file(fs: &dyn Files, path: &std::path::Path) -> Result<Parsed, Problem> {
-    let source = SourceFile::read_python(fs, path).map_err(Problem::unreadable)?;
+    let source = SourceFile::read_python(fs, path).map_err(|u| match u.at {
+        Some(at) => Problem::invalid(at, u.error.message()),
+        None => Problem::unreadable(u.error),
+    })?;
     let parsed = parse_unchecked(&source.text, ParseOptions::from(Mode::Module));
-    let errors = parsed
-        .errors()
-        .iter()
-        .map(|e| {
-            let r = e.location;
-            (
-                Span::new(r.start().to_usize(), r.end().to_usize()),
-                e.error.to_string(),
-            )
-        })
-        .collect();
-    let comments = parsed
-        .tokens()
-        .iter()
-        .filter(|t| t.kind() == ruff_python_ast::token::TokenKind::Comment)
-        .map(|t| Span::new(t.range().start().to_usize(), t.range().end().to_usize()))
-        .collect();
+    let mut errors: Vec<(Span, String)> = Vec::with_capacity(parsed.errors().len());
+    // Up to where the errors are the lexer's (Python's tokenizer meets them
+    // in the order of the file).
+    let mut lexical_until = 0;
+    for e in parsed.errors() {
+        let r = e.location;
+        let span = Span::new(r.start().to_usize(), r.end().to_usize());
+        if matches!(e.error, ruff_python_parser::ParseErrorType::Lexical(_))
+            && lexical_until == errors.len()
+        {
+            lexical_until += 1;
+        }
+        errors.push((span, e.error.to_string()));
+    }
+    let mut comments = Vec::new();
+    let mut limits = TokenizerLimits::default();
+    let mut over_limit = None;
+    for t in parsed.tokens().iter() {
+        if t.kind() == TokenKind::Comment {
+            comments.push(Span::new(
+                t.range().start().to_usize(),
+                t.range().end().to_usize(),
+            ));
+        }
+        if over_limit.is_none() {
+            over_limit = limits.step(t);
+        }
+    }
+    if let Some(limit) = over_limit {
+        let at = limit.span.start;
+        let index = if limit.overrides_parser_errors {
+            // Python reports it over any error of its parser, even an
+            // earlier one, but after an earlier error of its tokenizer.
+            errors[..lexical_until]
+                .iter()
+                .position(|(s, _)| s.start > at)
+                .unwrap_or(lexical_until)
+        } else {
+            errors
+                .iter()
+                .position(|(s, _)| s.start > at)
+                .unwrap_or(errors.len())
+        };
+        errors.insert(index, (limit.span, limit.message.to_string()));
+    }
     let module = match parsed.into_syntax() {
         ruff_python_ast::Mod::Module(m) => m,
         ruff_python_ast::Mod::Expression(_) => unreachable!("parsed in module mode"),
@@ -417,14 +449,238 @@ fn parse_file(fs: &dyn Files, path: &std::path::Path) -> Result<Parsed, Problem>
     })
 }
 
+/// Python's tokenizer refuses more than 200 nested brackets (`MAXLEVEL`)
+/// and 100 levels of indentation (`MAXINDENT`); ruff's parser has no such
+/// limits. They are checked on the tokens the parser made, in one pass.
+///
+/// Brackets are counted as Python 3.11 counts them: the expression of an
+/// f-string's replacement field is tokenized on its own, its `{` counting
+/// as one level (from 3.12 the levels around the f-string add up with it,
+/// so 3.11 is the more lenient).
+#[derive(Default)]
+struct TokenizerLimits {
+    /// Open brackets, in the innermost f-string's replacement field or
+    /// outside any f-string.
+    level: usize,
+    /// The levels outside each f-string being read.
+    outer: Vec<usize>,
+    indent: usize,
+}
+
+/// A file that passes a limit of Python's tokenizer.
+#[derive(Debug)]
+struct OverLimit {
+    span: Span,
+    message: &'static str,
+    /// Python reports this error of its tokenizer even where its parser
+    /// failed before (`_PyPegen_tokenize_full_source_to_check_for_errors`
+    /// keeps the tokenizer's errors that raise at once: too many nested
+    /// parentheses does, too many levels of indentation does not).
+    overrides_parser_errors: bool,
+}
+
+/// Python's `MAXLEVEL` and `MAXINDENT` (Parser/tokenizer.h).
+const MAX_LEVEL: usize = 200;
+const MAX_INDENT: usize = 100;
+
+impl TokenizerLimits {
+    /// Takes the next token; the limit it passes, if any.
+    fn step(&mut self, token: &ruff_python_ast::token::Token) -> Option<OverLimit> {
+        let span = || {
+            Span::new(
+                token.range().start().to_usize(),
+                token.range().end().to_usize(),
+            )
+        };
+        match token.kind() {
+            TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace => {
+                if self.level >= MAX_LEVEL {
+                    // Python: "SyntaxError: too many nested parentheses".
+                    return Some(OverLimit {
+                        span: span(),
+                        message: "too many nested parentheses (Python's tokenizer allows 200 levels of brackets)",
+                        overrides_parser_errors: true,
+                    });
+                }
+                self.level += 1;
+            }
+            TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace => {
+                self.level = self.level.saturating_sub(1);
+            }
+            TokenKind::FStringStart | TokenKind::TStringStart => {
+                self.outer.push(self.level);
+                self.level = 0;
+            }
+            TokenKind::FStringEnd | TokenKind::TStringEnd => {
+                self.level = self.outer.pop().unwrap_or(0);
+            }
+            TokenKind::Indent => {
+                if self.indent + 1 >= MAX_INDENT {
+                    // Python: "IndentationError: too many levels of
+                    // indentation", at the start of the line.
+                    let start = token.range().start().to_usize();
+                    return Some(OverLimit {
+                        span: Span::empty(start),
+                        message: "too many levels of indentation (Python's tokenizer allows 99)",
+                        overrides_parser_errors: false,
+                    });
+                }
+                self.indent += 1;
+            }
+            TokenKind::Dedent => self.indent = self.indent.saturating_sub(1),
+            _ => {}
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tokenizer_limit_tests {
+    use super::*;
+
+    /// The first error a file is reported with: its line, column and
+    /// message.
+    fn first_error(text: &str) -> Option<(usize, usize, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.py");
+        std::fs::write(&path, text).unwrap();
+        let parsed =
+            spawn_big(move || parse_file(&crate::source::Disk, &path).map_err(|p| p.message))
+                .unwrap()
+                .unwrap();
+        let (span, message) = parsed.errors.first()?;
+        let (line, column) = parsed.source.line_col(span.start);
+        Some((line, column, message.clone()))
+    }
+
+    fn nested(open: &str, close: &str, n: usize) -> String {
+        format!("x = {}1{}\n", open.repeat(n), close.repeat(n))
+    }
+
+    fn indented(levels: usize) -> String {
+        let mut out: String = (0..levels)
+            .map(|i| format!("{}if x:\n", " ".repeat(i)))
+            .collect();
+        out.push_str(&" ".repeat(levels));
+        out.push_str("pass\n");
+        out
+    }
+
+    #[test]
+    fn more_than_200_nested_brackets_are_refused_where_python_refuses_them() {
+        // Python: 1:205, the 201st bracket.
+        let (line, column, message) = first_error(&nested("(", ")", 201)).unwrap();
+        assert_eq!((line, column), (1, 205));
+        assert!(
+            message.starts_with("too many nested parentheses"),
+            "{message}"
+        );
+        assert!(first_error(&nested("([{", "}])", 67)).is_some());
+        assert!(first_error(&nested("(", ")", 3000)).is_some());
+        // Unclosed at the end of the file.
+        assert!(first_error(&format!("x = {}\n", "(".repeat(201))).is_some());
+    }
+
+    #[test]
+    fn up_to_200_nested_brackets_are_accepted() {
+        assert_eq!(first_error(&nested("(", ")", 200)), None);
+        assert_eq!(first_error(&nested("[", "]", 200)), None);
+        // Brackets closed in between do not add up.
+        let twice = format!("{}{}", nested("(", ")", 200), nested("(", ")", 200));
+        assert_eq!(first_error(&twice), None);
+        // Brackets in strings and comments are no brackets.
+        assert_eq!(
+            first_error(&format!(
+                "# {}\nx = '{}'\n",
+                "(".repeat(300),
+                "[".repeat(300)
+            )),
+            None
+        );
+    }
+
+    #[test]
+    fn an_f_string_field_counts_its_brackets_on_its_own_as_python_3_11_does() {
+        // Python 3.11 accepts 199 inside a field ({ counts as one) within 150
+        // outside, refuses 200 inside.
+        let inner = |n: usize| format!("f\"{{{}1{}}}\"", "(".repeat(n), ")".repeat(n));
+        let ok = format!("x = {}{}{}\n", "(".repeat(150), inner(60), ")".repeat(150));
+        assert_eq!(first_error(&ok), None);
+        assert_eq!(first_error(&format!("x = {}\n", inner(199))), None);
+        assert!(first_error(&format!("x = {}\n", inner(200))).is_some());
+    }
+
+    #[test]
+    fn too_deep_nesting_is_reported_over_an_earlier_parser_error() {
+        // Python: "too many nested parentheses" at 2:204 (the `(` of line 1
+        // is still open), not the invalid syntax of line 1.
+        let text = format!("def (\n{}", nested("(", ")", 201));
+        let (line, column, message) = first_error(&text).unwrap();
+        assert_eq!((line, column), (2, 204));
+        assert!(
+            message.starts_with("too many nested parentheses"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_hundred_levels_of_indentation_are_refused() {
+        // Python: "IndentationError: too many levels of indentation" at 101:1.
+        let (line, column, message) = first_error(&indented(100)).unwrap();
+        assert_eq!((line, column), (101, 1));
+        assert!(
+            message.starts_with("too many levels of indentation"),
+            "{message}"
+        );
+        let tabs: String = (0..100)
+            .map(|i| format!("{}if x:\n", "\t".repeat(i)))
+            .collect::<String>()
+            + &"\t".repeat(100)
+            + "pass\n";
+        assert!(first_error(&tabs).is_some());
+    }
+
+    #[test]
+    fn up_to_99_levels_of_indentation_are_accepted() {
+        assert_eq!(first_error(&indented(99)), None);
+        // Dedenting gives the levels back.
+        assert_eq!(
+            first_error(&format!("{}{}", indented(99), indented(99))),
+            None
+        );
+        // Lines inside brackets are not indented.
+        let bracketed = format!("x = (\n{}1)\n", " ".repeat(400));
+        assert_eq!(first_error(&bracketed), None);
+    }
+
+    #[test]
+    fn an_earlier_parser_error_comes_before_too_much_indentation() {
+        // Python reports the invalid syntax of line 1.
+        let text = format!("def (\n){}", indented(100));
+        let (line, _, message) = first_error(&text).unwrap();
+        assert_eq!(line, 1, "{message}");
+    }
+
+    #[test]
+    fn check_syntax_knows_the_limits() {
+        assert!(check_syntax(&nested("(", ")", 200)).is_ok());
+        assert!(check_syntax(&nested("(", ")", 201)).is_err());
+        assert!(check_syntax(&indented(100)).is_err());
+    }
+}
+
 /// Whether Python source parses without errors (used to check what a fix
 /// wrote).
 pub fn check_syntax(text: &str) -> Result<(), String> {
     let text = text.to_string();
     let result = spawn_big(move || {
         let parsed = parse_unchecked(&text, ParseOptions::from(Mode::Module));
-        match parsed.errors().first() {
-            Some(e) => Err(e.error.to_string()),
+        if let Some(e) = parsed.errors().first() {
+            return Err(e.error.to_string());
+        }
+        let mut limits = TokenizerLimits::default();
+        match parsed.tokens().iter().find_map(|t| limits.step(t)) {
+            Some(over) => Err(over.message.to_string()),
             None => Ok(()),
         }
     });
