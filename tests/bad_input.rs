@@ -371,16 +371,18 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: Python rejects more than 200 nested parentheses
+        // Fixed defect: Python rejects more than 200 nested parentheses
         // ("SyntaxError: too many nested parentheses", py_compile, 3.11);
         // covdoctor parses the file and reports nothing (exit 1).
+        // Its unparsed part holds no process code: an input warning
+        // (issue 14), an error with --strict.
         Case {
             name: "python-deep-nesting",
             make: vec![file("tests/deep.py", &deep)],
-            exit: 2,
+            exit: 1,
+            warning: true,
             error: &["tests/deep.py"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // 200 nested parentheses: the most Python accepts.
@@ -391,16 +393,18 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: Python rejects 100 levels of indentation
+        // Fixed defect: Python rejects 100 levels of indentation
         // ("IndentationError: too many levels of indentation"); covdoctor
         // parses the file and reports nothing (exit 1).
+        // Its unparsed part holds no process code: an input warning
+        // (issue 14), an error with --strict.
         Case {
             name: "python-too-many-indentation-levels",
             make: vec![file("tests/deep.py", &indent_100)],
-            exit: 2,
+            exit: 1,
+            warning: true,
             error: &["tests/deep.py"],
             finding: true,
-            defect: true,
             ..CASE
         },
         Case {
@@ -441,19 +445,21 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: Python rejects a BOM with any declared encoding but UTF-8
+        // Fixed defect: Python rejects a BOM with any declared encoding but UTF-8
         // ("SyntaxError: encoding problem: iso-8859-1 with BOM"); covdoctor
         // reads the file as UTF-8 and reports nothing (exit 1).
+        // Its unparsed part holds no process code: an input warning
+        // (issue 14), an error with --strict.
         Case {
             name: "python-bom-and-latin1-declared",
             make: vec![file(
                 "tests/bad.py",
                 b"\xef\xbb\xbf# -*- coding: latin-1 -*-\nx = 1\n",
             )],
-            exit: 2,
+            exit: 1,
+            warning: true,
             error: &["tests/bad.py"],
             finding: true,
-            defect: true,
             ..CASE
         },
         Case {
@@ -702,7 +708,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: tomllib (coverage.py, pytest) reads arrays nested 100 deep
+        // Fixed defect: tomllib (coverage.py, pytest) reads arrays nested 100 deep
         // (up to about 400); covdoctor reports "invalid TOML: cannot recurse
         // further; max recursion depth met" (toml_edit's limit) and exits 2.
         Case {
@@ -710,7 +716,6 @@ fn cases() -> Vec<Case> {
             make: vec![file("pyproject.toml", &toml_deep_array_100)],
             exit: 1,
             finding: true,
-            defect: true,
             ..CASE
         },
         // 10000 deep: tomllib fails with a RecursionError; covdoctor must say
@@ -873,7 +878,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: coverage.py stops at "Option [tool.coverage.paths]source is
+        // Fixed defect: coverage.py stops at "Option [tool.coverage.paths]source is
         // not a list: 'src'"; covdoctor reports nothing (exit 1).
         Case {
             name: "paths-entry-not-a-list",
@@ -884,7 +889,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["pyproject.toml:4:"],
             finding: true,
-            defect: true,
             ..CASE
         },
         Case {
@@ -936,7 +940,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: tox stops at "LegacyToml failed loading pyproject.toml due
+        // Fixed defect: tox stops at "LegacyToml failed loading pyproject.toml due
         // to Source contains parsing errors"; covdoctor drops the tox
         // configuration and reports nothing (exit 1).
         Case {
@@ -948,7 +952,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["pyproject.toml:"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // setup.cfg: configparser (coverage.py) and iniconfig (pytest, which
@@ -1424,7 +1427,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: uv reads a uv.lock that starts with a BOM (`uv lock
+        // Fixed defect: uv reads a uv.lock that starts with a BOM (`uv lock
         // --check` passes, uv 0.13.9); covdoctor reports "the file starts
         // with a UTF-8 byte order mark, which tomllib ... rejects" and exits 2.
         Case {
@@ -1432,7 +1435,6 @@ fn cases() -> Vec<Case> {
             make: vec![file("uv.lock", b"\xef\xbb\xbfversion = 1\n")],
             exit: 1,
             finding: true,
-            defect: true,
             ..CASE
         },
         Case {
@@ -1467,7 +1469,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: Python's json (pipenv) reads lists nested 200 deep;
+        // Fixed defect: Python's json (pipenv) reads lists nested 200 deep;
         // covdoctor reports "invalid JSON: recursion limit exceeded"
         // (serde_json's limit of 128) and exits 2.
         Case {
@@ -1478,7 +1480,6 @@ fn cases() -> Vec<Case> {
             )],
             exit: 1,
             finding: true,
-            defect: true,
             ..CASE
         },
         // Requirements files, as pip reads them.
@@ -1520,7 +1521,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: pip fails with "RecursionError: maximum recursion depth
+        // Fixed defect: pip fails with "RecursionError: maximum recursion depth
         // exceeded" on a file that includes itself; covdoctor reports
         // nothing (exit 1).
         Case {
@@ -1532,10 +1533,9 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["requirements-test.txt:1:"],
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: pip stops at "Could not open requirements file: [Errno 2]
+        // Fixed defect: pip stops at "Could not open requirements file: [Errno 2]
         // No such file or directory: 'missing.txt'"; covdoctor reports
         // nothing (exit 1).
         Case {
@@ -1547,10 +1547,9 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["requirements-test.txt:1:", "missing.txt"],
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: pip stops at "Invalid requirement: 'pytest-cov >=>= 6'
+        // Fixed defect: pip stops at "Invalid requirement: 'pytest-cov >=>= 6'
         // (from line 1 of requirements-test.txt)"; covdoctor skips the line
         // and reports nothing (exit 1).
         Case {
@@ -1559,7 +1558,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &["requirements-test.txt:1:"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // Ignore files, as git reads them.
@@ -1775,7 +1773,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: GitLab rejects a configuration that is not a mapping
+        // Fixed defect: GitLab rejects a configuration that is not a mapping
         // ("Invalid configuration format"); covdoctor drops it without a
         // word (exit 1).
         Case {
@@ -1784,7 +1782,6 @@ fn cases() -> Vec<Case> {
             exit: 2,
             error: &[".gitlab-ci.yml"],
             finding: true,
-            defect: true,
             ..CASE
         },
         // Makefile recipes, as GNU make reads them.
@@ -1796,7 +1793,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: make reads a Makefile with a Latin-1 byte in a comment and
+        // Fixed defect: make reads a Makefile with a Latin-1 byte in a comment and
         // runs `pytest --cov`; covdoctor drops the Makefile (it is not
         // UTF-8) and the finding is lost (exit 0).
         Case {
@@ -1805,7 +1802,6 @@ fn cases() -> Vec<Case> {
             base: NO_COVERAGE,
             exit: 1,
             finding: true,
-            defect: true,
             ..CASE
         },
         // Fixed defect: make stops at "Makefile:1: *** Recursive variable 'A'
@@ -1921,7 +1917,7 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
-        // DEFECT: Python (and nox) read a noxfile.py in the encoding it
+        // Fixed defect: Python (and nox) read a noxfile.py in the encoding it
         // declares; covdoctor's session reader wants UTF-8, drops the file
         // and the finding is lost (exit 0).
         Case {
@@ -1933,7 +1929,6 @@ fn cases() -> Vec<Case> {
             base: NO_COVERAGE,
             exit: 1,
             finding: true,
-            defect: true,
             ..CASE
         },
         Case {
@@ -1970,7 +1965,7 @@ fn cases() -> Vec<Case> {
             secs: 10,
             ..CASE
         },
-        // DEFECT: the shell runs a script with a Latin-1 byte in a comment;
+        // Fixed defect: the shell runs a script with a Latin-1 byte in a comment;
         // covdoctor drops it (it is not UTF-8) and the finding is lost
         // (exit 0).
         Case {
@@ -1982,10 +1977,9 @@ fn cases() -> Vec<Case> {
             base: NO_COVERAGE,
             exit: 1,
             finding: true,
-            defect: true,
             ..CASE
         },
-        // DEFECT: a script over 1 MiB (src/runs/github.rs MAX_SCRIPT) is
+        // Fixed defect: a script over 1 MiB (src/runs/github.rs MAX_SCRIPT) is
         // dropped without a word and the finding is lost (exit 0).
         Case {
             name: "shell-script-over-1-mib",
@@ -1996,7 +1990,6 @@ fn cases() -> Vec<Case> {
             base: NO_COVERAGE,
             exit: 1,
             finding: true,
-            defect: true,
             ..CASE
         },
     ]
