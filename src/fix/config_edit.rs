@@ -374,7 +374,9 @@ fn last_value_end(item: &toml_edit::Item) -> Option<usize> {
 pub fn after_arg(at: &crate::source::Location, arg: &str) -> Option<Edit> {
     let text = &at.file.text;
     let span = at.span;
-    if span.is_empty() || span.end > text.len() {
+    // A file read lossily (a Makefile with a Latin-1 byte) is not the text
+    // on disk: it is never edited.
+    if span.is_empty() || span.end > text.len() || at.file.lossy {
         return None;
     }
     let raw = &text[span.range()];

@@ -257,7 +257,29 @@ pub fn load_yaml<'s>(
     source: &'s Source,
     loader: &mut dyn FileLoader,
 ) -> Option<Vec<MarkedYaml<'s>>> {
-    match MarkedYaml::load_from_str(&source.text) {
+    let mut text = std::borrow::Cow::Borrowed(source.text.as_str());
+    let mut result = MarkedYaml::load_from_str(&text);
+    let mut repairs = 0;
+    while let Err(e) = &result {
+        // A closing bracket of a multi-line flow collection written left of
+        // the block it sits in (`matrix:\n  name: [\n    "a",\n  ]`, as in
+        // pytest's own CI): YAML 1.2 ignores indentation inside flow
+        // collections and GitHub, PyYAML and libyaml accept it; saphyr 0.3.4
+        // does not (fixed upstream, saphyr-rs/saphyr 5c3161f, not yet
+        // released). The bracket is moved up to the end of the content
+        // before it: the text keeps its length and every other character its
+        // position, so locations stay right.
+        let Some(repaired) = (repairs < MAX_BRACKET_REPAIRS)
+            .then(|| move_flow_end(&text, e))
+            .flatten()
+        else {
+            break;
+        };
+        repairs += 1;
+        result = MarkedYaml::load_from_str(&repaired);
+        text = std::borrow::Cow::Owned(repaired);
+    }
+    match result {
         Ok(docs) => Some(docs),
         Err(e) => {
             let at = byte_offset(&source.text, e.marker().index());
@@ -268,6 +290,62 @@ pub fn load_yaml<'s>(
             None
         }
     }
+}
+
+/// Closing brackets [`load_yaml`] moves in one file, at most.
+const MAX_BRACKET_REPAIRS: usize = 256;
+
+/// `text` with the flow collection's closing bracket that `error` stopped
+/// at moved to just after the content before it, when the error is
+/// saphyr's "invalid indentation" at a `]` or `}` that closes a flow
+/// collection open at that point, and nothing but whitespace (no comment)
+/// lies between the two.
+fn move_flow_end(text: &str, error: &saphyr::ScanError) -> Option<String> {
+    if error.info() != "invalid indentation" {
+        return None;
+    }
+    let at = byte_offset(text, error.marker().index());
+    let bracket = *text.as_bytes().get(at)?;
+    if !matches!(bracket, b']' | b'}') || !in_flow_collection(text, error.marker().index()) {
+        return None;
+    }
+    let before = text[..at].trim_end_matches([' ', '\t', '\n', '\r']);
+    let line = &before[before.rfind(['\n', '\r']).map_or(0, |i| i + 1)..];
+    if before.is_empty() || line.contains('#') {
+        return None;
+    }
+    let end = before.len();
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..end]);
+    out.push(bracket as char);
+    out.push_str(&text[end..at]);
+    out.push_str(&text[at + 1..]);
+    Some(out)
+}
+
+/// Whether the parser is inside a flow collection (`[...]`, `{...}`) where
+/// it fails at the character index `error_at`: the innermost collection
+/// open before the error starts with a bracket.
+fn in_flow_collection(text: &str, error_at: usize) -> bool {
+    use saphyr_parser::{Event, Parser};
+    let chars: Vec<char> = text.chars().collect();
+    let mut open: Vec<bool> = Vec::new();
+    let mut parser = Parser::new_from_str(text);
+    while let Some(Ok((event, span))) = parser.next_event() {
+        if span.start.index() > error_at {
+            break;
+        }
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                open.push(matches!(chars.get(span.start.index()), Some('[' | '{')))
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.last().copied().unwrap_or(false)
 }
 
 /// A byte offset from saphyr's character index.
@@ -452,6 +530,59 @@ mod tests {
             .filter(|a| a.starts_with("Pytest"))
             .collect();
         (shown, loader.failures().len())
+    }
+
+    /// The documents of `text` as [`load_yaml`] reads them, and the input
+    /// problems it reported.
+    fn loaded(text: &str) -> (Option<Vec<MarkedYaml<'static>>>, Vec<String>) {
+        let source: &'static Source = Box::leak(Box::new(std::sync::Arc::new(
+            crate::source::SourceFile::new("ci.yml".into(), text.to_string()),
+        )));
+        let mut loader = crate::config::ConfigFiles::new(std::sync::Arc::new(crate::source::Disk));
+        let docs = load_yaml(source, &mut loader);
+        let problems = loader.failures().into_iter().map(|p| p.message).collect();
+        (docs, problems)
+    }
+
+    #[test]
+    fn a_closing_bracket_left_of_its_block_is_read_as_github_reads_it() {
+        let text = "jobs:\n  t:\n    strategy:\n      matrix:\n        name: [\n          \"a\",\n          \"b\",\n        ]\n        os: {\n          x: 1\n      }\n    steps:\n      - run: pytest --cov\n";
+        let (docs, problems) = loaded(text);
+        assert!(problems.is_empty(), "{problems:?}");
+        let docs = docs.expect("read");
+        let t = docs[0]
+            .data
+            .as_mapping_get("jobs")
+            .and_then(|j| j.data.as_mapping_get("t"))
+            .expect("job t");
+        let names = t
+            .data
+            .as_mapping_get("strategy")
+            .and_then(|s| s.data.as_mapping_get("matrix"))
+            .and_then(|m| m.data.as_mapping_get("name"))
+            .and_then(|n| n.data.as_sequence())
+            .expect("the matrix names");
+        assert_eq!(names.len(), 2);
+        // Locations are those of the file as written.
+        let step = t
+            .data
+            .as_mapping_get("steps")
+            .and_then(|s| s.data.as_sequence())
+            .expect("steps");
+        let run = step[0].data.as_mapping_get("run").expect("run");
+        let source = crate::source::SourceFile::new("ci.yml".into(), text.to_string());
+        let start = byte_offset(text, run.span.start.index());
+        assert_eq!(&source.text[start..start + 12], "pytest --cov");
+    }
+
+    #[test]
+    fn a_stray_bracket_in_block_context_is_still_invalid() {
+        let (docs, problems) = loaded("a:\n  b: 1\n ]\n");
+        assert!(docs.is_none());
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        // After a comment the bracket would be swallowed: not moved.
+        let (docs, problems) = loaded("a:\n  b: [\n    1, # one\n ]\n");
+        assert!(docs.is_none(), "{problems:?}");
     }
 
     #[test]
