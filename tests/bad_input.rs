@@ -77,7 +77,8 @@ struct Case {
     /// The problem cannot change a verdict (a broken Python file whose
     /// unparsed part holds no process code): `error` is on an
     /// `input-warning` line, the exit status follows the findings, and
-    /// `--strict` makes it an input error (exit 2).
+    /// `--strict` makes it an input error (exit 2). Every case is also run
+    /// with `--strict`, which must change nothing else.
     warning: bool,
     /// The killing test is still reported.
     finding: bool,
@@ -2182,19 +2183,22 @@ fn check_case(case: &Case, mode_000_refused: bool) -> Result<(), Failed> {
         )
         .into());
     }
-    if case.warning {
-        let (strict, text) = run(
-            dir,
-            &["check", "--strict", "--output-format", "concise"],
-            case.secs,
-        )?;
-        if strict != 2 || !has_error(&text, case.error, "input-error") {
-            return Err(format!(
-                "with --strict: exit {strict}, expected 2 and an input-error line holding {:?}:\n{text}",
-                case.error
-            )
-            .into());
-        }
+    // `--strict` makes a warning an error and changes nothing else.
+    let (strict, strict_text) = run(
+        dir,
+        &["check", "--strict", "--output-format", "concise"],
+        case.secs,
+    )?;
+    let strict_exit = if case.warning { 2 } else { case.exit };
+    if strict != strict_exit
+        || (!case.error.is_empty() && !has_error(&strict_text, case.error, "input-error"))
+        || strict_text.contains("input-warning")
+    {
+        return Err(format!(
+            "with --strict: exit {strict}, expected {strict_exit} with every problem an input-error ({:?}):\n{strict_text}",
+            case.error
+        )
+        .into());
     }
     if case.finding != text.contains("sigkill-loses-coverage") {
         return Err(format!(

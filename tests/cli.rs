@@ -1224,3 +1224,42 @@ fn a_killed_fix_leaves_every_file_old_or_new() {
         }
     }
 }
+
+/// `strict = true` in the settings makes a warning an input error, as
+/// `--strict` does; a `strict` that is no boolean is an input error itself.
+#[test]
+fn strict_in_the_settings() {
+    let broken: (&str, &[u8]) = ("tests/test_broken.py", b"def broken(:\n    pass\n");
+    let dir = project(&[
+        (
+            "pyproject.toml",
+            b"[tool.coverage.run]\nsigterm = true\n[tool.covdoctor]\nstrict = false\n",
+        ),
+        broken,
+        ("tests/test_a.py", KILLING_TEST),
+    ]);
+    let out = covdoctor(&["check"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let dir = project(&[
+        (
+            "pyproject.toml",
+            b"[tool.coverage.run]\nsigterm = true\n[tool.covdoctor]\nstrict = true\n",
+        ),
+        broken,
+        ("tests/test_a.py", KILLING_TEST),
+    ]);
+    let out = covdoctor(&["check"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("input-error"), "{}", stderr(&out));
+    let dir = project(&[
+        ("pyproject.toml", b"[tool.covdoctor]\nstrict = \"yes\"\n"),
+        ("tests/test_a.py", KILLING_TEST),
+    ]);
+    let out = covdoctor(&["check", "--output-format", "concise"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pyproject.toml:2:10: input-error `strict` must be true or false"),
+        "{}",
+        stderr(&out)
+    );
+}
