@@ -442,7 +442,13 @@ fn run_versions(
         ));
     }
     if inputs.pytest_cov.is_none() && inputs.coverage.is_none() {
-        return config.versions.clone();
+        // The versions are the local ones, but a startup hook the run
+        // installs (`coverage-enable-subprocess` in its deps) is its own.
+        let mut local = config.versions.clone();
+        if local.startup_hook.is_none() {
+            local.startup_hook = versions::resolve(&inputs).startup_hook;
+        }
+        return local;
     }
     versions::resolve(&inputs)
 }
