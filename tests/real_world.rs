@@ -17,6 +17,14 @@
 //!   measured), but its children start through the plugin's own API and
 //!   run `tests/server.py`, which `[coverage:run] include` leaves out:
 //!   nothing to report.
+//! - pytest 8.3.4: its `coverage` tox envs run `coverage run -m pytest`
+//!   with `COVERAGE_PROCESS_START` and install `coverage-enable-subprocess`
+//!   through `{env:_PYTEST_TOX_EXTRA_DEP:}` from `set_env`, so the many
+//!   pytester children are measured; `.coveragerc` sets no `sigterm` and
+//!   no `multiprocessing` concurrency, so `testing/test_terminal.py`'s
+//!   `child.kill(15)` of a pexpect pytest and `testing/_py/test_local.py`'s
+//!   forked `multiprocessing.Pool` lose data. Its workflow closes a flow
+//!   list left of its block, which GitHub reads.
 
 mod common;
 
@@ -48,6 +56,12 @@ const XPROCESS: Sdist = Sdist {
     name: "pytest-xprocess-1.0.2",
     url: "https://files.pythonhosted.org/packages/27/6f/e53d349445b4280f6b47bbed87127e994f331c335377d5e72407b376ad46/pytest-xprocess-1.0.2.tar.gz",
     sha256: "15e270637586eabc56755ee5fcc81c48bdb46ba7ef7c0d5b1b64302d080cc60f",
+};
+
+const PYTEST: Sdist = Sdist {
+    name: "pytest-8.3.4",
+    url: "https://files.pythonhosted.org/packages/05/35/30e0d83068951d90a01852cb1cef56e5d8a09d20c7f511634cc2f7e0372a/pytest-8.3.4.tar.gz",
+    sha256: "965370d062bce11e73868e0335abac31b4d3de0e82f4007408d242b4f8610761",
 };
 
 /// Downloads (once), checks and unpacks an sdist; returns its directory.
@@ -216,5 +230,27 @@ fn pytest_xprocess_pytester_children_unmeasured_under_coverage_run() {
             .runs
             .iter()
             .any(|(v, _)| v.run.name == "tox env `py311`" && v.coverage_run.is_some())
+    );
+}
+
+#[test]
+fn pytest_tox_coverage_envs_measure_children_through_the_hook_package() {
+    let dir = unpacked(&PYTEST);
+    assert_eq!(
+        findings(&dir),
+        [
+            "fork-worker-unmeasured:testing/_py/test_local.py",
+            "sigterm-not-handled:testing/test_terminal.py",
+        ]
+    );
+    let outcome = common::check(&dir);
+    assert!(
+        outcome.problems.is_empty(),
+        "{:?}",
+        outcome
+            .problems
+            .iter()
+            .map(|p| &p.message)
+            .collect::<Vec<_>>()
     );
 }
