@@ -31,6 +31,7 @@ pub mod runs;
 pub mod scope;
 pub mod source;
 pub mod suppress;
+pub mod timings;
 pub mod verdict;
 
 use std::path::PathBuf;
@@ -54,6 +55,10 @@ pub struct RunOptions {
     pub versions: config::versions::Overrides,
     /// covdoctor settings given on the command line.
     pub settings: config::settings::CliSettings,
+    /// Resolve the calls of every module, not only of those that can hold
+    /// a launch or a stop (`COVDOCTOR_NO_PREFILTER=1`): the same findings,
+    /// slower; how the tests show the prefilter sound.
+    pub no_prefilter: bool,
 }
 
 /// Runs the whole pipeline on the given paths, reading the disk.
@@ -178,6 +183,7 @@ fn each_project(
     let mut settings_by_root = std::collections::BTreeMap::new();
     // Each project's own problems, judged once the project is analysed.
     let mut own_by_root: std::collections::BTreeMap<PathBuf, Vec<Problem>> = Default::default();
+    let discover_started = std::time::Instant::now();
     let (projects, discover_problems) = discover::discover(paths, &mut |root| {
         let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(files));
         let mut own = Vec::new();
@@ -191,6 +197,7 @@ fn each_project(
         settings_by_root.insert(root.to_path_buf(), settings);
         exclusions
     });
+    timings::add("discover", discover_started.elapsed(), 0);
     problems.extend(discover_problems);
     if options.settings.strict {
         verdict::strict(&mut problems);
@@ -206,18 +213,22 @@ fn each_project(
         let settings = settings_by_root.remove(&project.root).unwrap_or_default();
         let overrides = versions_for(options, &settings);
         let own = own_by_root.entry(project.root.clone()).or_default();
-        let config = config::ProjectConfig::load(
-            files,
-            &project.root,
-            options.coverage_rcfile.clone(),
-            &overrides,
-            own,
-        );
+        let config = timings::time("config", || {
+            config::ProjectConfig::load(
+                files,
+                &project.root,
+                options.coverage_rcfile.clone(),
+                &overrides,
+                own,
+            )
+        });
         loaded.push((project, settings, overrides, config));
     }
     // The Python analyses of the projects run side by side; the rules then
     // run on each in turn, in the order of discovery.
-    let analyses = analyze_projects(files, &loaded);
+    let analyses = timings::time("analysis (all projects)", || {
+        analyze_projects(files, &loaded, options.no_prefilter)
+    });
     for ((project, settings, overrides, config), (python, python_problems)) in
         loaded.into_iter().zip(analyses)
     {
@@ -260,7 +271,7 @@ fn each_project(
         // and again after, for the problems of the files the runs read.
         judge.judge(&mut own);
         let before = own.len();
-        f(&prepared, &mut own);
+        timings::time("runs and rules", || f(&prepared, &mut own));
         judge.judge(&mut own[before..]);
         problems.extend(own);
     }
@@ -279,7 +290,11 @@ type LoadedProject = (
 
 /// The Python analysis of each project, in order, on as many threads as
 /// there are cores.
-fn analyze_projects(files: &source::SharedFiles, projects: &[LoadedProject]) -> Vec<Analysis> {
+fn analyze_projects(
+    files: &source::SharedFiles,
+    projects: &[LoadedProject],
+    no_prefilter: bool,
+) -> Vec<Analysis> {
     let run = |(project, settings, _, config): &LoadedProject| {
         analyze::python::analyze(
             std::sync::Arc::clone(files),
@@ -287,6 +302,7 @@ fn analyze_projects(files: &source::SharedFiles, projects: &[LoadedProject]) -> 
             project.python_files.clone(),
             config.scripts.clone(),
             settings.python_launchers.clone(),
+            no_prefilter,
         )
     };
     let workers = std::thread::available_parallelism()

@@ -11,6 +11,32 @@ use covdoctor::report::{self, OutputFormat, Style};
 use covdoctor::rules;
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
+    let code = run();
+    if covdoctor::timings::enabled() {
+        let mut err = std::io::stderr().lock();
+        for (phase, elapsed, count) in covdoctor::timings::report() {
+            let count = if count > 0 {
+                format!(" ({count})")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                err,
+                "timing: {phase}: {:.3} s{count}",
+                elapsed.as_secs_f64()
+            );
+        }
+        let _ = writeln!(
+            err,
+            "timing: total: {:.3} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    code
+}
+
+fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(*args),
@@ -53,6 +79,7 @@ fn runs(args: covdoctor::cli::RunsArgs) -> ExitCode {
             .map(Into::into),
         versions: overrides(&args.pytest_cov_version, &args.coverage_version),
         settings: CliSettings::default(),
+        no_prefilter: no_prefilter(),
     };
     let (projects, problems) = covdoctor::list_runs(&args.paths, &options);
     let style = Style {
@@ -96,8 +123,15 @@ fn overrides(
     }
 }
 
+/// `COVDOCTOR_NO_PREFILTER=1`: resolve every module's calls (the tests'
+/// check that the prefilter changes nothing).
+fn no_prefilter() -> bool {
+    std::env::var_os("COVDOCTOR_NO_PREFILTER").is_some_and(|v| !v.is_empty())
+}
+
 fn check(args: CheckArgs) -> ExitCode {
     let options = covdoctor::RunOptions {
+        no_prefilter: no_prefilter(),
         coverage_rcfile: std::env::var_os("COVERAGE_RCFILE")
             .filter(|v| !v.is_empty())
             .map(Into::into),

@@ -32,6 +32,10 @@ fn main() {
         for case in subdirs(&rule_dir) {
             let name = case.file_name().unwrap().to_string_lossy().into_owned();
             let rule = rule.clone();
+            trials.push(Trial::test(format!("prefilter::{rule}::{name}"), {
+                let case = case.clone();
+                move || same_without_prefilter(&case)
+            }));
             trials.push(Trial::test(format!("{rule}::{name}"), move || {
                 run_case(&rule, &name, &case)
             }));
@@ -68,6 +72,29 @@ fn main() {
         Ok(())
     }));
     libtest_mimic::run(&args, trials).exit();
+}
+
+/// The prefilter (which modules' calls are resolved) changes nothing: the
+/// same findings, problems and rendering with every module's calls
+/// resolved.
+fn same_without_prefilter(case: &std::path::Path) -> Result<(), Failed> {
+    let paths = [case.to_path_buf()];
+    let with = covdoctor::check(&paths, &covdoctor::RunOptions::default());
+    let without = covdoctor::check(
+        &paths,
+        &covdoctor::RunOptions {
+            no_prefilter: true,
+            ..Default::default()
+        },
+    );
+    let (with, without) = (render(&with, case), render(&without, case));
+    if with != without {
+        return Err(format!(
+            "the prefilter changed the outcome:\n--- with\n{with}\n--- without\n{without}"
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// The runs covdoctor finds in a fixture that declares more than the

@@ -712,6 +712,12 @@ impl<'a> Index<'a> {
         &self.modules[module].source.text[r.start().to_usize()..r.end().to_usize()]
     }
 
+    /// Every module one of whose dotted names is `name`, wherever its base
+    /// directory is.
+    pub fn modules_by_name(&self, name: &str) -> &[ModId] {
+        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    }
+
     pub fn module_at(&self, path: &Path) -> Option<ModId> {
         self.by_path.get(path).copied()
     }

@@ -52,49 +52,121 @@ pub enum Shape {
     PytesterRun,
 }
 
-/// The launch APIs covdoctor knows, by qualified name.
-pub fn api(qualified: &str) -> Option<(LaunchKind, Shape)> {
+/// The launch APIs covdoctor knows: qualified name, kind, shape.
+pub const APIS: &[(&str, LaunchKind, Shape)] = {
     use LaunchKind::*;
-    Some(match qualified {
-        "subprocess.Popen"
-        | "subprocess.run"
-        | "subprocess.call"
-        | "subprocess.check_call"
-        | "subprocess.check_output" => (Subprocess, Shape::Popen),
-        "asyncio.create_subprocess_exec" | "asyncio.subprocess.create_subprocess_exec" => {
-            (Subprocess, Shape::AsyncExec)
-        }
-        "asyncio.create_subprocess_shell" | "asyncio.subprocess.create_subprocess_shell" => {
-            (Subprocess, Shape::AsyncShell)
-        }
-        "os.execve" | "os.execvpe" => (Exec, Shape::ExecV),
-        "os.execle" | "os.execlpe" => (Exec, Shape::ExecL),
-        "os.spawnve" | "os.spawnvpe" => (Spawn, Shape::SpawnV),
-        "os.spawnle" | "os.spawnlpe" => (Spawn, Shape::SpawnL),
-        "multiprocessing.Process" | "multiprocessing.context.Process" => {
-            (Multiprocessing, Shape::Process)
-        }
-        "multiprocessing.Pool"
-        | "multiprocessing.pool.Pool"
-        | "multiprocessing.context.Pool"
-        | "concurrent.futures.ProcessPoolExecutor"
-        | "concurrent.futures.process.ProcessPoolExecutor" => (Multiprocessing, Shape::Pool),
-        "pexpect.spawn" | "pexpect.pty_spawn.spawn" => (Subprocess, Shape::Pexpect),
-        "jupyter_client.KernelManager"
-        | "jupyter_client.manager.KernelManager"
-        | "jupyter_client.AsyncKernelManager"
-        | "jupyter_client.manager.AsyncKernelManager"
-        | "jupyter_client.start_new_kernel"
-        | "jupyter_client.manager.start_new_kernel"
-        | "jupyter_client.start_new_async_kernel"
-        | "jupyter_client.manager.start_new_async_kernel" => (Subprocess, Shape::JupyterKernel),
-        "trio.run_process"
-        | "trio.open_process"
-        | "trio.lowlevel.open_process"
-        | "anyio.run_process"
-        | "anyio.open_process" => (Subprocess, Shape::AsyncLibrary),
-        _ => return None,
-    })
+    &[
+        ("subprocess.Popen", Subprocess, Shape::Popen),
+        ("subprocess.run", Subprocess, Shape::Popen),
+        ("subprocess.call", Subprocess, Shape::Popen),
+        ("subprocess.check_call", Subprocess, Shape::Popen),
+        ("subprocess.check_output", Subprocess, Shape::Popen),
+        (
+            "asyncio.create_subprocess_exec",
+            Subprocess,
+            Shape::AsyncExec,
+        ),
+        (
+            "asyncio.subprocess.create_subprocess_exec",
+            Subprocess,
+            Shape::AsyncExec,
+        ),
+        (
+            "asyncio.create_subprocess_shell",
+            Subprocess,
+            Shape::AsyncShell,
+        ),
+        (
+            "asyncio.subprocess.create_subprocess_shell",
+            Subprocess,
+            Shape::AsyncShell,
+        ),
+        ("os.execve", Exec, Shape::ExecV),
+        ("os.execvpe", Exec, Shape::ExecV),
+        ("os.execle", Exec, Shape::ExecL),
+        ("os.execlpe", Exec, Shape::ExecL),
+        ("os.spawnve", Spawn, Shape::SpawnV),
+        ("os.spawnvpe", Spawn, Shape::SpawnV),
+        ("os.spawnle", Spawn, Shape::SpawnL),
+        ("os.spawnlpe", Spawn, Shape::SpawnL),
+        ("multiprocessing.Process", Multiprocessing, Shape::Process),
+        (
+            "multiprocessing.context.Process",
+            Multiprocessing,
+            Shape::Process,
+        ),
+        ("multiprocessing.Pool", Multiprocessing, Shape::Pool),
+        ("multiprocessing.pool.Pool", Multiprocessing, Shape::Pool),
+        ("multiprocessing.context.Pool", Multiprocessing, Shape::Pool),
+        (
+            "concurrent.futures.ProcessPoolExecutor",
+            Multiprocessing,
+            Shape::Pool,
+        ),
+        (
+            "concurrent.futures.process.ProcessPoolExecutor",
+            Multiprocessing,
+            Shape::Pool,
+        ),
+        ("pexpect.spawn", Subprocess, Shape::Pexpect),
+        ("pexpect.pty_spawn.spawn", Subprocess, Shape::Pexpect),
+        (
+            "jupyter_client.KernelManager",
+            Subprocess,
+            Shape::JupyterKernel,
+        ),
+        (
+            "jupyter_client.manager.KernelManager",
+            Subprocess,
+            Shape::JupyterKernel,
+        ),
+        (
+            "jupyter_client.AsyncKernelManager",
+            Subprocess,
+            Shape::JupyterKernel,
+        ),
+        (
+            "jupyter_client.manager.AsyncKernelManager",
+            Subprocess,
+            Shape::JupyterKernel,
+        ),
+        (
+            "jupyter_client.start_new_kernel",
+            Subprocess,
+            Shape::JupyterKernel,
+        ),
+        (
+            "jupyter_client.manager.start_new_kernel",
+            Subprocess,
+            Shape::JupyterKernel,
+        ),
+        (
+            "jupyter_client.start_new_async_kernel",
+            Subprocess,
+            Shape::JupyterKernel,
+        ),
+        (
+            "jupyter_client.manager.start_new_async_kernel",
+            Subprocess,
+            Shape::JupyterKernel,
+        ),
+        ("trio.run_process", Subprocess, Shape::AsyncLibrary),
+        ("trio.open_process", Subprocess, Shape::AsyncLibrary),
+        (
+            "trio.lowlevel.open_process",
+            Subprocess,
+            Shape::AsyncLibrary,
+        ),
+        ("anyio.run_process", Subprocess, Shape::AsyncLibrary),
+        ("anyio.open_process", Subprocess, Shape::AsyncLibrary),
+    ]
+};
+
+/// The launch API a qualified name is, if any.
+pub fn api(qualified: &str) -> Option<(LaunchKind, Shape)> {
+    APIS.iter()
+        .find(|(q, _, _)| *q == qualified)
+        .map(|&(_, kind, shape)| (kind, shape))
 }
 
 /// A call's positional argument, or its keyword argument.

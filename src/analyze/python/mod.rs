@@ -12,6 +12,7 @@ mod handler;
 mod index;
 mod launch;
 mod paths;
+mod relevance;
 mod session;
 mod stop;
 mod unparsed;
@@ -43,6 +44,8 @@ struct Parsed {
     module: ModModule,
     errors: Vec<(Span, String)>,
     comments: Vec<Span>,
+    /// The identifiers of each top-level statement.
+    idents: Vec<relevance::Idents>,
 }
 
 /// Analyses the Python files of one project. `scripts` are the project's
@@ -53,8 +56,10 @@ pub fn analyze(
     files: Vec<PathBuf>,
     scripts: BTreeMap<String, String>,
     launchers: Vec<String>,
+    no_prefilter: bool,
 ) -> (PythonFacts, Vec<Problem>) {
-    let work = move || analyze_on_this_thread(&*fs, &root, &files, &scripts, &launchers);
+    let work =
+        move || analyze_on_this_thread(&*fs, &root, &files, &scripts, &launchers, no_prefilter);
     match spawn_big(work) {
         Ok(result) => result,
         Err(message) => (
@@ -96,9 +101,12 @@ fn analyze_on_this_thread(
     files: &[PathBuf],
     scripts: &BTreeMap<String, String>,
     launchers: &[String],
+    no_prefilter: bool,
 ) -> (PythonFacts, Vec<Problem>) {
+    use crate::timings::time;
     let mut problems = Vec::new();
-    let parsed = parse_all(fs, files, &mut problems);
+    let parsed = time("read and parse", || parse_all(fs, files, &mut problems));
+    crate::timings::add("python files", std::time::Duration::ZERO, files.len());
     let mut facts = PythonFacts::default();
     for p in &parsed {
         let imports = if p.errors.is_empty() {
@@ -118,10 +126,12 @@ fn analyze_on_this_thread(
     for p in &parsed {
         facts.files.insert(p.source.path.clone(), file_facts(p));
     }
-    let targets: Vec<ImportTargets> = parsed
-        .iter()
-        .map(|p| ImportTargets::compute(&p.module.body, &p.source.path, root))
-        .collect();
+    let targets: Vec<ImportTargets> = time("import targets", || {
+        parsed
+            .iter()
+            .map(|p| ImportTargets::compute(&p.module.body, &p.source.path, root))
+            .collect()
+    });
     let inputs = parsed
         .iter()
         .zip(&targets)
@@ -132,9 +142,28 @@ fn analyze_on_this_thread(
             import_targets: t,
         })
         .collect();
-    let imported = session::imported_names(parsed.iter().map(|p| &p.module.body[..]), &targets);
-    let index = Index::build(root, inputs);
+    let imported = time("imported names", || {
+        session::imported_names(parsed.iter().map(|p| &p.module.body[..]), &targets)
+    });
+    let index = time("index", || Index::build(root, inputs));
+    let relevance = time("relevance", || {
+        let idents: Vec<&[relevance::Idents]> = parsed.iter().map(|p| &p.idents[..]).collect();
+        let targets: Vec<&ImportTargets> = targets.iter().collect();
+        if no_prefilter {
+            relevance::Relevance::all(index.modules.len())
+        } else {
+            relevance::Relevance::compute(&index, &idents, &targets, launchers)
+        }
+    });
+    crate::timings::add(
+        "modules whose calls are resolved",
+        std::time::Duration::ZERO,
+        (0..index.modules.len())
+            .filter(|&m| relevance.launch(m))
+            .count(),
+    );
     let mut extractor = Extractor {
+        relevance: &relevance,
         imported: &imported,
         runs_cache: Default::default(),
         index: &index,
@@ -151,13 +180,16 @@ fn analyze_on_this_thread(
         with_items: HashMap::new(),
         pending_stops: Vec::new(),
     };
-    extractor.launches();
-    extractor.stops();
-    extractor.embed_imports();
+    time("launches", || extractor.launches());
+    time("stops", || extractor.stops());
+    time("embed imports", || extractor.embed_imports());
+    drop(extractor);
+    let dropping = std::time::Instant::now();
     drop(index);
     drop(targets);
     // The syntax trees are dropped here, on this big-stack thread.
     drop(parsed);
+    crate::timings::add("drop", dropping.elapsed(), 0);
     (facts, problems)
 }
 
@@ -407,9 +439,25 @@ fn parse_file(fs: &dyn Files, path: &std::path::Path) -> Result<Parsed, Problem>
         errors.push((span, e.error.to_string()));
     }
     let mut comments = Vec::new();
+    // Each top-level statement's identifiers (tokens and statements are in
+    // the order of the file).
+    let body = match parsed.syntax() {
+        ruff_python_ast::Mod::Module(m) => &m.body[..],
+        ruff_python_ast::Mod::Expression(_) => &[],
+    };
+    let mut idents: Vec<Vec<u64>> = vec![Vec::new(); body.len()];
+    let mut stmt = 0;
     let mut limits = TokenizerLimits::default();
     let mut over_limit = None;
     for t in parsed.tokens().iter() {
+        if t.kind() == TokenKind::Name {
+            while stmt < body.len() && body[stmt].range().end() <= t.range().start() {
+                stmt += 1;
+            }
+            if let Some(of) = idents.get_mut(stmt) {
+                of.push(relevance::hash(&source.text[t.range()]));
+            }
+        }
         if t.kind() == TokenKind::Comment {
             comments.push(Span::new(
                 t.range().start().to_usize(),
@@ -446,6 +494,7 @@ fn parse_file(fs: &dyn Files, path: &std::path::Path) -> Result<Parsed, Problem>
         module,
         errors,
         comments,
+        idents: idents.into_iter().map(relevance::Idents::new).collect(),
     })
 }
 
@@ -688,6 +737,8 @@ pub fn check_syntax(text: &str) -> Result<(), String> {
 }
 
 struct Extractor<'i, 'a> {
+    /// Which modules' calls can be launches or stops.
+    relevance: &'i relevance::Relevance,
     index: &'i Index<'a>,
     scripts: &'i BTreeMap<String, String>,
     /// `python-launchers`: helpers that start Python children.
@@ -794,8 +845,12 @@ impl<'a> Extractor<'_, 'a> {
     }
 
     fn launches(&mut self) {
+        let started = std::time::Instant::now();
         let mut sites = Vec::new();
         for (ctx, body) in self.scopes() {
+            if !self.relevance.launch(ctx.module) {
+                continue;
+            }
             let mut calls: Vec<(&'a ExprCall, bool)> = Vec::new();
             let mut withs = Vec::new();
             walk::walk_scope(body, &mut |stmt, frames| {
@@ -847,11 +902,14 @@ impl<'a> Extractor<'_, 'a> {
                 }
             }
         }
-        let stop_sites = self.stop_sites();
+        crate::timings::add("launches: calls resolved", started.elapsed(), 0);
+        let stop_sites = crate::timings::time("launches: stop sites", || self.stop_sites());
         let mut wanted: Vec<FuncId> = sites.iter().filter_map(|s| s.1.func).collect();
         wanted.extend(stop_sites.iter().filter_map(|s| s.ctx.func));
-        self.callers = self.call_sites(wanted.clone());
-        self.facts.launcher_names = self.launcher_names(&wanted);
+        self.callers =
+            crate::timings::time("launches: call sites", || self.call_sites(wanted.clone()));
+        self.facts.launcher_names =
+            crate::timings::time("launches: launcher names", || self.launcher_names(&wanted));
         self.implicit = self.implicit_found.take();
         for (call, ctx, api, kind, shape) in sites {
             for (at, location, via) in self.reach(call, ctx) {
@@ -1750,6 +1808,9 @@ impl<'a> Extractor<'_, 'a> {
     fn stop_sites(&self) -> Vec<StopSite<'a>> {
         let mut out = Vec::new();
         for (ctx, body) in self.scopes() {
+            if !self.relevance.stop(ctx.module) {
+                continue;
+            }
             walk::walk_scope(body, &mut |stmt, frames| {
                 for e in walk::own_exprs(stmt) {
                     for call in walk::calls_in(e) {
@@ -1935,6 +1996,9 @@ impl<'a> Extractor<'_, 'a> {
     fn embed_imports(&mut self) {
         let scopes = self.scopes();
         for module in 0..self.index.modules.len() {
+            if !self.relevance.launch(module) {
+                continue;
+            }
             let text = &self.index.modules[module].source.text;
             // Across the module: statements calling into the embed API
             // (with their block), and the imports (with their frames and

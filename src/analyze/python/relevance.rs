@@ -1,0 +1,558 @@
+//! Which modules' own calls can be a launch or a stop, decided before the
+//! calls are resolved (resolving every call of a project is most of the
+//! analysis' time, and in most modules no call can be either).
+//!
+//! The gate is sound by construction, not by a list of likely words:
+//! - a stop call is recognised by its spelling alone (`p.kill()`,
+//!   `os.killpg(...)`, `addfinalizer(p.terminate)`), so a module without one
+//!   of those identifiers holds none;
+//! - a call resolves to a launch API (`subprocess.run`, `os.execve`,
+//!   `coverage.process_startup`...) only through an import of the API's
+//!   package in the module itself, or through a name another project module
+//!   binds (an alias, a process class, a fixture): so a module is relevant
+//!   when it imports an API package and uses one of its names, or uses a
+//!   module-level name of a relevant project module it imports (or of a
+//!   relevant `conftest.py` above it, whose fixtures pytest hands to it).
+//!
+//! Identifiers are the parser's name tokens (not strings or comments),
+//! kept as hashes: a collision only makes a module relevant that is not.
+//! `COVDOCTOR_NO_PREFILTER=1` (`RunOptions::no_prefilter`) makes every
+//! module relevant, which is how the tests show that the gate changes no
+//! finding.
+
+use std::hash::{Hash, Hasher};
+
+use ruff_python_ast::{Expr, Stmt};
+
+use super::index::{Binding, ImportTargets, Index, ModId};
+
+/// The distinct identifiers of a file, as sorted hashes.
+#[derive(Default)]
+pub(super) struct Idents(Vec<u64>);
+
+impl Idents {
+    pub(super) fn new(mut hashes: Vec<u64>) -> Idents {
+        hashes.sort_unstable();
+        hashes.dedup();
+        Idents(hashes)
+    }
+
+    pub(super) fn contains(&self, name: &str) -> bool {
+        self.0.binary_search(&hash(name)).is_ok()
+    }
+}
+
+pub(super) fn hash(name: &str) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    name.hash(&mut h);
+    h.finish()
+}
+
+/// Qualified names the launch pass looks for besides the launch APIs.
+const OTHER_APIS: &[&str] = &[
+    "coverage.process_startup",
+    "coverage.control.process_startup",
+    "multiprocessing.set_start_method",
+    "multiprocessing.get_context",
+];
+
+/// Packages whose import alone makes a module relevant: the imports of
+/// `pytest_cov.embed` are looked for by their spelling.
+const WHOLE_PACKAGES: &[&str] = &["pytest_cov"];
+
+/// The known APIs as (top-level package, own name).
+fn apis() -> impl Iterator<Item = (&'static str, &'static str)> {
+    super::launch::APIS
+        .iter()
+        .map(|(q, _, _)| *q)
+        .chain(OTHER_APIS.iter().copied())
+        .map(|q| {
+            (
+                q.split('.').next().unwrap_or(q),
+                q.rsplit('.').next().unwrap_or(q),
+            )
+        })
+}
+
+/// The top-level packages of the known APIs, each a bit of a mask.
+fn api_packages() -> Vec<&'static str> {
+    let mut out: Vec<&str> = apis()
+        .map(|(p, _)| p)
+        .chain(WHOLE_PACKAGES.iter().copied())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// pytest's `pytester` and `testdir` fixtures run pytest in a child: a
+/// parameter of that name is the API.
+const FIXTURES: &[&str] = &["pytester", "testdir"];
+
+/// The attributes and names a stop call is spelled with.
+const STOP_NAMES: &[&str] = &[
+    "kill",
+    "killpg",
+    "terminate",
+    "send_signal",
+    "shutdown_kernel",
+    "restart_kernel",
+];
+
+pub(super) struct Relevance {
+    launch: Vec<bool>,
+    stop: Vec<bool>,
+}
+
+impl Relevance {
+    /// Whether a call in `module` can be a launch (or the coverage and
+    /// multiprocessing calls the launch pass also looks for).
+    pub(super) fn launch(&self, module: ModId) -> bool {
+        self.launch[module]
+    }
+
+    /// Whether a call in `module` can be a stop call.
+    pub(super) fn stop(&self, module: ModId) -> bool {
+        self.stop[module]
+    }
+
+    /// Every module relevant (`COVDOCTOR_NO_PREFILTER`).
+    pub(super) fn all(n: usize) -> Relevance {
+        Relevance {
+            launch: vec![true; n],
+            stop: vec![true; n],
+        }
+    }
+
+    /// `idents` (each top-level statement's) and `targets` are in the
+    /// index' module order; `launchers` are the `python-launchers`
+    /// setting's qualified names.
+    pub(super) fn compute(
+        index: &Index<'_>,
+        idents: &[&[Idents]],
+        targets: &[&ImportTargets],
+        launchers: &[String],
+    ) -> Relevance {
+        let n = index.modules.len();
+        let stop = idents
+            .iter()
+            .map(|stmts| {
+                stmts
+                    .iter()
+                    .any(|ids| STOP_NAMES.iter().any(|s| ids.contains(s)))
+            })
+            .collect();
+        let packages = api_packages();
+        let bit = |p: &str| packages.iter().position(|q| *q == p).map(|i| 1u64 << i);
+        let reach = reached_packages(index, targets, idents, &bit);
+        let whole: u64 = WHOLE_PACKAGES
+            .iter()
+            .filter_map(|p| bit(p))
+            .fold(0, |a, b| a | b);
+        // A launcher is called by its own name (or imported under it).
+        let mut words: Vec<u64> = launchers
+            .iter()
+            .map(|q| hash(q.rsplit('.').next().unwrap_or(q)))
+            .chain(FIXTURES.iter().map(|f| hash(f)))
+            .collect();
+        words.sort_unstable();
+        let apis: Vec<(u64, u64)> = apis()
+            .filter_map(|(p, name)| Some((bit(p)?, hash(name))))
+            .collect();
+        // A statement is relevant when it uses an API its module can reach,
+        // or a name a relevant statement binds in a module it can see: its
+        // own, one it imports, a `conftest.py` above it (whose fixtures its
+        // tests get). Such a name is an alias of an API, a process class, a
+        // helper or fixture that starts a child, or its re-export.
+        let visible = visible_modules(index, targets);
+        let mut relevant: Vec<Vec<bool>> = idents.iter().map(|s| vec![false; s.len()]).collect();
+        let mut bound_by: rustc_hash::FxHashMap<u64, Vec<ModId>> = Default::default();
+        loop {
+            let mut changed = false;
+            for m in 0..n {
+                let suite = index.modules[m].suite;
+                for (i, ids) in idents[m].iter().enumerate() {
+                    if relevant[m][i] {
+                        continue;
+                    }
+                    let sees = |d: &ModId| *d == m || visible[m].binary_search(d).is_ok();
+                    let hit = ids
+                        .0
+                        .iter()
+                        .any(|h| bound_by.get(h).is_some_and(|ds| ds.iter().any(sees)))
+                        || ids.0.iter().any(|h| words.binary_search(h).is_ok())
+                        || apis.iter().any(|&(b, name)| {
+                            reach[m] & b != 0 && ids.0.binary_search(&name).is_ok()
+                        });
+                    if !hit {
+                        continue;
+                    }
+                    relevant[m][i] = true;
+                    changed = true;
+                    if let Some(stmt) = suite.get(i)
+                        && gives_values(index, m, stmt)
+                    {
+                        bound_names(stmt, &mut |name| {
+                            let ds = bound_by.entry(hash(name)).or_default();
+                            if !ds.contains(&m) {
+                                ds.push(m);
+                            }
+                        });
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let launch = (0..n)
+            .map(|m| reach[m] & whole != 0 || relevant[m].iter().any(|&r| r))
+            .collect();
+        Relevance { launch, stop }
+    }
+}
+
+/// The API packages each module can reach, as bits of a mask: those it
+/// imports, and those it names through a project module (`from helpers
+/// import subprocess`, `helpers.sp.run`, a `compat` module re-exporting
+/// `Popen`): a name some project module binds to the package (or to
+/// something in it) at its top level.
+fn reached_packages(
+    index: &Index<'_>,
+    targets: &[&ImportTargets],
+    idents: &[&[Idents]],
+    bit: &dyn Fn(&str) -> Option<u64>,
+) -> Vec<u64> {
+    let mut aliases: Vec<(u64, u64)> = Vec::new();
+    for module in &index.modules {
+        for (name, bindings) in &module.bindings {
+            for b in bindings {
+                if let Binding::Import(q) = b
+                    && let Some(package) = bit(q.split('.').next().unwrap_or(q))
+                {
+                    aliases.push((package, hash(name)));
+                }
+            }
+        }
+    }
+    aliases.sort_unstable();
+    aliases.dedup();
+    (0..index.modules.len())
+        .map(|m| {
+            let imported = targets[m]
+                .by_alias
+                .values()
+                .filter_map(|t| bit(t.split('.').next().unwrap_or(t)))
+                .fold(0, |a, b| a | b);
+            let named = aliases
+                .iter()
+                .filter(|(_, name)| {
+                    idents[m]
+                        .iter()
+                        .any(|ids| ids.0.binary_search(name).is_ok())
+                })
+                .fold(0, |a, (b, _)| a | b);
+            imported | named
+        })
+        .collect()
+}
+
+/// Whether what a statement binds can hold a value of its own: not a
+/// function that returns nothing (calling it gives `None`; what it starts
+/// is found where it starts it, and its callers through the call paths).
+fn gives_values(index: &Index<'_>, module: ModId, stmt: &Stmt) -> bool {
+    let Stmt::FunctionDef(def) = stmt else {
+        return true;
+    };
+    let Some(bindings) = index.modules[module].bindings.get(def.name.as_str()) else {
+        return true;
+    };
+    bindings.iter().any(|b| match b {
+        Binding::Def(f) => {
+            let function = &index.functions[*f];
+            !std::ptr::eq(function.def, def) || !function.returns.is_empty()
+        }
+        _ => true,
+    })
+}
+
+/// For each module, the project modules whose names it can use (sorted):
+/// those it imports (a dotted name and each of its packages) and the
+/// `conftest.py` files in the directories above it.
+fn visible_modules(index: &Index<'_>, targets: &[&ImportTargets]) -> Vec<Vec<ModId>> {
+    let conftests: Vec<(ModId, &std::path::Path)> = index
+        .modules
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.path.file_name().is_some_and(|f| f == "conftest.py"))
+        .filter_map(|(i, m)| Some((i, m.path.parent()?)))
+        .collect();
+    (0..index.modules.len())
+        .map(|m| {
+            let mut out = Vec::new();
+            for target in targets[m].by_alias.values() {
+                let mut at = target.len();
+                loop {
+                    out.extend_from_slice(index.modules_by_name(&target[..at]));
+                    match target[..at].rfind('.') {
+                        Some(i) => at = i,
+                        None => break,
+                    }
+                }
+            }
+            let path = &index.modules[m].path;
+            out.extend(
+                conftests
+                    .iter()
+                    .filter(|(_, dir)| path.starts_with(dir))
+                    .map(|(c, _)| *c),
+            );
+            out.sort_unstable();
+            out.dedup();
+            out
+        })
+        .collect()
+}
+
+/// The names a top-level statement binds in its module: what it defines,
+/// assigns or imports, in its own blocks too (`if`, `try`, `with`, loops),
+/// not inside the functions and classes it defines.
+fn bound_names<'s>(stmt: &'s Stmt, out: &mut dyn FnMut(&'s str)) {
+    let targets = |e: &'s Expr, out: &mut dyn FnMut(&'s str)| assigned(e, out);
+    let block = |body: &'s [Stmt], out: &mut dyn FnMut(&'s str)| {
+        for s in body {
+            bound_names(s, out);
+        }
+    };
+    match stmt {
+        Stmt::FunctionDef(f) => out(f.name.as_str()),
+        Stmt::ClassDef(c) => out(c.name.as_str()),
+        Stmt::Assign(a) => a.targets.iter().for_each(|t| targets(t, out)),
+        Stmt::AnnAssign(a) => targets(&a.target, out),
+        Stmt::AugAssign(a) => targets(&a.target, out),
+        Stmt::TypeAlias(t) => targets(&t.name, out),
+        Stmt::Import(i) => {
+            for alias in &i.names {
+                let local = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
+                out(local.split('.').next().unwrap_or(local));
+            }
+        }
+        Stmt::ImportFrom(i) => {
+            for alias in &i.names {
+                out(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
+            }
+        }
+        Stmt::If(s) => {
+            block(&s.body, out);
+            for clause in &s.elif_else_clauses {
+                block(&clause.body, out);
+            }
+        }
+        Stmt::Try(t) => {
+            block(&t.body, out);
+            for h in &t.handlers {
+                let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
+                if let Some(name) = &h.name {
+                    out(name.as_str());
+                }
+                block(&h.body, out);
+            }
+            block(&t.orelse, out);
+            block(&t.finalbody, out);
+        }
+        Stmt::With(w) => {
+            for item in &w.items {
+                if let Some(v) = &item.optional_vars {
+                    targets(v, out);
+                }
+            }
+            block(&w.body, out);
+        }
+        Stmt::For(f) => {
+            targets(&f.target, out);
+            block(&f.body, out);
+            block(&f.orelse, out);
+        }
+        Stmt::While(w) => {
+            block(&w.body, out);
+            block(&w.orelse, out);
+        }
+        Stmt::Match(m) => {
+            for case in &m.cases {
+                block(&case.body, out);
+            }
+        }
+        // A walrus in an expression statement binds too.
+        Stmt::Expr(e) => {
+            for sub in super::walk::subexprs(&e.value) {
+                if let Expr::Named(n) = sub {
+                    assigned(&n.target, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The names an assignment target binds: `x`, `x, *y`, `[x, (y, z)]`.
+fn assigned<'s>(target: &'s Expr, out: &mut dyn FnMut(&'s str)) {
+    match target {
+        Expr::Name(n) => out(n.id.as_str()),
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| assigned(e, out)),
+        Expr::List(l) => l.elts.iter().for_each(|e| assigned(e, out)),
+        Expr::Starred(s) => assigned(&s.value, out),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ImportTargets, Index, ModuleInput, parse_all};
+    use super::*;
+    use std::sync::Arc;
+
+    /// Which of the files (path, text) hold calls the launch pass resolves.
+    fn launch_relevant(files: &[(&str, &str)]) -> Vec<(String, bool)> {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let mut paths = Vec::new();
+        for (path, text) in files {
+            let p = root.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, text).unwrap();
+            paths.push(p);
+        }
+        let parsed = parse_all(&crate::source::Disk, &paths, &mut Vec::new());
+        let targets: Vec<ImportTargets> = parsed
+            .iter()
+            .map(|p| ImportTargets::compute(&p.module.body, &p.source.path, &root))
+            .collect();
+        let inputs = parsed
+            .iter()
+            .zip(&targets)
+            .map(|(p, t)| ModuleInput {
+                source: Arc::clone(&p.source),
+                path: p.source.path.clone(),
+                suite: &p.module.body,
+                import_targets: t,
+            })
+            .collect();
+        let index = Index::build(&root, inputs);
+        let idents: Vec<&[Idents]> = parsed.iter().map(|p| &p.idents[..]).collect();
+        let targets: Vec<&ImportTargets> = targets.iter().collect();
+        let relevance = Relevance::compute(&index, &idents, &targets, &["helpers.run_py".into()]);
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, (path, _))| (path.to_string(), relevance.launch(i)))
+            .collect()
+    }
+
+    fn expect(files: &[(&str, &str, bool)]) {
+        let texts: Vec<(&str, &str)> = files.iter().map(|(p, t, _)| (*p, *t)).collect();
+        let got = launch_relevant(&texts);
+        let want: Vec<(String, bool)> = files.iter().map(|(p, _, r)| (p.to_string(), *r)).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_module_that_calls_an_api_it_imports_is_relevant() {
+        expect(&[
+            ("a.py", "import subprocess\nsubprocess.run(['x'])\n", true),
+            ("b.py", "from os import execve\n", true),
+            // Imports the package, uses none of its launch names.
+            ("c.py", "import os\nos.path.join('a')\n", false),
+            // The launch name without the package: a local variable.
+            ("d.py", "run = 1\nprint(run)\n", false),
+        ]);
+    }
+
+    #[test]
+    fn a_package_reached_through_a_project_module_counts() {
+        expect(&[
+            ("compat.py", "import subprocess as sp\n", false),
+            ("user.py", "from compat import sp\nsp.Popen(['x'])\n", true),
+            ("attr.py", "import compat\ncompat.sp.run(['x'])\n", true),
+        ]);
+    }
+
+    #[test]
+    fn names_bound_to_an_api_make_their_importers_relevant() {
+        expect(&[
+            (
+                "procs.py",
+                "import multiprocessing\nclass Worker(multiprocessing.Process):\n    pass\nlaunch = multiprocessing.get_context('spawn')\n",
+                true,
+            ),
+            ("pkg/__init__.py", "from procs import Worker as W\n", true),
+            ("uses.py", "from pkg import W\nW().start()\n", true),
+            (
+                "ctx.py",
+                "from procs import launch\nlaunch.Process(target=print)\n",
+                true,
+            ),
+            // Imports the module, uses none of the names it binds.
+            ("other.py", "import procs\nprint(1)\n", false),
+            // Uses the name, from a module it does not import.
+            ("unrelated.py", "Worker = 1\nprint(Worker)\n", false),
+        ]);
+    }
+
+    #[test]
+    fn fixtures_of_a_relevant_conftest_reach_the_tests_below_it() {
+        expect(&[
+            (
+                "tests/conftest.py",
+                "import subprocess, pytest\n@pytest.fixture\ndef starter():\n    return subprocess.Popen\n",
+                true,
+            ),
+            (
+                "tests/test_a.py",
+                "def test_a(starter):\n    starter(['x'])\n",
+                true,
+            ),
+            (
+                "tests/test_b.py",
+                "def test_b(tmp_path):\n    pass\n",
+                false,
+            ),
+            (
+                "other/test_c.py",
+                "def test_c(starter):\n    starter(['x'])\n",
+                false,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn a_helper_that_returns_nothing_gives_its_callers_no_value() {
+        expect(&[
+            (
+                "helpers.py",
+                "import subprocess\ndef start():\n    subprocess.run(['x'])\n",
+                true,
+            ),
+            (
+                "test_x.py",
+                "from helpers import start\ndef test_x():\n    start()\n",
+                false,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn pytester_and_launchers_are_relevant_by_name() {
+        expect(&[
+            (
+                "test_p.py",
+                "def test_p(pytester):\n    pytester.runpytest_subprocess()\n",
+                true,
+            ),
+            (
+                "test_l.py",
+                "from helpers import run_py\nrun_py('x')\n",
+                true,
+            ),
+        ]);
+    }
+}
