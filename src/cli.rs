@@ -95,13 +95,13 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
     /// Run only these rules (comma-separated; `ALL` for all).
-    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    #[arg(long, value_delimiter = ',', value_name = "RULES", value_parser = rule_name)]
     pub select: Option<Vec<String>>,
     /// Also run these rules.
-    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    #[arg(long, value_delimiter = ',', value_name = "RULES", value_parser = rule_name)]
     pub extend_select: Option<Vec<String>>,
     /// Do not run these rules.
-    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    #[arg(long, value_delimiter = ',', value_name = "RULES", value_parser = rule_name)]
     pub ignore: Option<Vec<String>>,
     /// Paths to skip (globs), instead of the built-in list (.venv, .tox,
     /// build, ...).
@@ -148,4 +148,20 @@ pub enum Color {
     Auto,
     Always,
     Never,
+}
+
+/// A rule's name (or `ALL`), as the settings files accept it: anything else
+/// is a usage error (exit 2) with the closest name suggested, rather than a
+/// selection that silently matches nothing.
+fn rule_name(typed: &str) -> Result<String, String> {
+    let names: Vec<&str> = crate::rules::ALL.iter().map(|r| r.name).collect();
+    if typed == "ALL" || names.contains(&typed) {
+        return Ok(typed.to_string());
+    }
+    let suggestion = crate::config::settings::strsim_best(typed, &names)
+        .map(|n| format!("; did you mean `{n}`?"))
+        .unwrap_or_default();
+    Err(format!(
+        "no rule named `{typed}`{suggestion} (`covdoctor rules` lists them)"
+    ))
 }

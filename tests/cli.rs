@@ -176,6 +176,44 @@ fn missing_path_is_a_usage_error() {
 }
 
 #[test]
+fn unknown_rule_names_on_the_command_line_are_usage_errors() {
+    let repo = common::repo();
+    let seed = repo.join("fixtures/sigkill-loses-coverage");
+    for flag in ["--select", "--extend-select", "--ignore"] {
+        let out = covdoctor(&["check", flag, "sigkil"], &seed);
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(
+            stderr(&out).contains("did you mean `sigkill-loses-coverage`"),
+            "{flag}: {}",
+            stderr(&out)
+        );
+        assert!(stdout(&out).is_empty(), "{flag}: nothing was checked");
+        // One bad name in a list is enough; nothing close, no suggestion.
+        let out = covdoctor(&["check", flag, "env-drops-coverage,xyzzy"], &seed);
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(
+            stderr(&out).contains("no rule named `xyzzy`"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("did you mean"), "{}", stderr(&out));
+    }
+    // Known names and `ALL` are accepted.
+    let out = covdoctor(
+        &[
+            "check",
+            "--select",
+            "ALL",
+            "--ignore",
+            "sigkill-loses-coverage",
+            "-q",
+        ],
+        &seed,
+    );
+    assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
 fn rule_pages_and_list() {
     let repo = common::repo();
     let out = covdoctor(&["rules"], &repo);
