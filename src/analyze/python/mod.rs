@@ -1207,57 +1207,75 @@ impl<'a> Extractor<'_, 'a> {
     /// the functions calling those, up to the frame depth.
     fn call_sites(&self, wanted: Vec<FuncId>) -> HashMap<FuncId, Vec<CallSite<'a>>> {
         let index = self.index;
-        // Every call whose callee is spelled with a name a project function
-        // or class has, by that name.
-        let mut defined: std::collections::HashSet<&str> = std::collections::HashSet::new();
-        for f in &index.functions {
-            defined.insert(f.def.name.as_str());
-        }
-        for c in &index.classes {
-            defined.insert(c.def.name.as_str());
-        }
-        let mut by_name: HashMap<&'a str, Vec<(&'a ExprCall, Ctx)>> = HashMap::new();
-        // Names used other than as the callee of a call.
-        let mut referenced: std::collections::HashSet<&'a str> = std::collections::HashSet::new();
+        let mut scopes_of: Vec<Vec<(Ctx, &'a [Stmt])>> = vec![Vec::new(); index.modules.len()];
         for (ctx, body) in self.scopes() {
-            walk::walk_scope(body, &mut |stmt, _| {
-                for e in walk::own_exprs(stmt) {
-                    let mut callees: Vec<*const Expr> = Vec::new();
-                    let mut names: Vec<(*const Expr, &'a str)> = Vec::new();
-                    for sub in walk::subexprs(e) {
-                        match sub {
-                            Expr::Call(call) => {
-                                callees.push(std::ptr::from_ref(&*call.func));
-                                let name = match &*call.func {
-                                    Expr::Name(n) => n.id.as_str(),
-                                    Expr::Attribute(a) => a.attr.as_str(),
-                                    _ => continue,
-                                };
-                                if defined.contains(name) {
-                                    by_name.entry(name).or_default().push((call, ctx));
+            scopes_of[ctx.module].push((ctx, body));
+        }
+        // The calls spelled with one of `names` (by that name), and the
+        // names used other than as the callee of a call, in the modules
+        // whose identifiers hold one of them: a level's worth at a time,
+        // not every call of the project.
+        let calls_named = |names: &std::collections::HashSet<&str>| {
+            let mut by_name: HashMap<&'a str, Vec<(&'a ExprCall, Ctx)>> = HashMap::new();
+            let mut referenced: std::collections::HashSet<&'a str> =
+                std::collections::HashSet::new();
+            for (m, scopes) in scopes_of.iter().enumerate() {
+                if !names.iter().any(|n| self.relevance.names(m, n)) {
+                    continue;
+                }
+                for &(ctx, body) in scopes {
+                    walk::walk_scope(body, &mut |stmt, _| {
+                        for e in walk::own_exprs(stmt) {
+                            let mut callees: Vec<*const Expr> = Vec::new();
+                            let mut used: Vec<(*const Expr, &'a str)> = Vec::new();
+                            for sub in walk::subexprs(e) {
+                                match sub {
+                                    Expr::Call(call) => {
+                                        callees.push(std::ptr::from_ref(&*call.func));
+                                        let name = match &*call.func {
+                                            Expr::Name(n) => n.id.as_str(),
+                                            Expr::Attribute(a) => a.attr.as_str(),
+                                            _ => continue,
+                                        };
+                                        if names.contains(name) {
+                                            by_name.entry(name).or_default().push((call, ctx));
+                                        }
+                                    }
+                                    Expr::Name(n) if names.contains(n.id.as_str()) => {
+                                        used.push((std::ptr::from_ref(sub), n.id.as_str()));
+                                    }
+                                    Expr::Attribute(a) if names.contains(a.attr.as_str()) => {
+                                        used.push((std::ptr::from_ref(sub), a.attr.as_str()));
+                                    }
+                                    _ => {}
                                 }
                             }
-                            Expr::Name(n) if defined.contains(n.id.as_str()) => {
-                                names.push((std::ptr::from_ref(sub), n.id.as_str()));
+                            for (at, name) in used {
+                                if !callees.contains(&at) {
+                                    referenced.insert(name);
+                                }
                             }
-                            Expr::Attribute(a) if defined.contains(a.attr.as_str()) => {
-                                names.push((std::ptr::from_ref(sub), a.attr.as_str()));
-                            }
-                            _ => {}
                         }
-                    }
-                    for (at, name) in names {
-                        if !callees.contains(&at) {
-                            referenced.insert(name);
-                        }
-                    }
+                    });
                 }
-            });
-        }
+            }
+            (by_name, referenced)
+        };
         let mut out: HashMap<FuncId, Vec<CallSite<'a>>> = HashMap::new();
         let mut level: Vec<FuncId> = wanted;
         let mut done = std::collections::HashSet::new();
         for _ in 0..=index::MAX_FRAME_DEPTH {
+            level.retain(|f| !done.contains(f));
+            let mut names: std::collections::HashSet<&str> = std::collections::HashSet::new();
+            for &f in &level {
+                let function = &index.functions[f];
+                names.insert(function.def.name.as_str());
+                if let (true, Some(c)) = (function.def.name.as_str() == "__init__", function.class)
+                {
+                    names.insert(index.classes[c].def.name.as_str());
+                }
+            }
+            let (by_name, referenced) = calls_named(&names);
             let mut next = Vec::new();
             for f in level {
                 if !done.insert(f) {

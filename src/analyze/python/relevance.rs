@@ -16,6 +16,9 @@
 //!
 //! Identifiers are the parser's name tokens (not strings or comments),
 //! kept as hashes: a collision only makes a module relevant that is not.
+//! They also tell where the calls of a project function can be (a module
+//! that never spells its name holds none), so the search for call paths
+//! walks only those modules.
 //! `COVDOCTOR_NO_PREFILTER=1` (`RunOptions::no_prefilter`) makes every
 //! module relevant, which is how the tests show that the gate changes no
 //! finding.
@@ -102,6 +105,8 @@ const STOP_NAMES: &[&str] = &[
 pub(super) struct Relevance {
     launch: Vec<bool>,
     stop: Vec<bool>,
+    /// Each module's identifiers (`None`: every module holds every name).
+    idents: Option<Vec<Idents>>,
 }
 
 impl Relevance {
@@ -116,11 +121,20 @@ impl Relevance {
         self.stop[module]
     }
 
+    /// Whether `module` can spell `name` (as a name, an attribute, an
+    /// import): where the calls of a project function can be.
+    pub(super) fn names(&self, module: ModId, name: &str) -> bool {
+        self.idents
+            .as_ref()
+            .is_none_or(|all| all[module].contains(name))
+    }
+
     /// Every module relevant (`COVDOCTOR_NO_PREFILTER`).
     pub(super) fn all(n: usize) -> Relevance {
         Relevance {
             launch: vec![true; n],
             stop: vec![true; n],
+            idents: None,
         }
     }
 
@@ -165,50 +179,73 @@ impl Relevance {
         // tests get). Such a name is an alias of an API, a process class, a
         // helper or fixture that starts a child, or its re-export.
         let visible = visible_modules(index, targets);
-        let mut relevant: Vec<Vec<bool>> = idents.iter().map(|s| vec![false; s.len()]).collect();
+        // Whether a statement's names can hold such a value (it binds them
+        // into `bound_by`), and what it holds them with: for a function,
+        // what it returns; for a class, its bases, attributes and what its
+        // methods return (`None`: the whole statement).
+        let mut binds: Vec<Vec<bool>> = idents.iter().map(|s| vec![false; s.len()]).collect();
+        let mut held: Vec<Vec<Option<Idents>>> = idents
+            .iter()
+            .map(|s| (0..s.len()).map(|_| None).collect())
+            .collect();
         let mut bound_by: rustc_hash::FxHashMap<u64, Vec<ModId>> = Default::default();
+        let hits = |m: ModId, ids: &Idents, bound_by: &rustc_hash::FxHashMap<u64, Vec<ModId>>| {
+            let sees = |d: &ModId| *d == m || visible[m].binary_search(d).is_ok();
+            ids.0
+                .iter()
+                .any(|h| bound_by.get(h).is_some_and(|ds| ds.iter().any(sees)))
+                || ids.0.iter().any(|h| words.binary_search(h).is_ok())
+                || apis
+                    .iter()
+                    .any(|&(b, name)| reach[m] & b != 0 && ids.0.binary_search(&name).is_ok())
+        };
         loop {
             let mut changed = false;
             for m in 0..n {
                 let suite = index.modules[m].suite;
                 for (i, ids) in idents[m].iter().enumerate() {
-                    if relevant[m][i] {
+                    // What a statement holds is part of what it says: it
+                    // can hold nothing relevant unless it says something.
+                    if binds[m][i] || !hits(m, ids, &bound_by) {
                         continue;
                     }
-                    let sees = |d: &ModId| *d == m || visible[m].binary_search(d).is_ok();
-                    let hit = ids
-                        .0
-                        .iter()
-                        .any(|h| bound_by.get(h).is_some_and(|ds| ds.iter().any(sees)))
-                        || ids.0.iter().any(|h| words.binary_search(h).is_ok())
-                        || apis.iter().any(|&(b, name)| {
-                            reach[m] & b != 0 && ids.0.binary_search(&name).is_ok()
-                        });
-                    if !hit {
-                        continue;
-                    }
-                    relevant[m][i] = true;
-                    changed = true;
-                    if let Some(stmt) = suite.get(i)
-                        && gives_values(index, m, stmt)
+                    let Some(stmt) = suite.get(i) else { continue };
+                    let value = held[m][i].get_or_insert_with(|| value_idents(stmt));
+                    if value.0.is_empty()
+                        && !matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_))
                     {
-                        bound_names(stmt, &mut |name| {
-                            let ds = bound_by.entry(hash(name)).or_default();
-                            if !ds.contains(&m) {
-                                ds.push(m);
-                            }
-                        });
+                        // Not a definition: the whole statement counts.
+                    } else if !hits(m, value, &bound_by) {
+                        continue;
                     }
+                    binds[m][i] = true;
+                    changed = true;
+                    bound_names(stmt, &mut |name| {
+                        let ds = bound_by.entry(hash(name)).or_default();
+                        if !ds.contains(&m) {
+                            ds.push(m);
+                        }
+                    });
                 }
             }
             if !changed {
                 break;
             }
         }
+        // A module's calls are resolved when any of its statements uses an
+        // API or a name that holds one.
         let launch = (0..n)
-            .map(|m| reach[m] & whole != 0 || relevant[m].iter().any(|&r| r))
+            .map(|m| reach[m] & whole != 0 || idents[m].iter().any(|ids| hits(m, ids, &bound_by)))
             .collect();
-        Relevance { launch, stop }
+        let idents = idents
+            .iter()
+            .map(|stmts| Idents::new(stmts.iter().flat_map(|ids| ids.0.iter().copied()).collect()))
+            .collect();
+        Relevance {
+            launch,
+            stop,
+            idents: Some(idents),
+        }
     }
 }
 
@@ -257,23 +294,221 @@ fn reached_packages(
         .collect()
 }
 
-/// Whether what a statement binds can hold a value of its own: not a
-/// function that returns nothing (calling it gives `None`; what it starts
-/// is found where it starts it, and its callers through the call paths).
-fn gives_values(index: &Index<'_>, module: ModId, stmt: &Stmt) -> bool {
-    let Stmt::FunctionDef(def) = stmt else {
-        return true;
-    };
-    let Some(bindings) = index.modules[module].bindings.get(def.name.as_str()) else {
-        return true;
-    };
-    bindings.iter().any(|b| match b {
-        Binding::Def(f) => {
-            let function = &index.functions[*f];
-            !std::ptr::eq(function.def, def) || !function.returns.is_empty()
+/// What a definition's names hold their values with, as identifiers: for a
+/// function, its decorators, parameter defaults and what it returns or
+/// yields (with the assignments of the local names those use); for a
+/// class, its bases and decorators, its class-level statements, what its
+/// methods hold, and what they assign to attributes (`self.ctx = ...`).
+/// Empty for other statements: all of them counts.
+fn value_idents(stmt: &Stmt) -> Idents {
+    let mut out = Vec::new();
+    match stmt {
+        Stmt::FunctionDef(f) => function_values(f, &mut out),
+        Stmt::ClassDef(c) => class_values(c, &mut out),
+        _ => {}
+    }
+    Idents::new(out)
+}
+
+fn expr_idents(e: &Expr, out: &mut Vec<u64>) {
+    for sub in super::walk::subexprs(e) {
+        match sub {
+            Expr::Name(n) => out.push(hash(n.id.as_str())),
+            Expr::Attribute(a) => out.push(hash(a.attr.as_str())),
+            _ => {}
         }
-        _ => true,
-    })
+    }
+}
+
+fn function_values(f: &ruff_python_ast::StmtFunctionDef, out: &mut Vec<u64>) {
+    use ruff_python_ast::visitor::{self, Visitor};
+    for d in &f.decorator_list {
+        expr_idents(&d.expression, out);
+    }
+    for p in f.parameters.iter_non_variadic_params() {
+        if let Some(d) = &p.default {
+            expr_idents(d, out);
+        }
+    }
+    /// What the body returns or yields, and its assignments: the names
+    /// each binds and the value it binds them to.
+    #[derive(Default)]
+    struct Body<'a> {
+        returned: Vec<&'a Expr>,
+        assigned: Vec<(Vec<&'a str>, &'a Expr)>,
+    }
+    impl<'a> Visitor<'a> for Body<'a> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            let mut names = Vec::new();
+            match stmt {
+                Stmt::Return(r) => self.returned.extend(r.value.as_deref()),
+                Stmt::Assign(a) => {
+                    for t in &a.targets {
+                        assigned(t, &mut |n| names.push(n));
+                    }
+                    self.assigned.push((names, &a.value));
+                }
+                Stmt::AnnAssign(a) => {
+                    if let Some(v) = &a.value {
+                        assigned(&a.target, &mut |n| names.push(n));
+                        self.assigned.push((names, v));
+                    }
+                }
+                Stmt::AugAssign(a) => {
+                    assigned(&a.target, &mut |n| names.push(n));
+                    self.assigned.push((names, &a.value));
+                }
+                Stmt::For(l) => {
+                    assigned(&l.target, &mut |n| names.push(n));
+                    self.assigned.push((names, &l.iter));
+                }
+                Stmt::With(w) => {
+                    for item in &w.items {
+                        if let Some(v) = &item.optional_vars {
+                            let mut names = Vec::new();
+                            assigned(v, &mut |n| names.push(n));
+                            self.assigned.push((names, &item.context_expr));
+                        }
+                    }
+                }
+                // Their returns are their own (`visit_nested_defs` adds
+                // what a returned one holds).
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
+                _ => {}
+            }
+            visitor::walk_stmt(self, stmt);
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Yield(y) => self.returned.extend(y.value.as_deref()),
+                Expr::YieldFrom(y) => self.returned.push(&y.value),
+                Expr::Named(n) => {
+                    let mut names = Vec::new();
+                    assigned(&n.target, &mut |x| names.push(x));
+                    self.assigned.push((names, &n.value));
+                }
+                _ => {}
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut body = Body::default();
+    body.visit_body(&f.body);
+    // The local names the returned values use, and what they are bound to.
+    let mut wanted: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut pending: Vec<&Expr> = body.returned.clone();
+    let mut done = vec![false; body.assigned.len()];
+    while let Some(e) = pending.pop() {
+        expr_idents(e, out);
+        let mut grew = false;
+        for sub in super::walk::subexprs(e) {
+            if let Expr::Name(n) = sub {
+                grew |= wanted.insert(n.id.as_str());
+            }
+        }
+        if !grew {
+            continue;
+        }
+        for (i, (names, value)) in body.assigned.iter().enumerate() {
+            if !done[i] && names.iter().any(|n| wanted.contains(n)) {
+                done[i] = true;
+                pending.push(value);
+            }
+        }
+    }
+    // Nested definitions a returned name may be: what they hold too.
+    visit_nested_defs(&f.body, &wanted, out);
+}
+
+/// What the functions and classes defined in `body` (at any depth, not
+/// inside other definitions) hold, for those named in `wanted`.
+fn visit_nested_defs(body: &[Stmt], wanted: &std::collections::HashSet<&str>, out: &mut Vec<u64>) {
+    for stmt in body {
+        match stmt {
+            Stmt::FunctionDef(d) if wanted.contains(d.name.as_str()) => function_values(d, out),
+            Stmt::ClassDef(c) if wanted.contains(c.name.as_str()) => class_values(c, out),
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+            Stmt::If(s) => {
+                visit_nested_defs(&s.body, wanted, out);
+                for clause in &s.elif_else_clauses {
+                    visit_nested_defs(&clause.body, wanted, out);
+                }
+            }
+            Stmt::Try(t) => {
+                visit_nested_defs(&t.body, wanted, out);
+                for h in &t.handlers {
+                    let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
+                    visit_nested_defs(&h.body, wanted, out);
+                }
+                visit_nested_defs(&t.orelse, wanted, out);
+                visit_nested_defs(&t.finalbody, wanted, out);
+            }
+            Stmt::With(w) => visit_nested_defs(&w.body, wanted, out),
+            Stmt::For(l) => {
+                visit_nested_defs(&l.body, wanted, out);
+                visit_nested_defs(&l.orelse, wanted, out);
+            }
+            Stmt::While(l) => {
+                visit_nested_defs(&l.body, wanted, out);
+                visit_nested_defs(&l.orelse, wanted, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn class_values(c: &ruff_python_ast::StmtClassDef, out: &mut Vec<u64>) {
+    use ruff_python_ast::visitor::{self, Visitor};
+    for d in &c.decorator_list {
+        expr_idents(&d.expression, out);
+    }
+    if let Some(arguments) = &c.arguments {
+        for a in &arguments.args {
+            expr_idents(a, out);
+        }
+        for k in &arguments.keywords {
+            expr_idents(&k.value, out);
+        }
+    }
+    /// Every value assigned to an attribute, anywhere in the class.
+    struct Attributes<'o>(&'o mut Vec<u64>);
+    impl<'a> Visitor<'a> for Attributes<'_> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            let (targets, value): (Vec<&Expr>, Option<&Expr>) = match stmt {
+                Stmt::Assign(a) => (a.targets.iter().collect(), Some(&a.value)),
+                Stmt::AnnAssign(a) => (vec![&a.target], a.value.as_deref()),
+                Stmt::AugAssign(a) => (vec![&a.target], Some(&a.value)),
+                _ => (Vec::new(), None),
+            };
+            if let Some(v) = value
+                && targets.iter().any(|t| {
+                    super::walk::subexprs(t)
+                        .iter()
+                        .any(|e| matches!(e, Expr::Attribute(_)))
+                })
+            {
+                expr_idents(v, self.0);
+            }
+            visitor::walk_stmt(self, stmt);
+        }
+    }
+    for stmt in &c.body {
+        match stmt {
+            Stmt::FunctionDef(f) => function_values(f, out),
+            Stmt::ClassDef(inner) => class_values(inner, out),
+            // Class-level statements: all of what they say.
+            other => {
+                struct All<'o>(&'o mut Vec<u64>);
+                impl<'a> Visitor<'a> for All<'_> {
+                    fn visit_expr(&mut self, e: &'a Expr) {
+                        expr_idents(e, self.0);
+                    }
+                }
+                All(out).visit_stmt(other);
+            }
+        }
+        Attributes(out).visit_stmt(stmt);
+    }
 }
 
 /// For each module, the project modules whose names it can use (sorted):
