@@ -310,14 +310,41 @@ fn value_idents(stmt: &Stmt) -> Idents {
     Idents::new(out)
 }
 
+/// The identifiers of a value: its names and attributes, except inside a
+/// call of a launch API by its package (`subprocess.Popen(...)`,
+/// `subprocess.run(...)`): what such a call gives is a process or its
+/// result, never an API to call (only `multiprocessing.get_context(...)`
+/// gives one, `.Process`).
 fn expr_idents(e: &Expr, out: &mut Vec<u64>) {
-    for sub in super::walk::subexprs(e) {
-        match sub {
-            Expr::Name(n) => out.push(hash(n.id.as_str())),
-            Expr::Attribute(a) => out.push(hash(a.attr.as_str())),
-            _ => {}
+    use ruff_python_ast::visitor::{self, Visitor};
+    struct V<'o>(&'o mut Vec<u64>);
+    impl<'a> Visitor<'a> for V<'_> {
+        fn visit_expr(&mut self, e: &'a Expr) {
+            match e {
+                Expr::Call(call) if calls_an_api_by_its_package(call) => return,
+                Expr::Name(n) => self.0.push(hash(n.id.as_str())),
+                Expr::Attribute(a) => self.0.push(hash(a.attr.as_str())),
+                _ => {}
+            }
+            visitor::walk_expr(self, e);
         }
     }
+    V(out).visit_expr(e);
+}
+
+/// `subprocess.run(...)`, `os.execve(...)`: a known API called through its
+/// package's module.
+fn calls_an_api_by_its_package(call: &ruff_python_ast::ExprCall) -> bool {
+    let Expr::Attribute(a) = &*call.func else {
+        return false;
+    };
+    let Expr::Name(package) = &*a.value else {
+        return false;
+    };
+    super::launch::APIS.iter().any(|(q, _, _)| {
+        q.rsplit_once('.')
+            .is_some_and(|(p, name)| p == package.id.as_str() && name == a.attr.as_str())
+    })
 }
 
 fn function_values(f: &ruff_python_ast::StmtFunctionDef, out: &mut Vec<u64>) {
@@ -772,6 +799,54 @@ mod tests {
                 "from helpers import start\ndef test_x():\n    start()\n",
                 false,
             ),
+        ]);
+    }
+
+    #[test]
+    fn what_a_launch_gives_is_no_api_but_a_context_is() {
+        expect(&[
+            (
+                "helpers.py",
+                "import subprocess, multiprocessing\ndef start():\n    p = subprocess.Popen(['x'])\n    return p\ndef ctx():\n    c = multiprocessing.get_context('spawn')\n    return c\ndef alias():\n    return subprocess.Popen\n",
+                true,
+            ),
+            (
+                "test_start.py",
+                "from helpers import start\np = start()\np.wait()\n",
+                false,
+            ),
+            (
+                "test_ctx.py",
+                "from helpers import ctx\nctx().Process(target=print)\n",
+                true,
+            ),
+            (
+                "test_alias.py",
+                "from helpers import alias\nalias()(['x'])\n",
+                true,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn a_class_passes_on_what_its_bases_and_attributes_hold() {
+        expect(&[
+            (
+                "procs.py",
+                "import multiprocessing, subprocess\nclass W(multiprocessing.Process):\n    pass\nclass H:\n    def __init__(self):\n        self.ctx = multiprocessing.get_context()\nclass Quiet:\n    def go(self):\n        subprocess.run(['x'])\n",
+                true,
+            ),
+            (
+                "sub.py",
+                "from procs import W\nclass W2(W):\n    pass\n",
+                true,
+            ),
+            (
+                "h.py",
+                "from procs import H\nH().ctx.Process(target=print)\n",
+                true,
+            ),
+            ("q.py", "from procs import Quiet\nQuiet().go()\n", false),
         ]);
     }
 
