@@ -103,9 +103,24 @@ open(dest + "/" + name + "/.covdoctor-ok", "w").close()
     dir
 }
 
-/// `rule:path` of every finding, paths relative to the project.
+/// `rule:path` of every finding, paths relative to the project. The
+/// prefilter must change nothing: the whole outcome, rendered, is the same
+/// with every module's calls resolved.
 fn findings(dir: &Path) -> Vec<String> {
     let outcome = common::check(dir);
+    let without = covdoctor::check(
+        &[dir.to_path_buf()],
+        &covdoctor::RunOptions {
+            no_prefilter: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        common::render(&outcome, dir),
+        common::render(&without, dir),
+        "the prefilter changed the outcome in {}",
+        dir.display()
+    );
     let mut out: Vec<String> = outcome
         .diagnostics
         .iter()
