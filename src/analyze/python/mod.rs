@@ -187,10 +187,29 @@ fn analyze_on_this_thread(
     let dropping = std::time::Instant::now();
     drop(index);
     drop(targets);
-    // The syntax trees are dropped here, on this big-stack thread.
-    drop(parsed);
     crate::timings::add("drop", dropping.elapsed(), 0);
+    drop_in_background(parsed);
     (facts, problems)
+}
+
+/// Frees the syntax trees on a thread of their own (with a large stack:
+/// the destructor recurses once per nesting level), so that the rules and
+/// the report do not wait for it: freeing every node of a big project
+/// takes about as long as building its index. On this thread when no
+/// thread can be started.
+fn drop_in_background(parsed: Vec<Parsed>) {
+    let parsed = std::sync::Mutex::new(Some(parsed));
+    let parsed = Arc::new(parsed);
+    let theirs = Arc::clone(&parsed);
+    let spawned = std::thread::Builder::new()
+        .name("covdoctor-free".into())
+        .stack_size(STACK_SIZE)
+        .spawn(move || drop(theirs.lock().ok().and_then(|mut p| p.take())));
+    if spawned.is_err()
+        && let Ok(mut p) = parsed.lock()
+    {
+        drop(p.take());
+    }
 }
 
 /// `import pytest_cov.embed`, `from pytest_cov.embed import ...`,
