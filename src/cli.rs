@@ -80,7 +80,12 @@ pub struct CheckArgs {
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// How to print findings.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Full)]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = OutputFormat::Full,
+        env = "COVDOCTOR_OUTPUT_FORMAT"
+    )]
     pub output_format: OutputFormat,
     /// Write the findings to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "PATH")]
@@ -141,6 +146,10 @@ pub struct CheckArgs {
     /// remains (for pre-commit).
     #[arg(long)]
     pub exit_non_zero_on_fix: bool,
+    /// Exit 0 even with findings (input errors and bad command lines still
+    /// exit 2).
+    #[arg(long, conflicts_with = "exit_non_zero_on_fix")]
+    pub exit_zero: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

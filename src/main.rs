@@ -185,7 +185,11 @@ fn check(args: CheckArgs) -> ExitCode {
     ) {
         return code;
     }
-    exit_code(&outcome.problems, outcome.diagnostics.len(), false)
+    exit_code(
+        &outcome.problems,
+        outcome.diagnostics.len() * usize::from(!args.exit_zero),
+        false,
+    )
 }
 
 /// `--fix` and `--diff`: fix in memory until nothing fixable is left, then
@@ -217,7 +221,7 @@ fn fix(
         }
         return if covdoctor::problem::errors(&problems) > 0 {
             ExitCode::from(2)
-        } else if !run.changes.is_empty() {
+        } else if !run.changes.is_empty() && !args.exit_zero {
             ExitCode::from(1)
         } else {
             ExitCode::SUCCESS
@@ -267,7 +271,7 @@ fn fix(
     }
     exit_code(
         &problems,
-        outcome.diagnostics.len(),
+        outcome.diagnostics.len() * usize::from(!args.exit_zero),
         args.exit_non_zero_on_fix && written > 0,
     )
 }

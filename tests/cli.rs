@@ -214,6 +214,57 @@ fn unknown_rule_names_on_the_command_line_are_usage_errors() {
 }
 
 #[test]
+fn exit_zero_and_the_output_format_from_the_environment() {
+    let repo = common::repo();
+    let case = repo.join("fixtures/sigkill-loses-coverage/fires-asyncio-kill");
+    let out = covdoctor(&["check", "-q"], &case);
+    assert_eq!(out.status.code(), Some(1));
+    let out = covdoctor(&["check", "--exit-zero"], &case);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("sigkill-loses-coverage"),
+        "still reported"
+    );
+    let out = covdoctor(&["check", "--exit-zero", "--diff", "--unsafe-fixes"], &case);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // An input error still fails the run.
+    let broken = tempfile::tempdir().unwrap();
+    std::fs::write(broken.path().join("pyproject.toml"), "[tool.coverage.run\n").unwrap();
+    // A project with tests: its broken configuration is an error.
+    std::fs::write(broken.path().join("test_x.py"), "def test_x():\n    pass\n").unwrap();
+    let out = covdoctor(&["check", "--exit-zero"], broken.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    let with_env = |value: &str, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_covdoctor"))
+            .args(args)
+            .current_dir(&case)
+            .env_remove("COVERAGE_RCFILE")
+            .env_remove("VIRTUAL_ENV")
+            .env("NO_COLOR", "1")
+            .env("COVDOCTOR_OUTPUT_FORMAT", value)
+            .output()
+            .unwrap()
+    };
+    let out = with_env("concise", &["check"]);
+    assert!(
+        stdout(&out).starts_with("tests/test_async.py:7:5: sigkill-loses-coverage"),
+        "{}",
+        stdout(&out)
+    );
+    // The flag wins over the variable.
+    let out = with_env("concise", &["check", "--output-format", "json"]);
+    assert!(
+        stdout(&out).trim_start().starts_with('{'),
+        "{}",
+        stdout(&out)
+    );
+    let out = with_env("bogus", &["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("COVDOCTOR_OUTPUT_FORMAT") || stderr(&out).contains("bogus"));
+}
+
+#[test]
 fn rule_pages_and_list() {
     let repo = common::repo();
     let out = covdoctor(&["rules"], &repo);
