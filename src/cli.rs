@@ -36,13 +36,22 @@ pub enum Command {
     /// Check projects for lost subprocess coverage.
     #[command(after_help = EXAMPLES)]
     Check(Box<CheckArgs>),
-    /// Print a rule's documentation.
+    /// Print a rule's documentation (or every rule's, with --all).
     Rule {
         /// The rule's name, e.g. env-drops-coverage.
-        name: String,
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        name: Option<String>,
+        /// Every rule's page, one after the other.
+        #[arg(long)]
+        all: bool,
     },
     /// List all rules.
-    Rules,
+    Rules {
+        /// `text` or `json` (name, summary, severity, scope, whether a
+        /// finding claims lost coverage).
+        #[arg(long, value_enum, default_value_t = RunsFormat::Text)]
+        output_format: RunsFormat,
+    },
     /// Show how covdoctor believes the tests are run: every run found (the
     /// local run, tox, nox, CI jobs, Makefile targets), its pytest-cov and
     /// coverage versions and where they come from, its pytest arguments,

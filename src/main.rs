@@ -40,27 +40,57 @@ fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(*args),
-        Command::Rule { name } => match rules::by_name(&name) {
-            Some(rule) => {
-                print(rule.doc);
-                ExitCode::SUCCESS
-            }
-            None => {
-                let close: Vec<&str> = rules::ALL
-                    .iter()
-                    .map(|r| r.name)
-                    .filter(|n| strsim_close(n, &name))
-                    .collect();
-                let mut message = format!("covdoctor: no rule named `{name}`");
-                if let Some(c) = close.first() {
-                    message.push_str(&format!("; did you mean `{c}`?"));
+        Command::Rule { all: true, .. } => {
+            let pages: Vec<&str> = rules::ALL.iter().map(|r| r.doc).collect();
+            print(&pages.join("\n"));
+            ExitCode::SUCCESS
+        }
+        Command::Rule { name, .. } => {
+            let name = name.unwrap_or_default();
+            match rules::by_name(&name) {
+                Some(rule) => {
+                    print(rule.doc);
+                    ExitCode::SUCCESS
                 }
-                eprintln!("{message}\nrun `covdoctor rules` for the list");
-                ExitCode::from(2)
+                None => {
+                    let names: Vec<&str> = rules::ALL.iter().map(|r| r.name).collect();
+                    let mut message = format!("covdoctor: no rule named `{name}`");
+                    if let Some(c) = covdoctor::config::settings::strsim_best(&name, &names) {
+                        message.push_str(&format!("; did you mean `{c}`?"));
+                    }
+                    eprintln!("{message}\nrun `covdoctor rules` for the list");
+                    ExitCode::from(2)
+                }
             }
-        },
+        }
         Command::Runs(args) => runs(args),
-        Command::Rules => {
+        Command::Rules {
+            output_format: covdoctor::cli::RunsFormat::Json,
+        } => {
+            let rules: Vec<serde_json::Value> = rules::ALL
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "name": r.name,
+                        "summary": r.summary,
+                        "severity": r.severity.as_str(),
+                        "scope": match r.scope {
+                            rules::Scope::Project => "project",
+                            rules::Scope::Run => "run",
+                            rules::Scope::Child => "child",
+                        },
+                        "claims_loss": r.claims_loss,
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({ "version": 1, "rules": rules });
+            print(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            ));
+            ExitCode::SUCCESS
+        }
+        Command::Rules { .. } => {
             let width = rules::ALL.iter().map(|r| r.name.len()).max().unwrap_or(0);
             let mut out = String::new();
             for rule in rules::ALL {
@@ -326,9 +356,4 @@ fn print(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
-}
-
-/// Names close enough to suggest.
-fn strsim_close(candidate: &str, typed: &str) -> bool {
-    strsim::levenshtein(candidate, typed) <= 3 || candidate.contains(typed)
 }

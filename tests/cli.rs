@@ -275,6 +275,39 @@ fn rule_pages_and_list() {
         assert_eq!(page.status.code(), Some(0));
         assert_eq!(stdout(&page), rule.doc);
     }
+    let all = covdoctor(&["rule", "--all"], &repo);
+    assert_eq!(all.status.code(), Some(0));
+    let mut at = 0;
+    for rule in covdoctor::rules::ALL {
+        let found = stdout(&all)[at..]
+            .find(rule.doc)
+            .expect("every page, in order");
+        at += found + rule.doc.len();
+    }
+    let json = covdoctor(&["rules", "--output-format", "json"], &repo);
+    assert_eq!(json.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(doc["version"], 1);
+    let listed: Vec<&str> = doc["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    let names: Vec<&str> = covdoctor::rules::ALL.iter().map(|r| r.name).collect();
+    assert_eq!(listed, names);
+    for (r, rule) in doc["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(covdoctor::rules::ALL)
+    {
+        assert_eq!(r["summary"], rule.summary);
+        assert_eq!(r["severity"], rule.severity.as_str());
+        assert_eq!(r["claims_loss"], rule.claims_loss);
+    }
+    let out = covdoctor(&["rule"], &repo);
+    assert_eq!(out.status.code(), Some(2), "a name or --all");
     let out = covdoctor(&["rule", "sigkill-lose-coverage"], &repo);
     assert_eq!(out.status.code(), Some(2));
     assert!(
