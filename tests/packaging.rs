@@ -30,7 +30,10 @@ fn tmp() -> PathBuf {
 
 /// The environment every packaging command runs in: the shared Rust
 /// target directory, maturin pinned, nothing from the caller's Python or
-/// coverage setup.
+/// coverage setup. The binary maturin builds is not optimised (opt-level 0,
+/// many codegen units): these tests check how covdoctor is packaged,
+/// installed and run as a hook, not its speed, and an optimised build of
+/// every dependency is most of their time.
 fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut cmd = Command::new(program);
     for (key, _) in std::env::vars_os() {
@@ -49,7 +52,11 @@ fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     std::fs::write(&constraints, format!("{MATURIN}\n")).unwrap();
     cmd.env("PIP_CONSTRAINT", &constraints)
         .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-        .env("CARGO_TARGET_DIR", common::repo().join("target/packaging"));
+        .env("CARGO_TARGET_DIR", common::repo().join("target/packaging"))
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "256")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_INCREMENTAL", "0");
     cmd
 }
 

@@ -171,7 +171,7 @@ fn from_ini(source: &Source, name: &str, chosen: bool) -> Read {
     };
     let mut first_problem = None;
     if chosen {
-        first_problem = INI_CHECKED.iter().find_map(|(option, ty)| {
+        first_problem = ini_checked().find_map(|(option, ty)| {
             let entry = section.get(option)?;
             check_ini(
                 source,
@@ -666,43 +666,18 @@ const OPTIONS: &[(&str, Ty)] = &[
 /// The options of [`OPTIONS`] whose INI-mode reading can fail: `args` and
 /// `paths` strings are split with shlex, booleans go through
 /// `_strtobool`, literals must be one of their choices (a union with
-/// `string` accepts any string).
-const INI_CHECKED: &[(&str, Ty)] = &[
-    ("addopts", Ty::Args),
-    ("required_plugins", Ty::Args),
-    ("pythonpath", Ty::Paths),
-    ("testpaths", Ty::Args),
-    ("usefixtures", Ty::Args),
-    ("python_files", Ty::Args),
-    ("consider_namespace_packages", Ty::Bool),
-    (
-        "empty_parameter_set_mark",
-        Ty::Literal(&["skip", "xfail", "fail_at_collect"]),
-    ),
-    (
-        "console_output_style",
-        Ty::Literal(&[
-            "classic",
-            "progress",
-            "count",
-            "times",
-            "progress-even-when-capture-no",
-        ]),
-    ),
-    ("verbosity_test_cases", Ty::Union(INT_OR_AUTO)),
-    ("verbosity_subtests", Ty::Union(INT_OR_AUTO)),
-    (
-        "tmp_path_retention_policy",
-        Ty::Literal(&["all", "failed", "none"]),
-    ),
-    (
-        "assertion_text_diff_style",
-        Ty::Literal(&["ndiff", "block"]),
-    ),
-    ("log_cli", Ty::Bool),
-    ("log_file_mode", Ty::Literal(&["w", "a"])),
-    ("faulthandler_exit_on_timeout", Ty::Bool),
-];
+/// `string` accepts any string; a line list, a string, an int or a float
+/// alone is kept as a string in INI mode).
+fn ini_checked() -> impl Iterator<Item = &'static (&'static str, Ty)> {
+    fn can_fail(ty: Ty) -> bool {
+        match ty {
+            Ty::Args | Ty::Paths | Ty::Bool | Ty::Literal(_) => true,
+            Ty::Union(members) => !members.iter().any(|m| matches!(m, Ty::Str)),
+            Ty::Linelist | Ty::Int | Ty::Float | Ty::Str => false,
+        }
+    }
+    OPTIONS.iter().filter(|(_, ty)| can_fail(*ty))
+}
 
 /// A value as pytest holds it in INI mode: a string, or (from
 /// `ini_options`) a list kept as it is.
@@ -812,7 +787,7 @@ fn check_toml_options(source: &Source, options: &Options<'_>) -> Option<Problem>
             ));
         }
         // INI mode: lists are kept, anything else becomes `str(value)`.
-        let (_, ini_ty) = INI_CHECKED.iter().find(|(name, _)| name == option)?;
+        let (_, ini_ty) = ini_checked().find(|(name, _)| name == option)?;
         let value = match item.as_value() {
             Some(Value::String(s)) => IniValue::Str(s.value()),
             Some(Value::Array(_)) | None if !item.is_table_like() => {
