@@ -24,6 +24,18 @@ fn tools() -> PathBuf {
         .clone()
 }
 
+/// Held by each test for its whole run: both build covdoctor with maturin
+/// in the one shared target directory (the second reuses the first's
+/// dependencies), and two maturin builds at once there race on the files
+/// maturin writes beside the binary (a wheel with a bad CRC).
+static ONE_BUILD_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_build_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_BUILD_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn tmp() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("packaging")
 }
@@ -74,6 +86,7 @@ fn text(out: &Output) -> String {
 
 #[test]
 fn a_wheel_installed_in_a_fresh_venv_gives_a_working_covdoctor() {
+    let _build = one_build_at_a_time();
     let work = tempfile::tempdir().unwrap();
     let tools = tools();
     let dist = work.path().join("dist");
@@ -173,6 +186,7 @@ fn git_diff(project: &Path) -> String {
 
 #[test]
 fn pre_commit_hooks_check_and_fix() {
+    let _build = one_build_at_a_time();
     let tools = tools();
     let home = tempfile::tempdir().unwrap();
 
