@@ -132,16 +132,7 @@ fn analyze_on_this_thread(
             .map(|p| ImportTargets::compute(&p.module.body, &p.source.path, root))
             .collect()
     });
-    let inputs = parsed
-        .iter()
-        .zip(&targets)
-        .map(|(p, t)| ModuleInput {
-            source: Arc::clone(&p.source),
-            path: p.source.path.clone(),
-            suite: &p.module.body,
-            import_targets: t,
-        })
-        .collect();
+    let inputs = module_inputs(&parsed, &targets);
     let imported = time("imported names", || {
         session::imported_names(parsed.iter().map(|p| &p.module.body[..]), &targets)
     });
@@ -190,6 +181,21 @@ fn analyze_on_this_thread(
     crate::timings::add("drop", dropping.elapsed(), 0);
     drop_in_background(parsed);
     (facts, problems)
+}
+
+/// What the index is built from: each parsed file with its import targets
+/// (in the same order).
+fn module_inputs<'a>(parsed: &'a [Parsed], targets: &'a [ImportTargets]) -> Vec<ModuleInput<'a>> {
+    parsed
+        .iter()
+        .zip(targets)
+        .map(|(p, t)| ModuleInput {
+            source: Arc::clone(&p.source),
+            path: p.source.path.clone(),
+            suite: &p.module.body,
+            import_targets: t,
+        })
+        .collect()
 }
 
 /// Frees the syntax trees on a thread of their own (with a large stack:

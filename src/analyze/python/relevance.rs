@@ -669,9 +669,8 @@ fn assigned<'s>(target: &'s Expr, out: &mut dyn FnMut(&'s str)) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ImportTargets, Index, ModuleInput, parse_all};
+    use super::super::{ImportTargets, Index, module_inputs, parse_all};
     use super::*;
-    use std::sync::Arc;
 
     /// Which of the files (path, text) hold calls the launch pass resolves.
     fn launch_relevant(files: &[(&str, &str)]) -> Vec<(String, bool)> {
@@ -689,17 +688,7 @@ mod tests {
             .iter()
             .map(|p| ImportTargets::compute(&p.module.body, &p.source.path, &root))
             .collect();
-        let inputs = parsed
-            .iter()
-            .zip(&targets)
-            .map(|(p, t)| ModuleInput {
-                source: Arc::clone(&p.source),
-                path: p.source.path.clone(),
-                suite: &p.module.body,
-                import_targets: t,
-            })
-            .collect();
-        let index = Index::build(&root, inputs);
+        let index = Index::build(&root, module_inputs(&parsed, &targets));
         let idents: Vec<&[Idents]> = parsed.iter().map(|p| &p.idents[..]).collect();
         let targets: Vec<&ImportTargets> = targets.iter().collect();
         let relevance = Relevance::compute(&index, &idents, &targets, &["helpers.run_py".into()]);
