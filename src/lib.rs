@@ -101,7 +101,7 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
         diagnostics.extend(
             kept.into_iter()
                 .chain(unused.into_iter().filter(|d| reported(d)))
-                .filter(|d| scope.wants(d, |path| project.python.files.contains_key(path)))
+                .filter(|d| scope.wants(d, |path| project.python.paths.contains(path)))
                 .map(|d| withhold_fix(d, &project.root, &broken)),
         );
     });

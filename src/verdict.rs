@@ -224,7 +224,7 @@ impl Judge<'_> {
 
 /// Python files read for what they declare rather than analysed for
 /// processes: a noxfile holds test runs, `setup.py` console scripts.
-fn is_run_file(path: &Path) -> bool {
+pub(crate) fn is_run_file(path: &Path) -> bool {
     path.file_name()
         .is_some_and(|n| n == "noxfile.py" || n == "setup.py")
 }
@@ -235,13 +235,13 @@ fn is_python(path: &Path) -> bool {
 
 /// The trigger words (anywhere) and the project's launcher names (as whole
 /// words).
-struct Words {
+pub(crate) struct Words {
     triggers: AhoCorasick,
     names: Option<AhoCorasick>,
 }
 
 impl Words {
-    fn new(names: &[String]) -> Words {
+    pub(crate) fn new(names: &[String]) -> Words {
         let names: Vec<&String> = names.iter().filter(|n| !n.is_empty()).collect();
         Words {
             triggers: AhoCorasick::new(TRIGGERS).expect("plain words build a matcher"),
@@ -251,12 +251,12 @@ impl Words {
         }
     }
 
-    fn found_in(&self, text: &str) -> bool {
+    pub(crate) fn found_in(&self, text: &str) -> bool {
         self.triggers.is_match(text) || self.names_in(text)
     }
 
     /// Whether `text` holds one of the names as a whole word.
-    fn names_in(&self, text: &str) -> bool {
+    pub(crate) fn names_in(&self, text: &str) -> bool {
         let Some(names) = &self.names else {
             return false;
         };

@@ -131,11 +131,20 @@ fn refs(name: &str, count: usize) -> String {
 }
 
 fn cases() -> Vec<Case> {
-    let long = format!("x = {}1 oops\n", "1+".repeat(40_000)).into_bytes();
-    let deep = format!("x = {}1{}\n", "(".repeat(3000), ")".repeat(3000)).into_bytes();
+    // Each broken file names an API the rules look at (`subprocess`) in a
+    // statement of its own: covdoctor parses only such files (a file
+    // without one cannot change a finding; see the case
+    // python-syntax-error-in-a-file-not-parsed).
+    let long = format!("import subprocess\nx = {}1 oops\n", "1+".repeat(40_000)).into_bytes();
+    let deep = format!(
+        "import subprocess\nx = {}1{}\n",
+        "(".repeat(3000),
+        ")".repeat(3000)
+    )
+    .into_bytes();
     let parens_200 = format!("x = {}1{}\n", "(".repeat(200), ")".repeat(200)).into_bytes();
     let indent_100 = format!(
-        "{}{}pass\n",
+        "import subprocess\n{}{}pass\n",
         (0..100)
             .map(|i| format!("{}if x:\n", " ".repeat(i)))
             .collect::<String>(),
@@ -244,10 +253,20 @@ fn cases() -> Vec<Case> {
         // Python sources.
         Case {
             name: "python-syntax-error",
-            make: vec![file("tests/bad.py", b"def (\n")],
+            make: vec![file("tests/bad.py", b"import subprocess\ndef (\n")],
             exit: 1,
             warning: true,
-            error: &["tests/bad.py:1:"],
+            error: &["tests/bad.py:2:"],
+            finding: true,
+            ..CASE
+        },
+        // No word of an API the rules look at, no launcher's name: the file
+        // cannot change a finding, and covdoctor does not parse it, so its
+        // syntax error goes unreported.
+        Case {
+            name: "python-syntax-error-in-a-file-not-parsed",
+            make: vec![file("tests/bad.py", b"def (\n")],
+            exit: 1,
             finding: true,
             ..CASE
         },
@@ -349,7 +368,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "python-null-byte",
-            make: vec![file("tests/bad.py", b"x = 1\0\n")],
+            make: vec![file("tests/bad.py", b"import subprocess\nx = 1\0\n")],
             exit: 1,
             warning: true,
             error: &["tests/bad.py"],
@@ -368,7 +387,7 @@ fn cases() -> Vec<Case> {
             make: vec![file("tests/long.py", &long)],
             exit: 1,
             warning: true,
-            error: &["tests/long.py:1:"],
+            error: &["tests/long.py:2:"],
             finding: true,
             ..CASE
         },
@@ -499,20 +518,23 @@ fn cases() -> Vec<Case> {
         // Python: "TabError: inconsistent use of tabs and spaces".
         Case {
             name: "python-tabs-and-spaces",
-            make: vec![file("tests/bad.py", b"if True:\n\tx = 1\n        y = 2\n")],
+            make: vec![file(
+                "tests/bad.py",
+                b"import subprocess\nif True:\n\tx = 1\n        y = 2\n",
+            )],
             exit: 1,
             warning: true,
-            error: &["tests/bad.py:3:"],
+            error: &["tests/bad.py:4:"],
             finding: true,
             ..CASE
         },
         // Python: "invalid non-printable character U+00A0".
         Case {
             name: "python-non-printable-character",
-            make: vec![file("tests/bad.py", "x\u{a0}= 1\n".as_bytes())],
+            make: vec![file("tests/bad.py", "import subprocess\nx\u{a0}= 1\n".as_bytes())],
             exit: 1,
             warning: true,
-            error: &["tests/bad.py:1:"],
+            error: &["tests/bad.py:2:"],
             finding: true,
             ..CASE
         },

@@ -1002,7 +1002,7 @@ fn runs_lists_each_run_as_json() {
 #[test]
 fn labels_on_very_long_lines_are_positions() {
     let long = "1+".repeat(40_000);
-    let broken = format!("x = {long}1 oops\n");
+    let broken = format!("x = {long}1 oops\n\nimport subprocess\n");
     let killing = format!(
         "import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py']); y = {long}1; p.kill()\n"
     );
@@ -1351,7 +1351,10 @@ fn a_killed_fix_leaves_every_file_old_or_new() {
 /// `--strict` does; a `strict` that is no boolean is an input error itself.
 #[test]
 fn strict_in_the_settings() {
-    let broken: (&str, &[u8]) = ("tests/test_broken.py", b"def broken(:\n    pass\n");
+    let broken: (&str, &[u8]) = (
+        "tests/test_broken.py",
+        b"def broken(:\n    pass\n\nimport subprocess\n",
+    );
     let dir = project(&[
         (
             "pyproject.toml",

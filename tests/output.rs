@@ -26,7 +26,9 @@ fn broken_project() -> tempfile::TempDir {
 
 /// The same with a broken part that holds no process code: a warning.
 fn harmless_project() -> tempfile::TempDir {
-    with_broken(b"def broken(:\n    pass\n")
+    // `subprocess` in a statement of its own: the file is read (it could
+    // hold a launch), and the broken part holds none.
+    with_broken(b"def broken(:\n    pass\n\nimport subprocess\n")
 }
 
 fn with_broken(broken: &[u8]) -> tempfile::TempDir {

@@ -34,8 +34,11 @@ pub struct PythonFacts {
     /// directly or through others: what a part of a file that does not
     /// parse could call.
     pub launcher_names: std::collections::BTreeSet<String>,
-    /// What fixes need to know about each Python file, by path.
+    /// What fixes need to know about each Python file that was parsed, by
+    /// path.
     pub files: HashMap<PathBuf, FileFacts>,
+    /// Every Python file of the project that could be read.
+    pub paths: std::collections::HashSet<PathBuf>,
     /// Imports of `pytest_cov.embed`, removed in pytest-cov 7.
     pub embed_imports: Vec<EmbedImport>,
     /// `multiprocessing.set_start_method(...)` in the project: the method

@@ -35,7 +35,7 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
         .map(|(value, arg)| (value, arg, crate::source::normalize(&root.join(value))))
         // A directory of the project's Python files (no file system access:
         // the files were found by discovery).
-        .filter(|(_, _, dir)| cx.python.files.keys().any(|p| p.starts_with(dir)))
+        .filter(|(_, _, dir)| cx.python.paths.iter().any(|p| p.starts_with(dir)))
         .collect();
     if sources.is_empty() {
         return Vec::new();

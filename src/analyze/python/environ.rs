@@ -454,7 +454,7 @@ fn mutations<'a>(
     }
     let body: &[Stmt] = match func {
         Some(f) => &index.functions[f].def.body,
-        None => index.modules[ctx.module].suite,
+        None => index.suite(ctx.module),
     };
     // The variable's own scope keeps the call site it was reached from.
     let scope = if func == ctx.func {

@@ -212,6 +212,7 @@ pub fn sigterm_handler(index: &Index<'_>, roots: &[ModId]) -> Option<Handler> {
         } else {
             &mut imported
         };
+        index.want_closure(module);
         for (ctx, body) in scopes(index, module) {
             for call in walk::calls_in_stmts(body) {
                 found.extend(installed_handler(index, call, ctx));
@@ -219,9 +220,11 @@ pub fn sigterm_handler(index: &Index<'_>, roots: &[ModId]) -> Option<Handler> {
         }
         // The project modules this one imports, anywhere in it, in a stable
         // order.
-        let m = &index.modules[module];
-        let function_bindings = m.functions.iter().map(|&f| &index.functions[f].bindings);
-        let mut next: Vec<ModId> = std::iter::once(&m.bindings)
+        let function_bindings = index
+            .functions_of(module)
+            .iter()
+            .map(|&f| &index.functions[f].bindings);
+        let mut next: Vec<ModId> = std::iter::once(index.bindings_of(module))
             .chain(function_bindings)
             .flat_map(|bindings| bindings.values().flatten())
             .filter_map(|b| match b {
@@ -304,9 +307,8 @@ pub fn os_exit(index: &Index<'_>, module: ModId) -> Option<crate::source::Locati
 }
 
 fn scopes<'a>(index: &Index<'a>, module: ModId) -> Vec<(Ctx, &'a [Stmt])> {
-    let mut out: Vec<(Ctx, &'a [Stmt])> =
-        vec![(Ctx::of(module, None), index.modules[module].suite)];
-    for &f in &index.modules[module].functions {
+    let mut out: Vec<(Ctx, &'a [Stmt])> = vec![(Ctx::of(module, None), index.suite(module))];
+    for &f in index.functions_of(module) {
         out.push((Ctx::of(module, Some(f)), &index.functions[f].def.body[..]));
     }
     out

@@ -93,20 +93,25 @@ pub enum Binding<'a> {
     Unknown,
 }
 
+/// One Python file of the project. Its contents (statements, bindings,
+/// fixtures, functions) are read through [`Index::suite`] and the other
+/// accessors, which note when the analysis needed a file that was not
+/// parsed (see [`Index::take_wanted`]).
 pub struct Module<'a> {
     pub source: Source,
     /// Absolute path.
     pub path: PathBuf,
-    pub suite: &'a [Stmt],
+    suite: &'a [Stmt],
     /// Module names under which this file can be imported, each with the
     /// directory it is relative to.
     pub names: Vec<(String, PathBuf)>,
-    pub bindings: HashMap<&'a str, Vec<Binding<'a>>>,
-    /// Fully qualified targets of imports, owned here so bindings can borrow
-    /// them.
-    pub fixtures: HashMap<String, FuncId>,
+    bindings: HashMap<&'a str, Vec<Binding<'a>>>,
+    fixtures: HashMap<String, FuncId>,
     /// Functions defined in this module, in source order.
-    pub functions: Vec<FuncId>,
+    functions: Vec<FuncId>,
+    /// Not parsed: the words of its text (names, and words in strings and
+    /// comments), a superset of the identifiers it could hold.
+    pub stub: Option<super::relevance::Idents>,
     /// The first directory above the file without an `__init__.py`
     /// (computed once: every lookup of a module name needs it).
     basedir: Option<PathBuf>,
@@ -247,6 +252,27 @@ pub struct Index<'a> {
     /// asked for every constructor call, answered once.
     process_classes: std::cell::RefCell<HashMap<ClassId, bool>>,
     pool_classes: std::cell::RefCell<HashMap<ClassId, bool>>,
+    /// What the analysis needed of the unparsed modules.
+    wanted: std::cell::RefCell<Wanted>,
+    /// Every word of the unparsed modules (built when first asked).
+    stub_words: std::cell::OnceCell<rustc_hash::FxHashSet<u64>>,
+}
+
+/// What the analysis needed of the modules that were not parsed.
+#[derive(Default)]
+pub struct Wanted {
+    pub modules: std::collections::BTreeSet<ModId>,
+    /// Names looked up at the top level of those modules: what a module
+    /// imports under such a name is needed next.
+    pub names: Vec<(ModId, String)>,
+    /// Modules whose imports are followed (the modules a child runs).
+    pub closures: std::collections::BTreeSet<ModId>,
+}
+
+impl Wanted {
+    pub fn is_empty(&self) -> bool {
+        self.modules.is_empty()
+    }
 }
 
 /// Input for one module.
@@ -256,6 +282,8 @@ pub struct ModuleInput<'a> {
     pub suite: &'a [Stmt],
     /// Import targets, owned by the caller so bindings can borrow them.
     pub import_targets: &'a ImportTargets,
+    /// Not parsed: the words of its text (`suite` is empty).
+    pub stub: Option<super::relevance::Idents>,
 }
 
 /// Qualified names of every import in a module, computed before indexing
@@ -351,7 +379,7 @@ fn relative_module(path: &Path, root: &Path, level: u32, module: Option<&str>) -
 /// Module names for a file: its dotted path relative to every ancestor
 /// directory inside the root (`tests/helpers.py` → `tests.helpers` relative
 /// to the root, `helpers` relative to `tests/`).
-fn module_names(path: &Path, root: &Path) -> Vec<(String, PathBuf)> {
+pub(super) fn module_names(path: &Path, root: &Path) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
     let Ok(rel) = path.strip_prefix(root) else {
         return out;
@@ -388,6 +416,8 @@ impl<'a> Index<'a> {
             frame_ids: Default::default(),
             process_classes: Default::default(),
             pool_classes: Default::default(),
+            wanted: Default::default(),
+            stub_words: Default::default(),
         };
         for input in inputs {
             let id = index.modules.len();
@@ -405,24 +435,51 @@ impl<'a> Index<'a> {
                 bindings: HashMap::new(),
                 fixtures: HashMap::new(),
                 functions: Vec::new(),
+                stub: input.stub,
             });
-            let mut bindings = HashMap::new();
-            let ctx = Ctx::of(id, None);
-            index.collect_scope(
-                ctx,
-                None,
-                input.suite,
-                input.import_targets,
-                &mut bindings,
-                &mut Vec::new(),
-                &mut HashSet::new(),
-            );
-            index.modules[id].bindings = bindings;
+            index.collect_module(id, input.suite, input.import_targets);
         }
         for id in 0..index.modules.len() {
             index.modules[id].basedir = index.basedir(&index.modules[id].path);
         }
         index
+    }
+
+    /// Indexes the statements of module `id`.
+    fn collect_module(&mut self, id: ModId, suite: &'a [Stmt], targets: &'a ImportTargets) {
+        let mut bindings = HashMap::new();
+        self.collect_scope(
+            Ctx::of(id, None),
+            None,
+            suite,
+            targets,
+            &mut bindings,
+            &mut Vec::new(),
+            &mut HashSet::new(),
+        );
+        self.modules[id].bindings = bindings;
+    }
+
+    /// Indexes a module that was not parsed, now that it is: its
+    /// functions and classes come after every other's.
+    pub fn fill(&mut self, id: ModId, suite: &'a [Stmt], targets: &'a ImportTargets) {
+        let module = &mut self.modules[id];
+        if module.stub.take().is_none() {
+            return;
+        }
+        module.suite = suite;
+        self.collect_module(id, suite, targets);
+        self.stub_words = Default::default();
+    }
+
+    /// Forgets what the last round of the analysis resolved and needed:
+    /// the next one starts as on a new index.
+    pub fn begin_round(&mut self) {
+        self.frames.get_mut().clear();
+        self.frame_ids.get_mut().clear();
+        self.process_classes.get_mut().clear();
+        self.pool_classes.get_mut().clear();
+        *self.wanted.get_mut() = Wanted::default();
     }
 
     /// Records the bindings of one scope body, creating functions and
@@ -699,6 +756,117 @@ impl<'a> Index<'a> {
         cid
     }
 
+    /// Notes that the analysis needs the contents of `module`, when it
+    /// was not parsed.
+    pub fn want(&self, module: ModId) {
+        if self.modules[module].stub.is_some() {
+            self.wanted.borrow_mut().modules.insert(module);
+        }
+    }
+
+    /// Whether `module` can bind or use `name`: a parsed module is asked
+    /// for real; an unparsed one that spells it is wanted, and answers no
+    /// until it is parsed.
+    fn spells(&self, module: ModId, name: &str) -> bool {
+        match &self.modules[module].stub {
+            None => true,
+            Some(words) => {
+                if words.contains(name) {
+                    self.want(module);
+                }
+                false
+            }
+        }
+    }
+
+    /// What the analysis needed of the unparsed modules since the last
+    /// call.
+    pub fn take_wanted(&self) -> Wanted {
+        std::mem::take(&mut *self.wanted.borrow_mut())
+    }
+
+    /// Notes that the analysis follows the imports of `module` (the
+    /// modules a child runs), when it was not parsed.
+    pub fn want_closure(&self, module: ModId) {
+        if self.modules[module].stub.is_some() {
+            self.want(module);
+            self.wanted.borrow_mut().closures.insert(module);
+        }
+    }
+
+    /// The qualified names the imports of `module` bind, with the local
+    /// names: at its top level, or (with `anywhere`) in its functions too.
+    pub fn imports_of(&self, module: ModId, anywhere: bool) -> Vec<(&'a str, &'a str)> {
+        let m = &self.modules[module];
+        let functions = m
+            .functions
+            .iter()
+            .filter(|_| anywhere)
+            .map(|&f| &self.functions[f].bindings);
+        std::iter::once(&m.bindings)
+            .chain(functions)
+            .flat_map(|bindings| {
+                bindings.iter().flat_map(|(name, bs)| {
+                    bs.iter().filter_map(move |b| match b {
+                        Binding::Import(q) => Some((*name, *q)),
+                        _ => None,
+                    })
+                })
+            })
+            .collect()
+    }
+
+    /// The parsed modules, in order.
+    pub fn parsed(&self) -> impl Iterator<Item = ModId> + '_ {
+        (0..self.modules.len()).filter(|&m| self.modules[m].stub.is_none())
+    }
+
+    /// A module's top-level statements.
+    pub fn suite(&self, module: ModId) -> &'a [Stmt] {
+        self.want(module);
+        self.modules[module].suite
+    }
+
+    /// The functions a module defines, in source order.
+    pub fn functions_of(&self, module: ModId) -> &[FuncId] {
+        self.want(module);
+        &self.modules[module].functions
+    }
+
+    /// A module's top-level bindings.
+    pub fn bindings_of(&self, module: ModId) -> &HashMap<&'a str, Vec<Binding<'a>>> {
+        self.want(module);
+        &self.modules[module].bindings
+    }
+
+    /// What `name` is bound to at the top level of `module`.
+    fn module_binding(&self, module: ModId, name: &str) -> Option<&Vec<Binding<'a>>> {
+        if !self.spells(module, name) {
+            if self.wanted.borrow().modules.contains(&module) {
+                self.wanted
+                    .borrow_mut()
+                    .names
+                    .push((module, name.to_string()));
+            }
+            return None;
+        }
+        self.modules[module].bindings.get(name)
+    }
+
+    /// Whether some unparsed module spells `name` (it could define a class
+    /// of that name).
+    fn stubs_spell(&self, name: &str) -> bool {
+        self.stub_words
+            .get_or_init(|| {
+                self.modules
+                    .iter()
+                    .filter_map(|m| m.stub.as_ref())
+                    .flat_map(|w| w.hashes().iter().copied())
+                    .collect()
+            })
+            .contains(&super::relevance::hash(name))
+    }
+
     pub fn location(&self, module: ModId, range: impl Ranged) -> Location {
         let r = range.range();
         Location::new(
@@ -787,7 +955,7 @@ impl<'a> Index<'a> {
         let Some(mid) = self.module_named(module, Some(from)) else {
             return false;
         };
-        let Some(bindings) = self.modules[mid].bindings.get(name) else {
+        let Some(bindings) = self.module_binding(mid, name) else {
             return false;
         };
         let ctx = Ctx::of(mid, None);
@@ -992,7 +1160,7 @@ impl<'a> Index<'a> {
         }
         // Module scope (including names made global in functions).
         let module = &self.modules[ctx.module];
-        if let Some(bindings) = module.bindings.get(name) {
+        if let Some(bindings) = self.module_binding(ctx.module, name) {
             let mctx = Ctx::of(ctx.module, None);
             for b in bindings.clone() {
                 self.binding_values(b, mctx, depth, &mut out);
@@ -1248,7 +1416,7 @@ impl<'a> Index<'a> {
                         Expr::Attribute(a) => a.attr.as_str(),
                         _ => continue,
                     };
-                    if !self.class_names.contains(named) {
+                    if !self.class_names.contains(named) && !self.stubs_spell(named) {
                         continue;
                     }
                     for callee in self.values_of(&call.func, *ctx) {
@@ -1374,6 +1542,7 @@ impl<'a> Index<'a> {
         let mut dir = module.path.parent();
         while let Some(d) = dir {
             if let Some(&m) = self.by_path.get(&d.join("conftest.py"))
+                && self.spells(m, name)
                 && let Some(&fx) = self.modules[m].fixtures.get(name)
             {
                 return Some(fx);

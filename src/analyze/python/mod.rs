@@ -1,7 +1,10 @@
 //! The only part of covdoctor that touches the Python parser
-//! (`ruff_python_parser`, pinned) and its syntax tree. It parses every file
-//! of a project, indexes them ([`index`]), and turns launches and stop calls
-//! into the parser-independent facts of [`crate::analyze`].
+//! (`ruff_python_parser`, pinned) and its syntax tree. It reads every file
+//! of a project, parses those that can matter ([`Read`]), indexes them
+//! ([`index`]), and turns launches and stop calls into the
+//! parser-independent facts of [`crate::analyze`], in rounds: a round that
+//! needs a file that was not parsed (a value, a fixture, a module a child
+//! runs) has it parsed and is done again.
 //!
 //! Parsing and analysis run on threads with a large stack: the parser and
 //! the syntax tree's destructor recurse once per nesting level, and a single
@@ -28,7 +31,7 @@ use ruff_python_ast::{Expr, ExprCall, ModModule, Stmt};
 use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 use ruff_text_size::Ranged;
 
-use self::index::{Ctx, FrameId, FuncId, ImportTargets, Index, ModuleInput, Val};
+use self::index::{Ctx, FrameId, FuncId, ImportTargets, Index, ModId, ModuleInput, Val};
 use crate::analyze::command::{self, Child, Entry};
 use crate::analyze::{
     CwdArg, EnvArg, FileFacts, Launch, LaunchKind, PoolExit, PythonFacts, Stop, StopStatement,
@@ -46,6 +49,27 @@ struct Parsed {
     comments: Vec<Span>,
     /// The identifiers of each top-level statement.
     idents: Vec<relevance::Idents>,
+    /// The qualified name each of its imports stands for.
+    targets: ImportTargets,
+    /// The module names its imports name (each with its packages).
+    imported: Vec<String>,
+    /// Its text holds a [`relevance::seed_words`] word or a launcher's
+    /// name (or it is a noxfile or `setup.py`): its syntax errors are
+    /// reported.
+    seed: bool,
+}
+
+/// A file as read: parsed, or the words of its text.
+///
+/// A file is parsed when its text holds a [`relevance::seed_words`] word
+/// (an API the rules look at) or a `python-launchers` name, or when the
+/// analysis needs it (a value, a fixture or a module a child runs is in it,
+/// it spells a name a relevant module binds). Most files of a big project
+/// never start, stop or measure a process: those are kept as the words of
+/// their text, and their syntax trees are never built.
+enum Read {
+    Parsed(Parsed),
+    Words(Source, relevance::Idents),
 }
 
 /// Analyses the Python files of one project. `scripts` are the project's
@@ -105,15 +129,113 @@ fn analyze_on_this_thread(
 ) -> (PythonFacts, Vec<Problem>) {
     use crate::timings::time;
     let mut problems = Vec::new();
-    let parsed = time("read and parse", || parse_all(fs, files, &mut problems));
+    let seeds = crate::verdict::Words::new(
+        &relevance::seed_words()
+            .into_iter()
+            .chain(launcher_words(launchers))
+            .collect::<Vec<_>>(),
+    );
+    let read = time("read and parse", || {
+        read_all(fs, files, root, &seeds, no_prefilter, &mut problems)
+    });
     crate::timings::add("python files", std::time::Duration::ZERO, files.len());
-    let mut facts = PythonFacts::default();
-    for p in &parsed {
-        let imports = if p.errors.is_empty() {
-            Arc::default()
-        } else {
-            Arc::new(unparsed::imports(&p.module.body))
-        };
+    // The syntax trees live in the arena for the whole analysis; the index
+    // is built once and indexes each file the rounds need as it is parsed.
+    let arena: typed_arena::Arena<Parsed> = typed_arena::Arena::new();
+    let mut sources: Vec<Source> = Vec::with_capacity(read.len());
+    let mut parsed: Vec<Option<&Parsed>> = Vec::with_capacity(read.len());
+    let mut inputs = Vec::with_capacity(read.len());
+    for r in read {
+        match r {
+            Read::Parsed(p) => {
+                let p: &Parsed = arena.alloc(p);
+                sources.push(Arc::clone(&p.source));
+                parsed.push(Some(p));
+                inputs.push(ModuleInput {
+                    source: Arc::clone(&p.source),
+                    path: p.source.path.clone(),
+                    suite: &p.module.body,
+                    import_targets: &p.targets,
+                    stub: None,
+                });
+            }
+            Read::Words(source, words) => {
+                sources.push(Arc::clone(&source));
+                parsed.push(None);
+                inputs.push(ModuleInput {
+                    path: source.path.clone(),
+                    source,
+                    suite: &[],
+                    import_targets: &EMPTY_TARGETS,
+                    stub: Some(words),
+                });
+            }
+        }
+    }
+    let mut index = time("index", || Index::build(root, inputs));
+    // Each round analyses the parsed files, the others standing by as the
+    // words of their text; the files a round needed are parsed for the
+    // next. Parsing only adds files, so this ends; the last round needed
+    // no other file, so its facts are those of every file parsed.
+    let mut facts = loop {
+        crate::timings::add("rounds", std::time::Duration::ZERO, 1);
+        index.begin_round();
+        let (facts, wanted) = round(&index, &parsed, scripts, launchers, no_prefilter);
+        if wanted.is_empty() {
+            break facts;
+        }
+        time("parse the files a round needed", || {
+            let mut asks: Vec<(ModId, Option<String>)> = wanted
+                .names
+                .into_iter()
+                .map(|(m, n)| (m, Some(n)))
+                .chain(wanted.closures.into_iter().map(|m| (m, None)))
+                .collect();
+            let mut batch = wanted.modules;
+            let mut prefetched = 0;
+            let mut done = std::collections::HashSet::new();
+            loop {
+                let new = parse_batch(&sources, &batch, root);
+                for (m, p) in new {
+                    let p: &Parsed = arena.alloc(p);
+                    parsed[m] = Some(p);
+                    index.fill(m, &p.module.body, &p.targets);
+                }
+                if asks.is_empty() || prefetched >= MAX_PREFETCH {
+                    break;
+                }
+                let (next, more) = prefetch(&index, std::mem::take(&mut asks), &mut done);
+                prefetched += next.len();
+                batch = next;
+                asks = more;
+            }
+        });
+    };
+    crate::timings::add(
+        "python files parsed",
+        std::time::Duration::ZERO,
+        parsed.iter().flatten().count(),
+    );
+    // Syntax errors are reported in the files that could change a
+    // finding: those that hold a seed word or a launcher's name (the
+    // others are parsed only when the analysis needs them, and their
+    // errors change nothing it says).
+    let launcher_names = crate::verdict::Words::new(
+        &facts
+            .launcher_names
+            .iter()
+            .cloned()
+            .chain(launcher_words(launchers))
+            .collect::<Vec<_>>(),
+    );
+    for (source, p) in sources.iter().zip(&parsed) {
+        facts.paths.insert(source.path.clone());
+        let Some(p) = p else { continue };
+        facts.files.insert(p.source.path.clone(), file_facts(p));
+        if p.errors.is_empty() || !(p.seed || launcher_names.names_in(&p.source.text)) {
+            continue;
+        }
+        let imports = Arc::new(unparsed::imports(&p.module.body));
         for (span, message) in &p.errors {
             facts.syntax_errors.push(crate::analyze::SyntaxError {
                 imports: Arc::clone(&imports),
@@ -123,29 +245,72 @@ fn analyze_on_this_thread(
             });
         }
     }
-    for p in &parsed {
-        facts.files.insert(p.source.path.clone(), file_facts(p));
-    }
-    let targets: Vec<ImportTargets> = time("import targets", || {
+    let dropping = std::time::Instant::now();
+    drop(index);
+    drop(parsed);
+    crate::timings::add("drop", dropping.elapsed(), 0);
+    drop_in_background(arena);
+    (facts, problems)
+}
+
+/// The import targets of a file that was not parsed.
+static EMPTY_TARGETS: std::sync::LazyLock<ImportTargets> =
+    std::sync::LazyLock::new(ImportTargets::default);
+
+/// The last part of each `python-launchers` name: what calls of it spell.
+fn launcher_words(launchers: &[String]) -> Vec<String> {
+    launchers
+        .iter()
+        .filter_map(|l| l.rsplit(['.', ':']).next().filter(|w| !w.is_empty()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// One analysis of the parsed files: the facts, and what it needed of the
+/// files that were not parsed (when it needed any, the facts are
+/// incomplete).
+fn round(
+    index: &Index<'_>,
+    parsed: &[Option<&Parsed>],
+    scripts: &BTreeMap<String, String>,
+    launchers: &[String],
+    no_prefilter: bool,
+) -> (PythonFacts, index::Wanted) {
+    use crate::timings::time;
+    let imported: std::collections::HashSet<String> = time("imported names", || {
         parsed
             .iter()
-            .map(|p| ImportTargets::compute(&p.module.body, &p.source.path, root))
+            .flatten()
+            .flat_map(|p| p.imported.iter().cloned())
             .collect()
     });
-    let inputs = module_inputs(&parsed, &targets);
-    let imported = time("imported names", || {
-        session::imported_names(parsed.iter().map(|p| &p.module.body[..]), &targets)
-    });
-    let index = time("index", || Index::build(root, inputs));
     let relevance = time("relevance", || {
-        let idents: Vec<&[relevance::Idents]> = parsed.iter().map(|p| &p.idents[..]).collect();
-        let targets: Vec<&ImportTargets> = targets.iter().collect();
+        let idents: Vec<&[relevance::Idents]> = parsed
+            .iter()
+            .zip(&index.modules)
+            .map(|(p, m)| match (p, &m.stub) {
+                (Some(p), _) => &p.idents[..],
+                (None, Some(words)) => std::slice::from_ref(words),
+                (None, None) => &[][..],
+            })
+            .collect();
+        let targets: Vec<&ImportTargets> = parsed
+            .iter()
+            .map(|p| p.map_or(&*EMPTY_TARGETS, |p| &p.targets))
+            .collect();
         if no_prefilter {
             relevance::Relevance::all(index.modules.len())
         } else {
-            relevance::Relevance::compute(&index, &idents, &targets, launchers)
+            relevance::Relevance::compute(index, &idents, &targets, launchers)
         }
     });
+    if !relevance.wanted.is_empty() {
+        let wanted = index::Wanted {
+            modules: relevance.wanted.iter().copied().collect(),
+            ..Default::default()
+        };
+        return (PythonFacts::default(), wanted);
+    }
     crate::timings::add(
         "modules whose calls are resolved",
         std::time::Duration::ZERO,
@@ -153,11 +318,12 @@ fn analyze_on_this_thread(
             .filter(|&m| relevance.launch(m))
             .count(),
     );
+    let mut facts = PythonFacts::default();
     let mut extractor = Extractor {
         relevance: &relevance,
         imported: &imported,
         runs_cache: Default::default(),
-        index: &index,
+        index,
         scripts,
         launchers,
         facts: &mut facts,
@@ -175,27 +341,17 @@ fn analyze_on_this_thread(
     time("stops", || extractor.stops());
     time("embed imports", || extractor.embed_imports());
     drop(extractor);
-    let dropping = std::time::Instant::now();
-    drop(index);
-    drop(targets);
-    crate::timings::add("drop", dropping.elapsed(), 0);
-    drop_in_background(parsed);
-    (facts, problems)
-}
-
-/// What the index is built from: each parsed file with its import targets
-/// (in the same order).
-fn module_inputs<'a>(parsed: &'a [Parsed], targets: &'a [ImportTargets]) -> Vec<ModuleInput<'a>> {
-    parsed
-        .iter()
-        .zip(targets)
-        .map(|(p, t)| ModuleInput {
-            source: Arc::clone(&p.source),
-            path: p.source.path.clone(),
-            suite: &p.module.body,
-            import_targets: t,
-        })
-        .collect()
+    let mut wanted = index.take_wanted();
+    // A file that spells a launcher's name could call it in a part that
+    // does not parse: it is parsed to know.
+    for (m, module) in index.modules.iter().enumerate() {
+        if let Some(words) = &module.stub
+            && facts.launcher_names.iter().any(|n| words.contains(n))
+        {
+            wanted.modules.insert(m);
+        }
+    }
+    (facts, wanted)
 }
 
 /// Frees the syntax trees on a thread of their own (with a large stack:
@@ -203,16 +359,16 @@ fn module_inputs<'a>(parsed: &'a [Parsed], targets: &'a [ImportTargets]) -> Vec<
 /// the report do not wait for it: freeing every node of a big project
 /// takes about as long as building its index. On this thread when no
 /// thread can be started.
-fn drop_in_background(parsed: Vec<Parsed>) {
-    let parsed = std::sync::Mutex::new(Some(parsed));
-    let parsed = Arc::new(parsed);
-    let theirs = Arc::clone(&parsed);
+fn drop_in_background<T: Send + 'static>(trees: T) {
+    let trees = std::sync::Mutex::new(Some(trees));
+    let trees = Arc::new(trees);
+    let theirs = Arc::clone(&trees);
     let spawned = std::thread::Builder::new()
         .name("covdoctor-free".into())
         .stack_size(STACK_SIZE)
         .spawn(move || drop(theirs.lock().ok().and_then(|mut p| p.take())));
     if spawned.is_err()
-        && let Ok(mut p) = parsed.lock()
+        && let Ok(mut p) = trees.lock()
     {
         drop(p.take());
     }
@@ -404,14 +560,15 @@ fn file_facts(p: &Parsed) -> FileFacts {
     }
 }
 
-/// Reads and parses files on worker threads (each with a large stack).
-fn parse_all(fs: &dyn Files, files: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<Parsed> {
+/// Runs `work` on each of `items` on worker threads (each with a large
+/// stack), returning the results in order.
+fn on_workers<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(files.len().max(1));
+        .min(items.len().max(1));
     let next = AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<Parsed, Problem>>>> =
-        files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let results: Vec<std::sync::Mutex<Option<R>>> =
+        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let spawned = std::thread::Builder::new()
@@ -419,35 +576,133 @@ fn parse_all(fs: &dyn Files, files: &[PathBuf], problems: &mut Vec<Problem>) -> 
                 .spawn_scoped(scope, || {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = files.get(i) else { break };
-                        *results[i].lock().expect("not poisoned") = Some(parse_file(fs, path));
+                        let Some(item) = items.get(i) else { break };
+                        let out = work(item);
+                        *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
                     }
                 });
             if spawned.is_err() {
-                // Fall back to parsing on this (already large) thread.
+                // Fall back to this (already large) thread.
                 break;
             }
         }
     });
+    results
+        .into_iter()
+        .zip(items)
+        .map(|(slot, item)| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| work(item))
+        })
+        .collect()
+}
+
+/// Reads every file, parsing those whose text holds a seed word or a
+/// launcher's name, and the noxfile and `setup.py` (every file with
+/// `no_prefilter`).
+fn read_all(
+    fs: &dyn Files,
+    files: &[PathBuf],
+    root: &std::path::Path,
+    seeds: &crate::verdict::Words,
+    no_prefilter: bool,
+    problems: &mut Vec<Problem>,
+) -> Vec<Read> {
+    let read = |path: &PathBuf| -> Result<Read, Problem> {
+        let source = SourceFile::read_python(fs, path).map_err(|u| match u.at {
+            Some(at) => Problem::invalid(at, u.error.message()),
+            None => Problem::unreadable(u.error),
+        })?;
+        // A noxfile or `setup.py` declares runs and scripts: always read.
+        let seed = seeds.names_in(&source.text) || crate::verdict::is_run_file(path);
+        if seed || no_prefilter {
+            let mut p = parse_source(Arc::new(source), root);
+            p.seed = seed;
+            Ok(Read::Parsed(p))
+        } else {
+            let words = relevance::Idents::words(&source.text);
+            Ok(Read::Words(Arc::new(source), words))
+        }
+    };
     let mut out = Vec::new();
-    for (i, slot) in results.into_iter().enumerate() {
-        let result = slot
-            .into_inner()
-            .expect("not poisoned")
-            .unwrap_or_else(|| parse_file(fs, &files[i]));
+    for result in on_workers(files, read) {
         match result {
-            Ok(p) => out.push(p),
+            Ok(r) => out.push(r),
             Err(problem) => problems.push(problem),
         }
     }
     out
 }
 
-fn parse_file(fs: &dyn Files, path: &std::path::Path) -> Result<Parsed, Problem> {
-    let source = SourceFile::read_python(fs, path).map_err(|u| match u.at {
-        Some(at) => Problem::invalid(at, u.error.message()),
-        None => Problem::unreadable(u.error),
-    })?;
+/// How many modules one round's prefetching parses: a bound on work
+/// (prefetching only saves rounds; it changes no finding).
+const MAX_PREFETCH: usize = 256;
+
+/// What the next round would ask for, from what this round asked of the
+/// files just parsed (`asks`: a module with the name looked up in it, or
+/// `None` for all its imports): what a module imports under that name
+/// (`from .frame import DataFrame` in a package's `__init__.py`, asked for
+/// `DataFrame`), and the imports of the modules a child runs. A round asks
+/// for one step of such a chain; parsing the next here saves a round per
+/// step. Returns the modules to parse and what to ask of them.
+#[allow(clippy::type_complexity)]
+fn prefetch(
+    index: &Index<'_>,
+    asks: Vec<(ModId, Option<String>)>,
+    done: &mut std::collections::HashSet<(ModId, Option<String>)>,
+) -> (
+    std::collections::BTreeSet<ModId>,
+    Vec<(ModId, Option<String>)>,
+) {
+    let mut next: Vec<(ModId, Option<String>)> = Vec::new();
+    for (m, name) in asks {
+        if index.modules[m].stub.is_some() || !done.insert((m, name.clone())) {
+            continue;
+        }
+        for (local, q) in index.imports_of(m, name.is_none()) {
+            if name.as_deref().is_some_and(|n| n != local) {
+                continue;
+            }
+            // `q` is a module (whose imports are followed only for a
+            // child's modules), or a name in one.
+            for &d in index.modules_by_name(q) {
+                if name.is_none() {
+                    next.push((d, None));
+                } else if index.modules[d].stub.is_some() {
+                    next.push((d, Some(String::new())));
+                }
+            }
+            if let Some((module, last)) = q.rsplit_once('.') {
+                for &d in index.modules_by_name(module) {
+                    next.push((d, Some(last.to_string()).filter(|_| name.is_some())));
+                }
+            }
+        }
+    }
+    let batch = next
+        .iter()
+        .map(|(d, _)| *d)
+        .filter(|&d| index.modules[d].stub.is_some())
+        .collect();
+    next.retain(|(_, n)| n.as_deref() != Some(""));
+    (batch, next)
+}
+
+/// Parses the files of `wanted` (indices into `sources`).
+fn parse_batch(
+    sources: &[Source],
+    wanted: &std::collections::BTreeSet<ModId>,
+    root: &std::path::Path,
+) -> Vec<(ModId, Parsed)> {
+    let todo: Vec<ModId> = wanted.iter().copied().collect();
+    let parsed = on_workers(&todo, |&m| parse_source(Arc::clone(&sources[m]), root));
+    todo.into_iter().zip(parsed).collect()
+}
+
+/// Parses one file: its syntax tree, errors, comments, each top-level
+/// statement's identifiers, and its imports.
+fn parse_source(source: Source, root: &std::path::Path) -> Parsed {
     let parsed = parse_unchecked(&source.text, ParseOptions::from(Mode::Module));
     let mut errors: Vec<(Span, String)> = Vec::with_capacity(parsed.errors().len());
     // Up to where the errors are the lexer's (Python's tokenizer meets them
@@ -514,13 +769,18 @@ fn parse_file(fs: &dyn Files, path: &std::path::Path) -> Result<Parsed, Problem>
         ruff_python_ast::Mod::Module(m) => m,
         ruff_python_ast::Mod::Expression(_) => unreachable!("parsed in module mode"),
     };
-    Ok(Parsed {
-        source: Arc::new(source),
-        module,
+    let targets = ImportTargets::compute(&module.body, &source.path, root);
+    let imported = session::imported_names(std::iter::once(&module.body[..]), &[&targets]);
+    Parsed {
+        source,
         errors,
         comments,
         idents: idents.into_iter().map(relevance::Idents::new).collect(),
-    })
+        targets,
+        imported: imported.into_iter().collect(),
+        seed: false,
+        module,
+    }
 }
 
 /// Python's tokenizer refuses more than 200 nested brackets (`MAXLEVEL`)
@@ -618,10 +878,14 @@ mod tokenizer_limit_tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.py");
         std::fs::write(&path, text).unwrap();
-        let parsed =
-            spawn_big(move || parse_file(&crate::source::Disk, &path).map_err(|p| p.message))
-                .unwrap()
-                .unwrap();
+        let root = dir.path().to_path_buf();
+        let parsed = spawn_big(move || {
+            SourceFile::read_python(&crate::source::Disk, &path)
+                .map(|s| parse_source(Arc::new(s), &root))
+                .map_err(|u| u.error.message())
+        })
+        .unwrap()
+        .unwrap();
         let (span, message) = parsed.errors.first()?;
         let (line, column) = parsed.source.line_col(span.start);
         Some((line, column, message.clone()))
@@ -860,9 +1124,9 @@ impl<'a> Extractor<'_, 'a> {
     /// Every scope of every module: the module body and each function body.
     fn scopes(&self) -> Vec<(Ctx, &'a [ruff_python_ast::Stmt])> {
         let mut out = Vec::new();
-        for (m, module) in self.index.modules.iter().enumerate() {
-            out.push((Ctx::of(m, None), module.suite));
-            for &f in &module.functions {
+        for m in self.index.parsed() {
+            out.push((Ctx::of(m, None), self.index.suite(m)));
+            for &f in self.index.functions_of(m) {
                 out.push((Ctx::of(m, Some(f)), &self.index.functions[f].def.body[..]));
             }
         }
@@ -1154,7 +1418,7 @@ impl<'a> Extractor<'_, 'a> {
             return false;
         }
         let at = call.range().start();
-        self.index.modules[ctx.module].suite.iter().any(|stmt| {
+        self.index.suite(ctx.module).iter().any(|stmt| {
             let Stmt::If(i) = stmt else { return false };
             let is_main = matches!(&*i.test, Expr::Compare(c)
                 if matches!(&*c.left, Expr::Name(n) if n.id.as_str() == "__name__")
@@ -1240,12 +1504,28 @@ impl<'a> Extractor<'_, 'a> {
         // names used other than as the callee of a call, in the modules
         // whose identifiers hold one of them: a level's worth at a time,
         // not every call of the project.
-        let calls_named = |names: &std::collections::HashSet<&str>| {
+        //
+        // A file not parsed is needed when it spells the name of a method
+        // (called on an object from anywhere), or of a function or class
+        // of a module it can see (`owners`: the modules of those).
+        let calls_named = |names: &std::collections::HashSet<&str>,
+                           owners: &[(&str, Option<ModId>)]| {
             let mut by_name: HashMap<&'a str, Vec<(&'a ExprCall, Ctx)>> = HashMap::new();
             let mut referenced: std::collections::HashSet<&'a str> =
                 std::collections::HashSet::new();
             for (m, scopes) in scopes_of.iter().enumerate() {
                 if !names.iter().any(|n| self.relevance.names(m, n)) {
+                    continue;
+                }
+                if let Some(words) = &index.modules[m].stub {
+                    if owners.iter().any(|&(n, owner)| {
+                        words.contains(n)
+                            && owner.is_none_or(|d| {
+                                d == m || relevance::spelled_visible(index, m, words, d)
+                            })
+                    }) {
+                        index.want(m);
+                    }
                     continue;
                 }
                 for &(ctx, body) in scopes {
@@ -1292,15 +1572,22 @@ impl<'a> Extractor<'_, 'a> {
         for _ in 0..=index::MAX_FRAME_DEPTH {
             level.retain(|f| !done.contains(f));
             let mut names: std::collections::HashSet<&str> = std::collections::HashSet::new();
+            let mut owners: Vec<(&str, Option<ModId>)> = Vec::new();
             for &f in &level {
                 let function = &index.functions[f];
                 names.insert(function.def.name.as_str());
+                let method = function.class.is_some();
+                owners.push((
+                    function.def.name.as_str(),
+                    (!method).then_some(function.module),
+                ));
                 if let (true, Some(c)) = (function.def.name.as_str() == "__init__", function.class)
                 {
                     names.insert(index.classes[c].def.name.as_str());
+                    owners.push((index.classes[c].def.name.as_str(), Some(function.module)));
                 }
             }
-            let (by_name, referenced) = calls_named(&names);
+            let (by_name, referenced) = calls_named(&names, &owners);
             let mut next = Vec::new();
             for f in level {
                 if !done.insert(f) {
@@ -1713,7 +2000,7 @@ impl<'a> Extractor<'_, 'a> {
         let index = self.index;
         let body: &'a [Stmt] = match ctx.func {
             Some(f) => &index.functions[f].def.body,
-            None => index.modules[ctx.module].suite,
+            None => index.suite(ctx.module),
         };
         // The name the pool is bound to: `with Pool() as pool`, `pool =
         // Pool()`, `self.pool = Pool()`.
@@ -2016,7 +2303,7 @@ impl<'a> Extractor<'_, 'a> {
         };
         let body: &'a [Stmt] = match step.ctx.func {
             Some(f) => &self.index.functions[f].def.body,
-            None => self.index.modules[step.ctx.module].suite,
+            None => self.index.suite(step.ctx.module),
         };
         let mut verdict = None;
         walk::walk_scope(body, &mut |stmt, frames| {

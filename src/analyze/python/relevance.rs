@@ -19,9 +19,14 @@
 //! They also tell where the calls of a project function can be (a module
 //! that never spells its name holds none), so the search for call paths
 //! walks only those modules.
-//! `COVDOCTOR_NO_PREFILTER=1` (`RunOptions::no_prefilter`) makes every
-//! module relevant, which is how the tests show that the gate changes no
-//! finding.
+//!
+//! The same reasoning decides which files are parsed at all
+//! ([`seed_words`]): a file that was not parsed stands by as the words of
+//! its text (a superset of its identifiers), and is parsed as soon as
+//! those words could make it relevant ([`Relevance::wanted`]).
+//! `COVDOCTOR_NO_PREFILTER=1` (`RunOptions::no_prefilter`) parses every
+//! file and makes every module relevant, which is how the tests show that
+//! neither gate changes a finding.
 
 use std::hash::{Hash, Hasher};
 
@@ -42,6 +47,38 @@ impl Idents {
 
     pub(super) fn contains(&self, name: &str) -> bool {
         self.0.binary_search(&hash(name)).is_ok()
+    }
+
+    pub(super) fn hashes(&self) -> &[u64] {
+        &self.0
+    }
+
+    /// The words of a text: each longest run of ASCII letters, digits,
+    /// `_` and non-ASCII characters. Every identifier of the text is one
+    /// (a Python identifier is such a run, and the characters next to one
+    /// are an operator, a bracket, a quote or white space), and so is every
+    /// word of its strings and comments.
+    pub(super) fn words(text: &str) -> Idents {
+        let bytes = text.as_bytes();
+        let is_word = |b: u8| b == b'_' || b.is_ascii_alphanumeric() || b >= 0x80;
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            if !is_word(bytes[at]) {
+                at += 1;
+                continue;
+            }
+            let start = at;
+            while at < bytes.len() && is_word(bytes[at]) {
+                at += 1;
+            }
+            // Runs start and end at ASCII bytes or the text's ends: always
+            // on a character boundary.
+            if let Some(word) = text.get(start..at) {
+                out.push(hash(word));
+            }
+        }
+        Idents::new(out)
     }
 }
 
@@ -88,6 +125,37 @@ fn api_packages() -> Vec<&'static str> {
     out
 }
 
+/// API packages whose names are in most files (`import os`): their names
+/// are no seed words, their APIs' names are.
+const COMMON_PACKAGES: &[&str] = &["os", "asyncio"];
+
+/// The words of which a file must hold one for the analysis to read it
+/// before anything else asks for it ([`Relevance::wanted`] and the
+/// index's [`super::index::Index::take_wanted`] ask for the rest): the
+/// packages of the launch, stop, coverage and multiprocessing APIs (the
+/// names of their APIs for [`COMMON_PACKAGES`]), the stop names, and the
+/// pytester fixtures. A file without one imports none of those packages
+/// (so it binds no alias of one: those are in files that are read), calls
+/// no API of a common package, and spells no stop.
+pub(super) fn seed_words() -> Vec<String> {
+    let mut out: Vec<String> = apis()
+        .map(|(package, name)| {
+            if COMMON_PACKAGES.contains(&package) {
+                name
+            } else {
+                package
+            }
+        })
+        .chain(WHOLE_PACKAGES.iter().copied())
+        .chain(STOP_NAMES.iter().copied())
+        .chain(FIXTURES.iter().copied())
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// pytest's `pytester` and `testdir` fixtures run pytest in a child: a
 /// parameter of that name is the API.
 const FIXTURES: &[&str] = &["pytester", "testdir"];
@@ -107,6 +175,9 @@ pub(super) struct Relevance {
     stop: Vec<bool>,
     /// Each module's identifiers (`None`: every module holds every name).
     idents: Option<Vec<Idents>>,
+    /// The unparsed modules that could hold a launch: they must be parsed
+    /// before the analysis can say anything.
+    pub(super) wanted: Vec<ModId>,
 }
 
 impl Relevance {
@@ -135,12 +206,23 @@ impl Relevance {
             launch: vec![true; n],
             stop: vec![true; n],
             idents: None,
+            wanted: Vec::new(),
         }
     }
 
-    /// `idents` (each top-level statement's) and `targets` are in the
-    /// index' module order; `launchers` are the `python-launchers`
+    /// `idents` (each top-level statement's; for a module that was not
+    /// parsed, the words of its text as one statement) and `targets` are
+    /// in the index' module order; `launchers` are the `python-launchers`
     /// setting's qualified names.
+    ///
+    /// A module that was not parsed holds no [`seed_words`]: it is
+    /// relevant only through a name a parsed module binds (an alias, a
+    /// helper), and when its words could make it so, it is
+    /// [`Relevance::wanted`] instead. It is taken to see every module whose
+    /// name it spells, the packages above it (relative imports) and the
+    /// `conftest.py` files above it. And since it could bind an alias of a
+    /// common package (`import os as o`), every parsed module is taken to
+    /// reach those.
     pub(super) fn compute(
         index: &Index<'_>,
         idents: &[&[Idents]],
@@ -158,7 +240,28 @@ impl Relevance {
             .collect();
         let packages = api_packages();
         let bit = |p: &str| packages.iter().position(|q| *q == p).map(|i| 1u64 << i);
-        let reach = reached_packages(index, targets, idents, &bit);
+        let stub = |m: ModId| index.modules[m].stub.is_some();
+        let mut reach = reached_packages(index, targets, idents, &bit);
+        if (0..n).any(stub) {
+            let hidden = COMMON_PACKAGES
+                .iter()
+                .filter_map(|p| bit(p))
+                .fold(0, |a, b| a | b);
+            let own: Vec<(u64, u64)> = packages
+                .iter()
+                .filter_map(|p| Some((bit(p)?, hash(p))))
+                .collect();
+            for (m, r) in reach.iter_mut().enumerate() {
+                *r |= if stub(m) {
+                    // The packages it spells, as if it imported them.
+                    own.iter()
+                        .filter(|(_, h)| idents[m].iter().any(|ids| ids.0.binary_search(h).is_ok()))
+                        .fold(0, |a, (b, _)| a | b)
+                } else {
+                    hidden
+                };
+            }
+        }
         let whole: u64 = WHOLE_PACKAGES
             .iter()
             .filter_map(|p| bit(p))
@@ -190,7 +293,13 @@ impl Relevance {
             .collect();
         let mut bound_by: rustc_hash::FxHashMap<u64, Vec<ModId>> = Default::default();
         let hits = |m: ModId, ids: &Idents, bound_by: &rustc_hash::FxHashMap<u64, Vec<ModId>>| {
-            let sees = |d: &ModId| *d == m || visible[m].binary_search(d).is_ok();
+            let sees = |d: &ModId| {
+                *d == m
+                    || match &index.modules[m].stub {
+                        Some(words) => spelled_visible(index, m, words, *d),
+                        None => visible[m].binary_search(d).is_ok(),
+                    }
+            };
             ids.0
                 .iter()
                 .any(|h| bound_by.get(h).is_some_and(|ds| ds.iter().any(sees)))
@@ -201,8 +310,8 @@ impl Relevance {
         };
         loop {
             let mut changed = false;
-            for m in 0..n {
-                let suite = index.modules[m].suite;
+            for m in (0..n).filter(|&m| !stub(m)) {
+                let suite = index.suite(m);
                 for (i, ids) in idents[m].iter().enumerate() {
                     // What a statement holds is part of what it says: it
                     // can hold nothing relevant unless it says something.
@@ -234,9 +343,16 @@ impl Relevance {
         }
         // A module's calls are resolved when any of its statements uses an
         // API or a name that holds one.
-        let launch = (0..n)
+        let mut launch: Vec<bool> = (0..n)
             .map(|m| reach[m] & whole != 0 || idents[m].iter().any(|ids| hits(m, ids, &bound_by)))
             .collect();
+        let mut wanted = Vec::new();
+        for (m, relevant) in launch.iter_mut().enumerate() {
+            if stub(m) && *relevant {
+                wanted.push(m);
+                *relevant = false;
+            }
+        }
         let idents = idents
             .iter()
             .map(|stmts| Idents::new(stmts.iter().flat_map(|ids| ids.0.iter().copied()).collect()))
@@ -245,6 +361,7 @@ impl Relevance {
             launch,
             stop,
             idents: Some(idents),
+            wanted,
         }
     }
 }
@@ -261,8 +378,8 @@ fn reached_packages(
     bit: &dyn Fn(&str) -> Option<u64>,
 ) -> Vec<u64> {
     let mut aliases: Vec<(u64, u64)> = Vec::new();
-    for module in &index.modules {
-        for (name, bindings) in &module.bindings {
+    for m in index.parsed() {
+        for (name, bindings) in index.bindings_of(m) {
             for b in bindings {
                 if let Binding::Import(q) = b
                     && let Some(package) = bit(q.split('.').next().unwrap_or(q))
@@ -538,6 +655,21 @@ fn class_values(c: &ruff_python_ast::StmtClassDef, out: &mut Vec<u64>) {
     }
 }
 
+/// Whether module `m`, not parsed, can see module `d`: it spells the last
+/// part of one of `d`'s names (every import of `d`, or of a module in it,
+/// does), `d` is a package above it (what its relative imports reach), or
+/// a `conftest.py` above it.
+pub(super) fn spelled_visible(index: &Index<'_>, m: ModId, words: &Idents, d: ModId) -> bool {
+    let (path, other) = (&index.modules[m].path, &index.modules[d]);
+    let above = other.path.parent().is_some_and(|dir| path.starts_with(dir));
+    let file = other.path.file_name().and_then(|f| f.to_str());
+    (above && matches!(file, Some("__init__.py" | "conftest.py")))
+        || other
+            .names
+            .iter()
+            .any(|(n, _)| words.contains(n.rsplit('.').next().unwrap_or(n)))
+}
+
 /// For each module, the project modules whose names it can use (sorted):
 /// those it imports (a dotted name and each of its packages) and the
 /// `conftest.py` files in the directories above it.
@@ -669,7 +801,7 @@ fn assigned<'s>(target: &'s Expr, out: &mut dyn FnMut(&'s str)) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ImportTargets, Index, module_inputs, parse_all};
+    use super::super::{ImportTargets, Index, ModuleInput, Parsed, Read, read_all};
     use super::*;
 
     /// Which of the files (path, text) hold calls the launch pass resolves.
@@ -683,14 +815,36 @@ mod tests {
             std::fs::write(&p, text).unwrap();
             paths.push(p);
         }
-        let parsed = parse_all(&crate::source::Disk, &paths, &mut Vec::new());
-        let targets: Vec<ImportTargets> = parsed
+        // Every file parsed: the gate among parsed modules.
+        let seeds = crate::verdict::Words::new(&[]);
+        let read = read_all(
+            &crate::source::Disk,
+            &paths,
+            &root,
+            &seeds,
+            true,
+            &mut Vec::new(),
+        );
+        let parsed: Vec<&Parsed> = read
             .iter()
-            .map(|p| ImportTargets::compute(&p.module.body, &p.source.path, &root))
+            .map(|r| match r {
+                Read::Parsed(p) => p,
+                Read::Words(..) => unreachable!("every file is parsed"),
+            })
             .collect();
-        let index = Index::build(&root, module_inputs(&parsed, &targets));
+        let inputs = parsed
+            .iter()
+            .map(|p| ModuleInput {
+                source: std::sync::Arc::clone(&p.source),
+                path: p.source.path.clone(),
+                suite: &p.module.body,
+                import_targets: &p.targets,
+                stub: None,
+            })
+            .collect();
+        let index = Index::build(&root, inputs);
         let idents: Vec<&[Idents]> = parsed.iter().map(|p| &p.idents[..]).collect();
-        let targets: Vec<&ImportTargets> = targets.iter().collect();
+        let targets: Vec<&ImportTargets> = parsed.iter().map(|p| &p.targets).collect();
         let relevance = Relevance::compute(&index, &idents, &targets, &["helpers.run_py".into()]);
         files
             .iter()
@@ -704,6 +858,62 @@ mod tests {
         let got = launch_relevant(&texts);
         let want: Vec<(String, bool)> = files.iter().map(|(p, _, r)| (p.to_string(), *r)).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn every_identifier_of_a_text_is_one_of_its_words() {
+        let text = "import subprocess as sp\nnaïve_x=sp.run(['a'])#kill\nf'{café}'\n";
+        let words = Idents::words(text);
+        for name in [
+            "import",
+            "subprocess",
+            "sp",
+            "naïve_x",
+            "run",
+            "a",
+            "kill",
+            "f",
+            "café",
+        ] {
+            assert!(words.contains(name), "{name}");
+        }
+        // A part of a word is not one.
+        assert!(!words.contains("proc"));
+        assert!(!words.contains("na"));
+    }
+
+    #[test]
+    fn only_files_with_a_seed_word_are_parsed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for (name, text) in [
+            ("a.py", "import subprocess\n"),
+            ("b.py", "DATA = [1, 2, 3]  # no process here\n"),
+            ("c.py", "def stop(p):\n    p.terminate()\n"),
+            ("d.py", "from os import execve\n"),
+            ("e.py", "import os\nos.getcwd()\n"),
+            ("f.py", "start_worker()\n"),
+        ] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            paths.push(p);
+        }
+        let seeds = crate::verdict::Words::new(
+            &seed_words()
+                .into_iter()
+                .chain(["start_worker".to_string()])
+                .collect::<Vec<_>>(),
+        );
+        let read = read_all(
+            &crate::source::Disk,
+            &paths,
+            dir.path(),
+            &seeds,
+            false,
+            &mut Vec::new(),
+        );
+        let got: Vec<bool> = read.iter().map(|r| matches!(r, Read::Parsed(_))).collect();
+        assert_eq!(got, [true, false, true, true, false, true]);
     }
 
     #[test]

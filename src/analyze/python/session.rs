@@ -16,7 +16,7 @@ use super::index::{ImportTargets, ModId};
 /// and `a`).
 pub(super) fn imported_names<'s>(
     bodies: impl Iterator<Item = &'s [Stmt]>,
-    targets: &[ImportTargets],
+    targets: &[&ImportTargets],
 ) -> HashSet<String> {
     let mut out = HashSet::new();
     let mut add = |name: &str| {
@@ -66,6 +66,21 @@ impl Extractor<'_, '_> {
             || name == "conftest.py"
             || m.names.iter().any(|(n, _)| self.imported.contains(n))
             || (stem != "__init__" && self.named_elsewhere(module, stem));
+        if !runs && stem == "__init__" {
+            // A file not parsed could import the package: by a name that
+            // spells it, or relatively from inside it.
+            let dir = m.path.parent();
+            for (i, other) in self.index.modules.iter().enumerate() {
+                if let Some(words) = &other.stub
+                    && (dir.is_some_and(|d| other.path.starts_with(d))
+                        || m.names
+                            .iter()
+                            .any(|(n, _)| words.contains(n.rsplit('.').next().unwrap_or(n))))
+                {
+                    self.index.want(i);
+                }
+            }
+        }
         self.runs_cache.borrow_mut().insert(module, runs);
         runs
     }
