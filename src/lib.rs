@@ -238,13 +238,15 @@ fn each_project(
         let mut seen = std::collections::BTreeSet::new();
         for e in &python.syntax_errors {
             if seen.insert(e.location.file.path.clone()) {
-                own.push(Problem::invalid(
-                    e.location.clone(),
+                let message = if e.message.starts_with(analyze::python::TOO_LARGE) {
+                    format!("{}: covdoctor did not analyse it", e.message)
+                } else {
                     format!(
                         "syntax error: {} (covdoctor analysed the parts that parse)",
                         e.message
-                    ),
-                ));
+                    )
+                };
+                own.push(Problem::invalid(e.location.clone(), message));
             }
         }
         let prepared = Prepared {

@@ -136,6 +136,11 @@ fn cases() -> Vec<Case> {
     // without one cannot change a finding; see the case
     // python-syntax-error-in-a-file-not-parsed).
     let long = format!("import subprocess\nx = {}1 oops\n", "1+".repeat(40_000)).into_bytes();
+    // Over the 16 MiB covdoctor parses (D18: a 50 MB file took 14 s and
+    // 1.6 GB): generated data, with and without a process API.
+    let data = "    {'id': 1, 'values': [1, 2, 3]},\n".repeat(500_000);
+    let huge_with_api = format!("import subprocess\nDATA = [\n{data}]\n").into_bytes();
+    let huge_data = format!("DATA = [\n{data}]\n").into_bytes();
     let deep = format!(
         "import subprocess\nx = {}1{}\n",
         "(".repeat(3000),
@@ -257,6 +262,25 @@ fn cases() -> Vec<Case> {
             exit: 1,
             warning: true,
             error: &["tests/bad.py:2:"],
+            finding: true,
+            ..CASE
+        },
+        // Too large to parse, and it names a process API: an input error
+        // at its start; the rest of the project is still checked.
+        Case {
+            name: "python-over-16-mib-with-a-process-api",
+            make: vec![file("tests/huge.py", &huge_with_api)],
+            exit: 2,
+            error: &["tests/huge.py:1:1: input-error too large to parse"],
+            finding: true,
+            ..CASE
+        },
+        // Too large to parse, and nothing in it can change a finding: read
+        // as words, never parsed, nothing to say.
+        Case {
+            name: "python-over-16-mib-of-data",
+            make: vec![file("tests/huge.py", &huge_data)],
+            exit: 1,
             finding: true,
             ..CASE
         },

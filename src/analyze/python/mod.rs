@@ -635,6 +635,14 @@ fn read_all(
     out
 }
 
+/// The largest Python file covdoctor parses: a syntax tree takes some
+/// twenty times the size of its source, and a bigger file is generated
+/// code or data.
+const MAX_PARSED_SIZE: usize = 16 << 20;
+
+/// The message of a file too large to parse.
+pub const TOO_LARGE: &str = "too large to parse";
+
 /// How many modules one round's prefetching parses: a bound on work
 /// (prefetching only saves rounds; it changes no finding).
 const MAX_PREFETCH: usize = 256;
@@ -703,6 +711,31 @@ fn parse_batch(
 /// Parses one file: its syntax tree, errors, comments, each top-level
 /// statement's identifiers, and its imports.
 fn parse_source(source: Source, root: &std::path::Path) -> Parsed {
+    if source.text.len() > MAX_PARSED_SIZE {
+        // Its syntax tree would take some twenty times its size: it is
+        // read as a file none of which parses.
+        return Parsed {
+            errors: vec![(
+                Span::empty(0),
+                format!(
+                    "{TOO_LARGE} ({} MiB; covdoctor parses Python files up to {} MiB)",
+                    source.text.len() >> 20,
+                    MAX_PARSED_SIZE >> 20
+                ),
+            )],
+            comments: Vec::new(),
+            idents: Vec::new(),
+            targets: ImportTargets::default(),
+            imported: Vec::new(),
+            seed: false,
+            module: ModModule {
+                range: Default::default(),
+                node_index: Default::default(),
+                body: Default::default(),
+            },
+            source,
+        };
+    }
     let parsed = parse_unchecked(&source.text, ParseOptions::from(Mode::Module));
     let mut errors: Vec<(Span, String)> = Vec::with_capacity(parsed.errors().len());
     // Up to where the errors are the lexer's (Python's tokenizer meets them
