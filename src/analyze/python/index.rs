@@ -9,7 +9,8 @@
 //! then `conftest.py` files up to the project root). Anything else is
 //! "unknown", and unknown values never produce findings.
 
-use std::collections::{HashMap, HashSet};
+// FxHash: the keys are names and ids, hashed many times per resolution.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 
 use ruff_python_ast::visitor::{self, Visitor};
@@ -409,10 +410,10 @@ impl<'a> Index<'a> {
             modules: Vec::new(),
             functions: Vec::new(),
             classes: Vec::new(),
-            by_path: HashMap::new(),
-            by_name: HashMap::new(),
+            by_path: HashMap::default(),
+            by_name: HashMap::default(),
             frames: Default::default(),
-            class_names: HashSet::new(),
+            class_names: HashSet::default(),
             frame_ids: Default::default(),
             process_classes: Default::default(),
             pool_classes: Default::default(),
@@ -432,8 +433,8 @@ impl<'a> Index<'a> {
                 path: input.path,
                 suite: input.suite,
                 names,
-                bindings: HashMap::new(),
-                fixtures: HashMap::new(),
+                bindings: HashMap::default(),
+                fixtures: HashMap::default(),
                 functions: Vec::new(),
                 stub: input.stub,
             });
@@ -447,7 +448,7 @@ impl<'a> Index<'a> {
 
     /// Indexes the statements of module `id`.
     fn collect_module(&mut self, id: ModId, suite: &'a [Stmt], targets: &'a ImportTargets) {
-        let mut bindings = HashMap::new();
+        let mut bindings = HashMap::default();
         self.collect_scope(
             Ctx::of(id, None),
             None,
@@ -455,7 +456,7 @@ impl<'a> Index<'a> {
             targets,
             &mut bindings,
             &mut Vec::new(),
-            &mut HashSet::new(),
+            &mut HashSet::default(),
         );
         self.modules[id].bindings = bindings;
     }
@@ -685,8 +686,8 @@ impl<'a> Index<'a> {
             class,
             parent: outer.func,
             params,
-            bindings: HashMap::new(),
-            globals: HashSet::new(),
+            bindings: HashMap::default(),
+            globals: HashSet::default(),
             returns: Vec::new(),
             fixture: fixture.clone(),
             is_test,
@@ -707,9 +708,9 @@ impl<'a> Index<'a> {
             self.classes[c].methods.insert(def.name.as_str(), fid);
         }
         let ctx = Ctx::of(outer.module, Some(fid));
-        let mut bindings = HashMap::new();
+        let mut bindings = HashMap::default();
         let mut returns = Vec::new();
-        let mut globals = HashSet::new();
+        let mut globals = HashSet::default();
         self.collect_scope(
             ctx,
             class,
@@ -737,13 +738,13 @@ impl<'a> Index<'a> {
         self.classes.push(Class {
             module: outer.module,
             def,
-            methods: HashMap::new(),
-            attrs: HashMap::new(),
-            held: HashMap::new(),
-            fixtures: HashMap::new(),
+            methods: HashMap::default(),
+            attrs: HashMap::default(),
+            held: HashMap::default(),
+            fixtures: HashMap::default(),
         });
         // The class body: its methods become functions of this class.
-        let mut bindings = HashMap::new();
+        let mut bindings = HashMap::default();
         self.collect_scope(
             outer,
             Some(cid),
@@ -751,7 +752,7 @@ impl<'a> Index<'a> {
             imports,
             &mut bindings,
             &mut Vec::new(),
-            &mut HashSet::new(),
+            &mut HashSet::default(),
         );
         cid
     }
@@ -777,6 +778,11 @@ impl<'a> Index<'a> {
                 false
             }
         }
+    }
+
+    /// Whether the analysis has needed no unparsed module yet.
+    pub fn wanted_none(&self) -> bool {
+        self.wanted.borrow().is_empty()
     }
 
     /// What the analysis needed of the unparsed modules since the last

@@ -338,8 +338,13 @@ fn round(
         pending_stops: Vec::new(),
     };
     time("launches", || extractor.launches());
-    time("stops", || extractor.stops());
-    time("embed imports", || extractor.embed_imports());
+    // A round that needed a file it did not have is done again: the stop
+    // calls and the embed imports (which need no file the launches did
+    // not) wait for that one.
+    if index.wanted_none() {
+        time("stops", || extractor.stops());
+        time("embed imports", || extractor.embed_imports());
+    }
     drop(extractor);
     let mut wanted = index.take_wanted();
     // A file that spells a launcher's name could call it in a part that

@@ -61,7 +61,8 @@ impl Idents {
     pub(super) fn words(text: &str) -> Idents {
         let bytes = text.as_bytes();
         let is_word = |b: u8| b == b'_' || b.is_ascii_alphanumeric() || b >= 0x80;
-        let mut out = Vec::new();
+        // Most words recur: collected unique, then sorted.
+        let mut out: rustc_hash::FxHashSet<u64> = Default::default();
         let mut at = 0;
         while at < bytes.len() {
             if !is_word(bytes[at]) {
@@ -75,10 +76,10 @@ impl Idents {
             // Runs start and end at ASCII bytes or the text's ends: always
             // on a character boundary.
             if let Some(word) = text.get(start..at) {
-                out.push(hash(word));
+                out.insert(hash(word));
             }
         }
-        Idents::new(out)
+        Idents::new(out.into_iter().collect())
     }
 }
 
