@@ -68,7 +68,8 @@ struct Parsed {
 /// never start, stop or measure a process: those are kept as the words of
 /// their text, and their syntax trees are never built.
 enum Read {
-    Parsed(Parsed),
+    /// A parsed file, with the words of its text.
+    Parsed(Parsed, relevance::Idents),
     Words(Source, relevance::Idents),
 }
 
@@ -139,15 +140,24 @@ fn analyze_on_this_thread(
         read_all(fs, files, root, &seeds, no_prefilter, &mut problems)
     });
     crate::timings::add("python files", std::time::Duration::ZERO, files.len());
+    crate::timings::add(
+        "python files parsed at once",
+        std::time::Duration::ZERO,
+        read.iter()
+            .filter(|r| matches!(r, Read::Parsed(..)))
+            .count(),
+    );
     // The syntax trees live in the arena for the whole analysis; the index
     // is built once and indexes each file the rounds need as it is parsed.
     let arena: typed_arena::Arena<Parsed> = typed_arena::Arena::new();
     let mut sources: Vec<Source> = Vec::with_capacity(read.len());
     let mut parsed: Vec<Option<&Parsed>> = Vec::with_capacity(read.len());
     let mut inputs = Vec::with_capacity(read.len());
+    let mut parsed_words: Vec<Option<relevance::Idents>> = Vec::with_capacity(read.len());
     for r in read {
         match r {
-            Read::Parsed(p) => {
+            Read::Parsed(p, words) => {
+                parsed_words.push(Some(words));
                 let p: &Parsed = arena.alloc(p);
                 sources.push(Arc::clone(&p.source));
                 parsed.push(Some(p));
@@ -160,6 +170,7 @@ fn analyze_on_this_thread(
                 });
             }
             Read::Words(source, words) => {
+                parsed_words.push(None);
                 sources.push(Arc::clone(&source));
                 parsed.push(None);
                 inputs.push(ModuleInput {
@@ -173,6 +184,15 @@ fn analyze_on_this_thread(
         }
     }
     let mut index = time("index", || Index::build(root, inputs));
+    let reach = time("reach", || {
+        let words: Vec<&relevance::Idents> = parsed_words
+            .iter()
+            .zip(&index.modules)
+            .map(|(w, m)| w.as_ref().or(m.stub.as_ref()).unwrap_or(&EMPTY_WORDS))
+            .collect();
+        relevance::Reach::new(&index, &words)
+    });
+    drop(parsed_words);
     // Each round analyses the parsed files, the others standing by as the
     // words of their text; the files a round needed are parsed for the
     // next. Parsing only adds files, so this ends; the last round needed
@@ -180,7 +200,7 @@ fn analyze_on_this_thread(
     let mut facts = loop {
         crate::timings::add("rounds", std::time::Duration::ZERO, 1);
         index.begin_round();
-        let (facts, wanted) = round(&index, &parsed, scripts, launchers, no_prefilter);
+        let (facts, wanted) = round(&index, &reach, &parsed, scripts, launchers, no_prefilter);
         if wanted.is_empty() {
             break facts;
         }
@@ -253,6 +273,10 @@ fn analyze_on_this_thread(
     (facts, problems)
 }
 
+/// The words of no text.
+static EMPTY_WORDS: std::sync::LazyLock<relevance::Idents> =
+    std::sync::LazyLock::new(relevance::Idents::default);
+
 /// The import targets of a file that was not parsed.
 static EMPTY_TARGETS: std::sync::LazyLock<ImportTargets> =
     std::sync::LazyLock::new(ImportTargets::default);
@@ -271,6 +295,7 @@ fn launcher_words(launchers: &[String]) -> Vec<String> {
 /// incomplete).
 fn round(
     index: &Index<'_>,
+    reach: &relevance::Reach,
     parsed: &[Option<&Parsed>],
     scripts: &BTreeMap<String, String>,
     launchers: &[String],
@@ -321,6 +346,7 @@ fn round(
     let mut facts = PythonFacts::default();
     let mut extractor = Extractor {
         relevance: &relevance,
+        reach,
         imported: &imported,
         runs_cache: Default::default(),
         index,
@@ -622,9 +648,10 @@ fn read_all(
         // A noxfile or `setup.py` declares runs and scripts: always read.
         let seed = seeds.names_in(&source.text) || crate::verdict::is_run_file(path);
         if seed || no_prefilter {
+            let words = relevance::Idents::words(&source.text);
             let mut p = parse_source(Arc::new(source), root);
             p.seed = seed;
-            Ok(Read::Parsed(p))
+            Ok(Read::Parsed(p, words))
         } else {
             let words = relevance::Idents::words(&source.text);
             Ok(Read::Words(Arc::new(source), words))
@@ -1066,6 +1093,8 @@ pub fn check_syntax(text: &str) -> Result<(), String> {
 struct Extractor<'i, 'a> {
     /// Which modules' calls can be launches or stops.
     relevance: &'i relevance::Relevance,
+    /// Which modules can name the values of which.
+    reach: &'i relevance::Reach,
     index: &'i Index<'a>,
     scripts: &'i BTreeMap<String, String>,
     /// `python-launchers`: helpers that start Python children.
@@ -1543,25 +1572,21 @@ impl<'a> Extractor<'_, 'a> {
         // whose identifiers hold one of them: a level's worth at a time,
         // not every call of the project.
         //
-        // A file not parsed is needed when it spells the name of a method
-        // (called on an object from anywhere), or of a function or class
-        // of a module it can see (`owners`: the modules of those).
-        let calls_named = |names: &std::collections::HashSet<&str>,
-                           owners: &[(&str, Option<ModId>)]| {
+        // Only a module that reaches the module of a function (or class:
+        // `owners`, with the name it is called by) can call it; a file not
+        // parsed is needed when it is one and spells that name.
+        let calls_named = |names: &std::collections::HashSet<&str>, owners: &[(&str, ModId)]| {
             let mut by_name: HashMap<&'a str, Vec<(&'a ExprCall, Ctx)>> = HashMap::new();
-            let mut referenced: std::collections::HashSet<&'a str> =
-                std::collections::HashSet::new();
+            let mut referenced: HashMap<&'a str, Vec<ModId>> = HashMap::new();
             for (m, scopes) in scopes_of.iter().enumerate() {
-                if !names.iter().any(|n| self.relevance.names(m, n)) {
+                let calls = |&(n, d): &(&str, ModId)| {
+                    self.relevance.names(m, n) && self.reach.reaches(m, d)
+                };
+                if !owners.iter().any(calls) {
                     continue;
                 }
                 if let Some(words) = &index.modules[m].stub {
-                    if owners.iter().any(|&(n, owner)| {
-                        words.contains(n)
-                            && owner.is_none_or(|d| {
-                                d == m || relevance::spelled_visible(index, m, words, d)
-                            })
-                    }) {
+                    if owners.iter().any(|o| calls(o) && words.contains(o.0)) {
                         index.want(m);
                     }
                     continue;
@@ -1595,7 +1620,10 @@ impl<'a> Extractor<'_, 'a> {
                             }
                             for (at, name) in used {
                                 if !callees.contains(&at) {
-                                    referenced.insert(name);
+                                    let ms = referenced.entry(name).or_default();
+                                    if ms.last() != Some(&m) {
+                                        ms.push(m);
+                                    }
                                 }
                             }
                         }
@@ -1610,19 +1638,15 @@ impl<'a> Extractor<'_, 'a> {
         for _ in 0..=index::MAX_FRAME_DEPTH {
             level.retain(|f| !done.contains(f));
             let mut names: std::collections::HashSet<&str> = std::collections::HashSet::new();
-            let mut owners: Vec<(&str, Option<ModId>)> = Vec::new();
+            let mut owners: Vec<(&str, ModId)> = Vec::new();
             for &f in &level {
                 let function = &index.functions[f];
                 names.insert(function.def.name.as_str());
-                let method = function.class.is_some();
-                owners.push((
-                    function.def.name.as_str(),
-                    (!method).then_some(function.module),
-                ));
+                owners.push((function.def.name.as_str(), function.module));
                 if let (true, Some(c)) = (function.def.name.as_str() == "__init__", function.class)
                 {
                     names.insert(index.classes[c].def.name.as_str());
-                    owners.push((index.classes[c].def.name.as_str(), Some(function.module)));
+                    owners.push((index.classes[c].def.name.as_str(), function.module));
                 }
             }
             let (by_name, referenced) = calls_named(&names, &owners);
@@ -1641,7 +1665,10 @@ impl<'a> Extractor<'_, 'a> {
                 });
                 // pytest calls tests and fixtures itself.
                 let pytest_runs = function.is_test || function.fixture.is_some();
-                if dunder || decorated || pytest_runs || referenced.contains(fname) {
+                let referenced = referenced
+                    .get(fname)
+                    .is_some_and(|ms| ms.iter().any(|&m| self.reach.reaches(m, function.module)));
+                if dunder || decorated || pytest_runs || referenced {
                     self.implicit_found.borrow_mut().insert(f);
                 }
                 let is_init = function.def.name.as_str() == "__init__";

@@ -800,6 +800,111 @@ fn assigned<'s>(target: &'s Expr, out: &mut dyn FnMut(&'s str)) {
     }
 }
 
+/// Which modules can reach which: module `m` reaches module `d` when a
+/// value defined in `d` (a function, a class, an instance of one) can be
+/// named in `m`. Values cross modules only by name: through an import
+/// (which spells the last part of the imported module's name: `import
+/// a.b`, `from a import b`, `from .b import f`), a relative import of a
+/// package above, or a fixture of a `conftest.py` above; and then on, from
+/// the module that imported them. So `m` reaches `d` when a chain of such
+/// steps leads from `m` to `d`, each step read from the words of a file's
+/// text (a superset of what it imports, whether the file was parsed or
+/// not, so the answer is the same either way).
+///
+/// The search for the calls of a project function looks only in the
+/// modules that reach the function's own: in any other, no call can
+/// resolve to it.
+pub(super) struct Reach {
+    /// For each module, the modules that step to it.
+    stepped_from: Vec<Vec<ModId>>,
+    /// For each module asked about, whether each module reaches it.
+    reached_by: std::cell::RefCell<rustc_hash::FxHashMap<ModId, std::rc::Rc<Vec<bool>>>>,
+}
+
+impl Reach {
+    /// `words` are the words of each module's text, in the index' order.
+    pub(super) fn new(index: &Index<'_>, words: &[&Idents]) -> Reach {
+        let n = index.modules.len();
+        let mut by_last: rustc_hash::FxHashMap<u64, Vec<ModId>> = Default::default();
+        let mut above: rustc_hash::FxHashMap<&std::path::Path, Vec<ModId>> = Default::default();
+        for (d, module) in index.modules.iter().enumerate() {
+            for (name, _) in &module.names {
+                let ds = by_last
+                    .entry(hash(name.rsplit('.').next().unwrap_or(name)))
+                    .or_default();
+                if ds.last() != Some(&d) {
+                    ds.push(d);
+                }
+            }
+            let file = module.path.file_name().and_then(|f| f.to_str());
+            if matches!(file, Some("__init__.py" | "conftest.py"))
+                && let Some(dir) = module.path.parent()
+            {
+                above.entry(dir).or_default().push(d);
+            }
+        }
+        let mut stepped_from: Vec<Vec<ModId>> = vec![Vec::new(); n];
+        for (m, module) in index.modules.iter().enumerate() {
+            let mut to: Vec<ModId> = words
+                .get(m)
+                .into_iter()
+                .flat_map(|w| w.hashes())
+                .filter_map(|h| by_last.get(h))
+                .flatten()
+                .copied()
+                .chain(
+                    module
+                        .path
+                        .ancestors()
+                        .skip(1)
+                        .filter_map(|dir| above.get(dir))
+                        .flatten()
+                        .copied(),
+                )
+                .filter(|&d| d != m)
+                .collect();
+            to.sort_unstable();
+            to.dedup();
+            for d in to {
+                stepped_from[d].push(m);
+            }
+        }
+        Reach {
+            stepped_from,
+            reached_by: Default::default(),
+        }
+    }
+
+    /// Whether module `m` reaches module `d` (every module reaches itself).
+    pub(super) fn reaches(&self, m: ModId, d: ModId) -> bool {
+        if m == d {
+            return true;
+        }
+        let known = self.reached_by.borrow().get(&d).cloned();
+        let set = known.unwrap_or_else(|| {
+            let mut set = vec![false; self.stepped_from.len()];
+            let mut todo = vec![d];
+            if let Some(s) = set.get_mut(d) {
+                *s = true;
+            }
+            while let Some(x) = todo.pop() {
+                for &y in self.stepped_from.get(x).into_iter().flatten() {
+                    if !set[y] {
+                        set[y] = true;
+                        todo.push(y);
+                    }
+                }
+            }
+            let set = std::rc::Rc::new(set);
+            self.reached_by
+                .borrow_mut()
+                .insert(d, std::rc::Rc::clone(&set));
+            set
+        });
+        set.get(m).copied().unwrap_or(false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{ImportTargets, Index, ModuleInput, Parsed, Read, read_all};
@@ -829,7 +934,7 @@ mod tests {
         let parsed: Vec<&Parsed> = read
             .iter()
             .map(|r| match r {
-                Read::Parsed(p) => p,
+                Read::Parsed(p, _) => p,
                 Read::Words(..) => unreachable!("every file is parsed"),
             })
             .collect();
@@ -852,6 +957,79 @@ mod tests {
             .enumerate()
             .map(|(i, (path, _))| (path.to_string(), relevance.launch(i)))
             .collect()
+    }
+
+    /// For each file, whether it reaches the first one.
+    fn reaching_first(files: &[(&str, &str)]) -> Vec<(String, bool)> {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let mut paths = Vec::new();
+        for (path, text) in files {
+            let p = root.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, text).unwrap();
+            paths.push(p);
+        }
+        let seeds = crate::verdict::Words::new(&[]);
+        let read = read_all(
+            &crate::source::Disk,
+            &paths,
+            &root,
+            &seeds,
+            true,
+            &mut Vec::new(),
+        );
+        let (parsed, words): (Vec<&Parsed>, Vec<&Idents>) = read
+            .iter()
+            .map(|r| match r {
+                Read::Parsed(p, w) => (p, w),
+                Read::Words(..) => unreachable!("every file is parsed"),
+            })
+            .unzip();
+        let inputs = parsed
+            .iter()
+            .map(|p| ModuleInput {
+                source: std::sync::Arc::clone(&p.source),
+                path: p.source.path.clone(),
+                suite: &p.module.body,
+                import_targets: &p.targets,
+                stub: None,
+            })
+            .collect();
+        let index = Index::build(&root, inputs);
+        let reach = Reach::new(&index, &words);
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, (path, _))| (path.to_string(), reach.reaches(i, 0)))
+            .collect()
+    }
+
+    #[test]
+    fn a_module_reaches_what_its_imports_reach() {
+        let got = reaching_first(&[
+            ("pkg/impl.py", "def helper(): pass\n"),
+            ("pkg/__init__.py", "from .impl import helper\n"),
+            // Through the package's re-export: it never spells `impl`.
+            ("tests/test_a.py", "from pkg import helper\nhelper()\n"),
+            // Through a fixture of the conftest above it.
+            ("tests/conftest.py", "import pkg\n"),
+            ("tests/test_b.py", "def test(x): x.helper()\n"),
+            // Spells `helper`, imports nothing that leads to it.
+            (
+                "other/mod.py",
+                "import json\nhelper = json.loads\nhelper()\n",
+            ),
+        ]);
+        let want = [
+            ("pkg/impl.py", true),
+            ("pkg/__init__.py", true),
+            ("tests/test_a.py", true),
+            ("tests/conftest.py", true),
+            ("tests/test_b.py", true),
+            ("other/mod.py", false),
+        ];
+        assert_eq!(got, want.map(|(p, r)| (p.to_string(), r)).to_vec(),);
     }
 
     fn expect(files: &[(&str, &str, bool)]) {
@@ -913,7 +1091,7 @@ mod tests {
             false,
             &mut Vec::new(),
         );
-        let got: Vec<bool> = read.iter().map(|r| matches!(r, Read::Parsed(_))).collect();
+        let got: Vec<bool> = read.iter().map(|r| matches!(r, Read::Parsed(..))).collect();
         assert_eq!(got, [true, false, true, true, false, true]);
     }
 
