@@ -10,12 +10,6 @@ use covdoctor::config::versions::Explicit;
 use covdoctor::report::{self, OutputFormat, Style};
 use covdoctor::rules;
 
-// mimalloc: the analysis allocates many small syntax-tree nodes on several
-// threads and frees them all at the end; the system allocator spends a
-// quarter of the run's CPU time in the kernel doing so (BENCHMARKS.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let code = run();
