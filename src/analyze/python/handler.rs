@@ -196,45 +196,22 @@ const MAX_MODULES: usize = 32;
 /// `cleanup_on_sigterm()`), looked for in the modules it starts in and the
 /// project modules they import, judged by what it does.
 pub fn sigterm_handler(index: &Index<'_>, roots: &[ModId]) -> Option<Handler> {
-    let mut seen: Vec<ModId> = Vec::new();
-    let mut queue: std::collections::VecDeque<ModId> = roots.iter().copied().collect();
+    let seen = closure(index, roots);
     // Handlers in the modules the child starts in, and in the modules they
     // import, in the order found.
     let mut in_roots: Vec<Handler> = Vec::new();
     let mut imported: Vec<Handler> = Vec::new();
-    while let Some(module) = queue.pop_front() {
-        if seen.contains(&module) || seen.len() >= MAX_MODULES {
-            continue;
-        }
-        seen.push(module);
+    for &module in &seen {
         let found = if roots.contains(&module) {
             &mut in_roots
         } else {
             &mut imported
         };
-        index.want_closure(module);
         for (ctx, body) in scopes(index, module) {
             for call in walk::calls_in_stmts(body) {
                 found.extend(installed_handler(index, call, ctx));
             }
         }
-        // The project modules this one imports, anywhere in it, in a stable
-        // order.
-        let function_bindings = index
-            .functions_of(module)
-            .iter()
-            .map(|&f| &index.functions[f].bindings);
-        let mut next: Vec<ModId> = std::iter::once(index.bindings_of(module))
-            .chain(function_bindings)
-            .flat_map(|bindings| bindings.values().flatten())
-            .filter_map(|b| match b {
-                super::index::Binding::Import(q) => project_module(index, q, Some(module)),
-                _ => None,
-            })
-            .collect();
-        next.sort_unstable();
-        next.dedup();
-        queue.extend(next);
     }
     // The child's own module decides; otherwise the imported modules must
     // agree, or covdoctor cannot tell which handler is in force.
@@ -265,6 +242,39 @@ pub fn sigterm_handler(index: &Index<'_>, roots: &[ModId]) -> Option<Handler> {
         handler.location = location;
     }
     Some(handler)
+}
+
+/// The modules the handler search visits from `roots`, in order: those
+/// modules, then the project modules they import (anywhere in them, each
+/// module's in a stable order), breadth first, at most [`MAX_MODULES`].
+/// A module not parsed is wanted with its imports, and imports nothing
+/// until it is.
+pub(super) fn closure(index: &Index<'_>, roots: &[ModId]) -> Vec<ModId> {
+    let mut seen: Vec<ModId> = Vec::new();
+    let mut queue: std::collections::VecDeque<ModId> = roots.iter().copied().collect();
+    while let Some(module) = queue.pop_front() {
+        if seen.contains(&module) || seen.len() >= MAX_MODULES {
+            continue;
+        }
+        seen.push(module);
+        index.want_closure(module);
+        let function_bindings = index
+            .functions_of(module)
+            .iter()
+            .map(|&f| &index.functions[f].bindings);
+        let mut next: Vec<ModId> = std::iter::once(index.bindings_of(module))
+            .chain(function_bindings)
+            .flat_map(|bindings| bindings.values().flatten())
+            .filter_map(|b| match b {
+                super::index::Binding::Import(q) => project_module(index, q, Some(module)),
+                _ => None,
+            })
+            .collect();
+        next.sort_unstable();
+        next.dedup();
+        queue.extend(next);
+    }
+    seen
 }
 
 /// A call of `os._exit()` on the child's own way out: in the module it

@@ -205,12 +205,8 @@ fn analyze_on_this_thread(
             break facts;
         }
         time("parse the files a round needed", || {
-            let mut asks: Vec<(ModId, Option<String>)> = wanted
-                .names
-                .into_iter()
-                .map(|(m, n)| (m, Some(n)))
-                .chain(wanted.closures.into_iter().map(|m| (m, None)))
-                .collect();
+            let mut asks: Vec<(ModId, String)> = wanted.names;
+            let closures: Vec<ModId> = wanted.closures.into_iter().collect();
             let mut batch = wanted.modules;
             let mut prefetched = 0;
             let mut done = std::collections::HashSet::new();
@@ -221,10 +217,21 @@ fn analyze_on_this_thread(
                     parsed[m] = Some(p);
                     index.fill(m, &p.module.body, &p.targets);
                 }
-                if asks.is_empty() || prefetched >= MAX_PREFETCH {
+                if prefetched >= MAX_PREFETCH {
                     break;
                 }
-                let (next, more) = prefetch(&index, std::mem::take(&mut asks), &mut done);
+                // The modules the handler search will visit from those a
+                // child runs, as far as they are parsed.
+                let mut next: std::collections::BTreeSet<ModId> = closures
+                    .iter()
+                    .flat_map(|&m| handler::closure(&index, &[m]))
+                    .filter(|&m| index.modules[m].stub.is_some())
+                    .collect();
+                let (names, more) = prefetch(&index, std::mem::take(&mut asks), &mut done);
+                next.extend(names);
+                if next.is_empty() {
+                    break;
+                }
                 prefetched += next.len();
                 batch = next;
                 asks = more;
@@ -680,52 +687,43 @@ pub const TOO_LARGE: &str = "too large to parse";
 const MAX_PREFETCH: usize = 256;
 
 /// What the next round would ask for, from what this round asked of the
-/// files just parsed (`asks`: a module with the name looked up in it, or
-/// `None` for all its imports): what a module imports under that name
-/// (`from .frame import DataFrame` in a package's `__init__.py`, asked for
-/// `DataFrame`), and the imports of the modules a child runs. A round asks
-/// for one step of such a chain; parsing the next here saves a round per
-/// step. Returns the modules to parse and what to ask of them.
-#[allow(clippy::type_complexity)]
+/// files just parsed (`asks`: a module with the name looked up in it):
+/// what a module imports under that name (`from .frame import DataFrame`
+/// in a package's `__init__.py`, asked for `DataFrame`). A round asks for
+/// one step of such a chain; parsing the next here saves a round per step.
+/// Returns the modules to parse and what to ask of them.
 fn prefetch(
     index: &Index<'_>,
-    asks: Vec<(ModId, Option<String>)>,
-    done: &mut std::collections::HashSet<(ModId, Option<String>)>,
-) -> (
-    std::collections::BTreeSet<ModId>,
-    Vec<(ModId, Option<String>)>,
-) {
-    let mut next: Vec<(ModId, Option<String>)> = Vec::new();
+    asks: Vec<(ModId, String)>,
+    done: &mut std::collections::HashSet<(ModId, String)>,
+) -> (std::collections::BTreeSet<ModId>, Vec<(ModId, String)>) {
+    let mut batch = std::collections::BTreeSet::new();
+    let mut next: Vec<(ModId, String)> = Vec::new();
     for (m, name) in asks {
         if index.modules[m].stub.is_some() || !done.insert((m, name.clone())) {
             continue;
         }
-        for (local, q) in index.imports_of(m, name.is_none()) {
-            if name.as_deref().is_some_and(|n| n != local) {
+        for (local, q) in index.imports_of(m, false) {
+            if local != name {
                 continue;
             }
-            // `q` is a module (whose imports are followed only for a
-            // child's modules), or a name in one.
-            for &d in index.modules_by_name(q) {
-                if name.is_none() {
-                    next.push((d, None));
-                } else if index.modules[d].stub.is_some() {
-                    next.push((d, Some(String::new())));
-                }
-            }
+            // `q` is a module, or a name in one.
+            batch.extend(
+                index
+                    .modules_by_name(q)
+                    .iter()
+                    .filter(|&&d| index.modules[d].stub.is_some()),
+            );
             if let Some((module, last)) = q.rsplit_once('.') {
                 for &d in index.modules_by_name(module) {
-                    next.push((d, Some(last.to_string()).filter(|_| name.is_some())));
+                    if index.modules[d].stub.is_some() {
+                        batch.insert(d);
+                    }
+                    next.push((d, last.to_string()));
                 }
             }
         }
     }
-    let batch = next
-        .iter()
-        .map(|(d, _)| *d)
-        .filter(|&d| index.modules[d].stub.is_some())
-        .collect();
-    next.retain(|(_, n)| n.as_deref() != Some(""));
     (batch, next)
 }
 
