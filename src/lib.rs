@@ -519,11 +519,24 @@ fn check_runs(
     }
     for view in views.iter().filter(|v| v.measures) {
         let own = run_coverage(project, view, options, problems);
+        let coverage = own.as_ref().unwrap_or(project_coverage);
+        // What coverage.py warns about and ignores in the files it reads,
+        // once for every run that reads them.
+        for p in coverage.option_problems(&view.versions.coverage) {
+            let same = |q: &Problem| {
+                q.path == p.path
+                    && q.message == p.message
+                    && q.location.as_ref().map(|l| l.span) == p.location.as_ref().map(|l| l.span)
+            };
+            if !problems.iter().any(same) {
+                problems.push(p);
+            }
+        }
         let cx = rules::Context {
             config,
             python,
             run: view,
-            coverage: own.as_ref().unwrap_or(project_coverage),
+            coverage,
         };
         add(
             rules::check(&cx, &[rules::Scope::Run, rules::Scope::Child]),

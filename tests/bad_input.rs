@@ -1116,6 +1116,52 @@ fn cases() -> Vec<Case> {
             finding: true,
             ..CASE
         },
+        // Options coverage.py warns about and ignores ("Unrecognized
+        // option"): in `[run]`, where the rules read, an input error...
+        Case {
+            name: "coveragerc-misspelt-run-option",
+            make: vec![file(".coveragerc", b"[run]\nsigterm = true\nparalel = true\n")],
+            exit: 2,
+            error: &[".coveragerc:3:1", "`[run] paralel`", "did you mean `parallel`?"],
+            finding: true,
+            ..CASE
+        },
+        Case {
+            name: "coveragerc-run-option-in-report",
+            make: vec![file(
+                ".coveragerc",
+                b"[run]\nsigterm = true\n[report]\nsource = app\n",
+            )],
+            exit: 2,
+            error: &[".coveragerc:4:1", "`source` is an option of `[run]`"],
+            finding: true,
+            ..CASE
+        },
+        // ...elsewhere a warning.
+        Case {
+            name: "coveragerc-misspelt-report-option",
+            make: vec![file(
+                ".coveragerc",
+                b"[run]\nsigterm = true\n[report]\nshow_mising = true\n",
+            )],
+            exit: 1,
+            warning: true,
+            error: &[".coveragerc:4:1", "did you mean `show_missing`?"],
+            finding: true,
+            ..CASE
+        },
+        // Newer than the coverage.py the run uses (7.8 has no `core`).
+        Case {
+            name: "coveragerc-option-newer-than-coverage",
+            make: vec![
+                file(".coveragerc", b"[run]\nsigterm = true\ncore = ctrace\n"),
+                file("requirements.txt", b"coverage==7.8.0\npytest-cov==6.3.0\n"),
+            ],
+            exit: 2,
+            error: &[".coveragerc:3:1", "`[run] core` needs coverage.py 7.9"],
+            finding: true,
+            ..CASE
+        },
         // .coveragerc: configparser only.
         Case {
             name: "coveragerc-option-twice",

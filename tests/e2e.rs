@@ -481,6 +481,22 @@ fn main() {
             ));
         }
     }
+    // The options coverage.py warns about and ignores: covdoctor names
+    // exactly those, for the version each generation has.
+    for (generation, pins) in GENERATIONS {
+        let Some((_, venv)) = venvs.iter().find(|(n, _)| n == generation) else {
+            continue;
+        };
+        let venv = venv.clone();
+        let pins: Vec<String> = pins.iter().map(|p| p.to_string()).collect();
+        trials.push(Trial::test(
+            format!("coverage_options::{generation}"),
+            move || {
+                let venv = venv.map_err(Failed::from)?;
+                unrecognized_options_match(&venv, &pins)
+            },
+        ));
+    }
     // The release table compiled into covdoctor is PyPI's history up to
     // its date: regenerated from PyPI's JSON API by the same script, it
     // must come out the same.
@@ -522,4 +538,63 @@ fn main() {
         println!("\n{text}");
     }
     conclusion.exit();
+}
+
+/// A configuration with misspelt options, an option in the wrong section
+/// and options newer than some generations' coverage.py: the options
+/// covdoctor reports are exactly those the real coverage.py warns about
+/// ("Unrecognized option '[section] name='"), and coverage.py reads none
+/// of the settings meant (`sigterm` and `parallel` stay false).
+fn unrecognized_options_match(venv: &Path, pins: &[String]) -> Result<(), Failed> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let project = dir.path();
+    let write = |name: &str, text: &str| std::fs::write(project.join(name), text);
+    write(
+        "pyproject.toml",
+        "[tool.pytest.ini_options]\naddopts = \"--cov=app\"\n\n\
+         [tool.coverage.run]\nsigterms = true\nparalel = true\nbranch = true\n\n\
+         [tool.coverage.report]\nsigterm = true\nshow_mising = true\npartial_also = [\"never\"]\n\n\
+         [tool.coverage.lcov]\nline_checksums = true\n",
+    )
+    .map_err(|e| e.to_string())?;
+    write("requirements.txt", &format!("{}\n", pins.join("\n"))).map_err(|e| e.to_string())?;
+    let mut probe = python(venv);
+    probe.current_dir(project).args([
+        "-W",
+        "always",
+        "-c",
+        "import coverage; c = coverage.Coverage(); print('read', c.config.sigterm, c.config.parallel)",
+    ]);
+    let (ok, out) = run_limited(probe, Duration::from_secs(60));
+    if !ok {
+        return Err(format!("coverage.Coverage() failed:\n{out}").into());
+    }
+    if !out.contains("read False False") {
+        return Err(format!("coverage.py read a misspelt option:\n{out}").into());
+    }
+    let warned = unrecognized(&out);
+    let outcome = covdoctor::check(&[project.to_path_buf()], &Default::default());
+    let reported = unrecognized(
+        &outcome
+            .problems
+            .iter()
+            .map(|p| p.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    if warned.is_empty() || warned != reported {
+        return Err(format!(
+            "coverage.py warns about {warned:?}, covdoctor reports {reported:?}\n{out}"
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The options named in "Unrecognized option '[section] name='" texts.
+fn unrecognized(text: &str) -> std::collections::BTreeSet<String> {
+    text.split("Unrecognized option '")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("='").map(|(o, _)| o.to_string()))
+        .collect()
 }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use super::ini::{self, IniFile};
 use super::toml::{self as tomlx, TomlDoc};
+use crate::problem::Problem;
 use crate::source::{Location, Source, Span};
 
 /// The type coverage.py reads an option with (`CONFIG_FILE_OPTIONS`).
@@ -88,6 +89,24 @@ pub const OPTIONS: &[(&str, &str, OptionKind)] = {
         ("lcov", "line_checksums", Boolean),
     ]
 };
+
+/// The options of [`OPTIONS`] that coverage.py did not always know, with
+/// the release that added them (read from `CONFIG_FILE_OPTIONS` in the
+/// `coverage/config.py` of every minor release from 6.0 to 7.17). An older
+/// coverage.py warns "Unrecognized option" and ignores them.
+pub const ADDED: &[(&str, &str, [u64; 2])] = &[
+    ("lcov", "output", [6, 3]),
+    ("run", "sigterm", [6, 4]),
+    ("report", "format", [7, 0]),
+    ("report", "include_namespace_packages", [7, 0]),
+    ("run", "debug_file", [7, 1]),
+    ("report", "exclude_also", [7, 2]),
+    ("lcov", "line_checksums", [7, 7]),
+    ("run", "source_dirs", [7, 8]),
+    ("run", "core", [7, 9]),
+    ("report", "partial_also", [7, 10]),
+    ("run", "patch", [7, 10]),
+];
 
 /// The sections coverage.py reads options from (plus `paths`).
 pub const SECTIONS: &[&str] = &["run", "report", "html", "xml", "json", "lcov", "paths"];
@@ -377,6 +396,20 @@ pub struct CoverageFile {
     /// `[tool.coverage] run = 1`: a section that is not a table, which
     /// coverage.py cannot read (it fails with a TypeError).
     pub bad_tables: Vec<(Span, String)>,
+    /// Options coverage.py does not recognise in the sections it reads
+    /// (it warns "Unrecognized option" and ignores them).
+    pub unknown: Vec<UnknownOption>,
+}
+
+/// An option coverage.py does not recognise, where it reads it.
+#[derive(Clone, Debug)]
+pub struct UnknownOption {
+    /// The logical section (`run`).
+    pub section: String,
+    /// The section as written (`coverage:run`, `tool.coverage.run`).
+    pub real_section: String,
+    pub option: String,
+    pub key_span: Span,
 }
 
 impl CoverageFile {
@@ -631,6 +664,152 @@ impl CoverageConfig {
     }
 }
 
+impl CoverageConfig {
+    /// The options coverage.py would warn about and ignore, as input
+    /// problems: in every file it reads (each candidate up to the one that
+    /// counts), options it never recognises (with the option meant, when
+    /// one is close or lives in another section), and options newer than
+    /// `coverage`, the version the run uses (`[run] patch` aside: the
+    /// `patch-unsupported` rule reports it). A problem in `[run]`, where
+    /// the rules read, is an error; elsewhere a warning.
+    pub fn option_problems(&self, coverage: &super::versions::Detected) -> Vec<Problem> {
+        let read = match self.selection {
+            Selection::File(i) => &self.candidates[..=i],
+            _ => &self.candidates[..],
+        };
+        let mut out = Vec::new();
+        for file in read {
+            for u in &file.unknown {
+                let (message, meant) = unknown_option_message(u);
+                out.push(option_problem(file, u.key_span, message, meant == "run"));
+            }
+            for s in &file.settings {
+                let Some((_, _, since)) = ADDED
+                    .iter()
+                    .find(|(sec, opt, _)| *sec == s.section && *opt == s.option)
+                else {
+                    continue;
+                };
+                if (s.section.as_str(), s.option.as_str()) == ("run", "patch")
+                    || !coverage.below(since)
+                {
+                    continue;
+                }
+                let message = format!(
+                    "`[{}] {}` needs coverage.py {}.{} or newer; {} warns \"Unrecognized option '[{}] {}='\" and ignores it",
+                    s.section,
+                    s.option,
+                    since[0],
+                    since[1],
+                    coverage.describe("coverage"),
+                    s.real_section,
+                    s.option,
+                );
+                out.push(option_problem(
+                    file,
+                    s.key_span,
+                    message,
+                    s.section == "run",
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// What coverage.py says of an option it does not know, with the option
+/// covdoctor takes to be meant: the message, and the section of the option
+/// meant (the option's own when none is).
+fn unknown_option_message(u: &UnknownOption) -> (String, &'static str) {
+    let warns = format!(
+        "coverage.py warns \"Unrecognized option '[{}] {}='\" and ignores it",
+        u.real_section, u.option
+    );
+    let elsewhere = OPTIONS
+        .iter()
+        .find(|(sec, opt, _)| *opt == u.option && *sec != u.section);
+    if let Some((sec, _, _)) = elsewhere {
+        return (
+            format!(
+                "`{}` is an option of `[{sec}]`, not of `[{}]`: {warns}",
+                u.option, u.section
+            ),
+            sec,
+        );
+    }
+    let own: Vec<&str> = OPTIONS
+        .iter()
+        .filter(|(sec, _, _)| *sec == u.section)
+        .map(|(_, opt, _)| *opt)
+        .filter(|opt| !opt.starts_with('_'))
+        .collect();
+    if let Some(meant) = close_option(&u.option, &own) {
+        let section = SECTIONS
+            .iter()
+            .copied()
+            .find(|s| *s == u.section)
+            .unwrap_or("run");
+        return (
+            format!(
+                "unknown coverage.py option `[{}] {}`; did you mean `{meant}`? {warns}",
+                u.section, u.option
+            ),
+            section,
+        );
+    }
+    let all: Vec<&str> = OPTIONS
+        .iter()
+        .map(|(_, opt, _)| *opt)
+        .filter(|opt| !opt.starts_with('_'))
+        .collect();
+    if let Some(meant) = close_option(&u.option, &all)
+        && let Some((sec, _, _)) = OPTIONS.iter().find(|(_, opt, _)| *opt == meant)
+    {
+        return (
+            format!(
+                "unknown coverage.py option `[{}] {}`; did you mean `[{sec}] {meant}`? {warns}",
+                u.section, u.option
+            ),
+            sec,
+        );
+    }
+    let section = SECTIONS
+        .iter()
+        .copied()
+        .find(|s| *s == u.section)
+        .unwrap_or("run");
+    (
+        format!(
+            "unknown coverage.py option `[{}] {}`: {warns}",
+            u.section, u.option
+        ),
+        section,
+    )
+}
+
+/// The option of `candidates` closest to `typed`, if one is close: at most
+/// a third of its letters edited (`sigterms`, `paralel`, `concurency`).
+fn close_option<'a>(typed: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let normal = typed.to_lowercase().replace('-', "_");
+    candidates
+        .iter()
+        .filter(|c| **c != typed)
+        .map(|c| (strsim::damerau_levenshtein(&normal, c), *c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn option_problem(file: &CoverageFile, span: Span, message: String, in_run: bool) -> Problem {
+    let mut p = Problem::invalid(Location::new(&file.source, span), message);
+    if !in_run {
+        p.demote(
+            "covdoctor's rules read only `[run]` and `[paths]` of coverage.py's configuration, so this changes no verdict".to_string(),
+        );
+    }
+    p
+}
+
 /// Two paths name the same file (`./x` and `x`, or through a link).
 fn same_file(a: &Path, b: &Path) -> bool {
     a == b
@@ -658,6 +837,7 @@ fn read_ini(source: &Source, ini: &IniFile, role: Role, our_file: bool) -> Cover
     let mut settings = Vec::new();
     let mut sections = Vec::new();
     let mut unread_sections = Vec::new();
+    let mut unknown = Vec::new();
     let mut paths_set = false;
     for &logical in SECTIONS {
         // configparser: the first prefix whose section exists is the only one
@@ -688,6 +868,12 @@ fn read_ini(source: &Source, ini: &IniFile, role: Role, our_file: bool) -> Cover
         });
         for entry in &section.entries {
             if !is_known(logical, &entry.key) {
+                unknown.push(UnknownOption {
+                    section: logical.to_string(),
+                    real_section: section.name.clone(),
+                    option: entry.key.clone(),
+                    key_span: entry.key_span,
+                });
                 continue;
             }
             if logical == "paths" {
@@ -714,6 +900,7 @@ fn read_ini(source: &Source, ini: &IniFile, role: Role, our_file: bool) -> Cover
         unread_sections,
         counts,
         bad_tables: Vec::new(),
+        unknown,
     }
 }
 
@@ -729,6 +916,7 @@ fn read_toml(
     let mut settings = Vec::new();
     let mut sections = Vec::new();
     let mut unread_sections = Vec::new();
+    let mut unknown = Vec::new();
     let mut paths_set = false;
     for &logical in SECTIONS {
         // A bare `[run]` in our TOML file, which coverage < 7.13 never
@@ -765,6 +953,13 @@ fn read_toml(
         });
         for (key, value) in table.iter() {
             if !is_known(logical, key) {
+                let (k, _) = table.get_key_value(key).expect("key from iter");
+                unknown.push(UnknownOption {
+                    section: logical.to_string(),
+                    real_section: path.clone(),
+                    option: key.to_string(),
+                    key_span: k.span().map(Span::from).unwrap_or_default(),
+                });
                 continue;
             }
             if logical == "paths" {
@@ -815,6 +1010,7 @@ fn read_toml(
         sections,
         unread_sections,
         counts,
+        unknown,
     }
 }
 
@@ -836,6 +1032,38 @@ fn toml_value(item: &toml_edit::Item) -> RawValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_option_suggests_the_one_meant() {
+        let run: Vec<&str> = OPTIONS
+            .iter()
+            .filter(|(s, _, _)| *s == "run")
+            .map(|(_, o, _)| *o)
+            .collect();
+        assert_eq!(close_option("sigterms", &run), Some("sigterm"));
+        assert_eq!(close_option("paralel", &run), Some("parallel"));
+        assert_eq!(close_option("concurency", &run), Some("concurrency"));
+        assert_eq!(close_option("relative-files", &run), Some("relative_files"));
+        // Too far from every option, or the option itself.
+        assert_eq!(close_option("xyz", &run), None);
+        assert_eq!(close_option("sigterm", &run), None);
+    }
+
+    #[test]
+    fn unknown_options_are_those_of_the_sections_coverage_reads() {
+        let dir = project(&[(
+            "setup.cfg",
+            "[coverage:run]\nsigterms = 1\n[run]\nnot_read = 1\n[coverage:paths]\nany = src\n[coverage:myplugin]\nx = 1\n",
+        )]);
+        let (config, _) = discover(dir.path(), None, None);
+        let unknown: Vec<(&str, &str)> = config
+            .candidates
+            .iter()
+            .flat_map(|f| &f.unknown)
+            .map(|u| (u.real_section.as_str(), u.option.as_str()))
+            .collect();
+        assert_eq!(unknown, [("coverage:run", "sigterms")]);
+    }
 
     #[test]
     fn variables_are_substituted_like_coverage() {
