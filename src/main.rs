@@ -279,7 +279,7 @@ fn fix(
     let mut text = String::new();
     let human = matches!(
         args.output_format,
-        OutputFormat::Full | OutputFormat::Concise
+        OutputFormat::Full | OutputFormat::Concise | OutputFormat::Grouped
     );
     if args.show_fixes && human && !args.statistics {
         text.push_str(&report::render_fixed(&run.fixed, out_style));

@@ -77,7 +77,16 @@ fn github() {
 fn exit_code_does_not_depend_on_the_format() {
     let broken = broken_project();
     let harmless = harmless_project();
-    for format in ["full", "concise", "json", "sarif", "github"] {
+    for format in [
+        "full",
+        "concise",
+        "grouped",
+        "json",
+        "json-lines",
+        "sarif",
+        "github",
+        "gitlab",
+    ] {
         assert_eq!(seed(format).status.code(), Some(1), "{format}");
         let out = covdoctor(&["check", "--output-format", format], broken.path());
         assert_eq!(out.status.code(), Some(2), "{format}: {}", stderr(&out));
@@ -453,4 +462,62 @@ fn color_follows_the_flag_and_no_color() {
     assert!(!run(&["--color", "never"], false).contains(escape));
     // Not a terminal: `auto` means no colour.
     assert!(!run(&[], false).contains(escape));
+}
+
+#[test]
+fn grouped() {
+    let out = seed("grouped");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out));
+}
+
+/// Each line of `json-lines` is one finding of the `json` document.
+#[test]
+fn json_lines_are_the_findings_of_json() {
+    let lines = seed("json-lines");
+    assert_eq!(lines.status.code(), Some(1), "{}", stderr(&lines));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&seed("json"))).unwrap();
+    let findings: Vec<serde_json::Value> = stdout(&lines)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
+        .collect();
+    assert!(!findings.is_empty());
+    assert_eq!(&serde_json::Value::Array(findings), &document["findings"]);
+}
+
+/// A GitLab code quality report: an array of issues with the fields GitLab
+/// requires, unique fingerprints that do not change between runs, and the
+/// input problems too.
+#[test]
+fn gitlab_code_quality() {
+    let dir = broken_project();
+    let run = || covdoctor(&["check", ".", "--output-format", "gitlab"], dir.path());
+    let out = run();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let issues = report.as_array().expect("an array");
+    let mut fingerprints = std::collections::BTreeSet::new();
+    for issue in issues {
+        for field in ["description", "check_name", "fingerprint", "severity"] {
+            assert!(issue[field].is_string(), "{field} in {issue}");
+        }
+        assert!(
+            ["info", "minor", "major", "critical", "blocker"]
+                .contains(&issue["severity"].as_str().unwrap())
+        );
+        assert!(issue["location"]["path"].is_string());
+        assert!(issue["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
+        assert!(fingerprints.insert(issue["fingerprint"].as_str().unwrap().to_string()));
+    }
+    let checks: Vec<&str> = issues
+        .iter()
+        .map(|i| i["check_name"].as_str().unwrap())
+        .collect();
+    assert!(checks.contains(&"sigkill-loses-coverage"), "{checks:?}");
+    assert!(checks.contains(&"input-error"), "{checks:?}");
+    assert_eq!(
+        stdout(&run()),
+        stdout(&out),
+        "fingerprints change between runs"
+    );
 }

@@ -144,8 +144,39 @@ struct JsonError {
 /// Lines and columns are 1-based; columns count characters; the end is
 /// exclusive.
 pub fn render_json(results: &super::Results<'_>, style: &Style) -> String {
-    let findings: Vec<JsonFinding<'_>> = results
-        .diagnostics
+    let findings = json_findings(results.diagnostics, style);
+    let document = JsonDocument {
+        version: JSON_VERSION,
+        tool: JsonTool {
+            name: "covdoctor",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        findings,
+        errors: results
+            .problems
+            .iter()
+            .map(|p| json_error(p, style))
+            .collect(),
+    };
+    let mut out = serde_json::to_string_pretty(&document).expect("serializable");
+    out.push('\n');
+    out
+}
+
+/// `--output-format json-lines`: each finding of the `json` format as one
+/// compact JSON object on a line of its own (input problems go to stderr,
+/// as in the text formats).
+pub fn render_json_lines(diagnostics: &[Diagnostic], style: &Style) -> String {
+    let mut out = String::new();
+    for finding in json_findings(diagnostics, style) {
+        out.push_str(&serde_json::to_string(&finding).expect("serializable"));
+        out.push('\n');
+    }
+    out
+}
+
+fn json_findings<'a>(diagnostics: &'a [Diagnostic], style: &Style) -> Vec<JsonFinding<'a>> {
+    diagnostics
         .iter()
         .map(|d| {
             let loc = &d.primary.location;
@@ -181,21 +212,95 @@ pub fn render_json(results: &super::Results<'_>, style: &Style) -> String {
                 runs: &d.runs,
             }
         })
-        .collect();
-    let document = JsonDocument {
-        version: JSON_VERSION,
-        tool: JsonTool {
-            name: "covdoctor",
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        findings,
-        errors: results
-            .problems
-            .iter()
-            .map(|p| json_error(p, style))
-            .collect(),
+        .collect()
+}
+
+/// One entry of a GitLab code quality report.
+#[derive(Serialize)]
+struct GitlabIssue {
+    description: String,
+    check_name: String,
+    fingerprint: String,
+    severity: &'static str,
+    location: GitlabLocation,
+}
+
+#[derive(Serialize)]
+struct GitlabLocation {
+    path: String,
+    lines: GitlabLines,
+}
+
+#[derive(Serialize)]
+struct GitlabLines {
+    begin: usize,
+    end: usize,
+}
+
+/// `--output-format gitlab`: a GitLab code quality report (a JSON array;
+/// GitLab shows it on merge requests). Findings are `major` (errors) or
+/// `minor` (warnings); input errors are `critical` and input warnings
+/// `info`, under `input-error` and `input-warning`. A fingerprint is a
+/// hash of the rule, the path, the message and how many identical entries
+/// came before, so it stays the same while the finding does.
+pub fn render_gitlab(results: &super::Results<'_>, style: &Style) -> String {
+    let mut issues: Vec<GitlabIssue> = Vec::new();
+    let mut seen: std::collections::HashMap<(String, String, String), usize> = Default::default();
+    let mut fingerprint = |check: &str, path: &str, message: &str| {
+        let n = seen
+            .entry((check.to_string(), path.to_string(), message.to_string()))
+            .or_insert(0);
+        *n += 1;
+        // FxHash has no random seed: the same on every run.
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        (check, path, message, *n).hash(&mut h);
+        format!("{:016x}", h.finish())
     };
-    let mut out = serde_json::to_string_pretty(&document).expect("serializable");
+    for d in results.diagnostics {
+        let loc = &d.primary.location;
+        let (begin, _) = loc.file.line_col(loc.span.start);
+        let (end, _) = loc.file.line_col(loc.span.end);
+        let path = display_path(&loc.file.path, &style.cwd);
+        issues.push(GitlabIssue {
+            fingerprint: fingerprint(d.rule, &path, &d.message),
+            description: d.message.clone(),
+            check_name: d.rule.to_string(),
+            severity: match d.severity {
+                crate::diagnostic::Severity::Error => "major",
+                crate::diagnostic::Severity::Warning => "minor",
+            },
+            location: GitlabLocation {
+                path,
+                lines: GitlabLines { begin, end },
+            },
+        });
+    }
+    for p in results.problems {
+        let line = p
+            .location
+            .as_ref()
+            .map_or(1, |loc| loc.file.line_col(loc.span.start).0);
+        let path = display_path(&p.path, &style.cwd);
+        let (check, severity) = match p.severity {
+            crate::problem::Severity::Error => ("input-error", "critical"),
+            crate::problem::Severity::Warning => ("input-warning", "info"),
+        };
+        issues.push(GitlabIssue {
+            fingerprint: fingerprint(check, &path, &p.message),
+            description: p.message.clone(),
+            check_name: check.to_string(),
+            severity,
+            location: GitlabLocation {
+                path,
+                lines: GitlabLines {
+                    begin: line,
+                    end: line,
+                },
+            },
+        });
+    }
+    let mut out = serde_json::to_string_pretty(&issues).expect("serializable");
     out.push('\n');
     out
 }

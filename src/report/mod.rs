@@ -33,6 +33,12 @@ pub enum OutputFormat {
     Sarif,
     /// GitHub Actions workflow commands (annotations on the changed lines).
     Github,
+    /// The findings under the path of their file.
+    Grouped,
+    /// Each finding of `json` as one JSON object per line.
+    JsonLines,
+    /// A GitLab code quality report.
+    Gitlab,
 }
 
 /// Rendering options.
@@ -94,6 +100,16 @@ pub fn render(
         OutputFormat::Json => json::render_json(results, style),
         OutputFormat::Sarif => sarif::render_sarif(results, style),
         OutputFormat::Github => text::render_github(results, style),
+        OutputFormat::Grouped => {
+            let mut text = text::render_grouped(results.diagnostics, style);
+            if !quiet {
+                text.push_str(&results.summary);
+                text.push('\n');
+            }
+            text
+        }
+        OutputFormat::JsonLines => json::render_json_lines(results.diagnostics, style),
+        OutputFormat::Gitlab => json::render_gitlab(results, style),
     }
 }
 

@@ -63,6 +63,40 @@ pub fn render_concise(diagnostics: &[Diagnostic], style: &Style) -> String {
     out
 }
 
+/// `--output-format grouped`: the findings of each file under its path,
+/// one line each (`  line:col rule message`), files in order, a blank line
+/// between files.
+pub fn render_grouped(diagnostics: &[Diagnostic], style: &Style) -> String {
+    let mut out = String::new();
+    let mut current: Option<String> = None;
+    for d in diagnostics {
+        let p = position(d, style);
+        if current.as_deref() != Some(p.path.as_str()) {
+            if current.is_some() {
+                out.push('\n');
+            }
+            out.push_str(&format!("{}:\n", p.path));
+            current = Some(p.path.clone());
+        }
+        let marker = match d.fix.as_ref().map(|f| f.applicability) {
+            Some(crate::fix::Applicability::Safe) => "[*] ",
+            Some(crate::fix::Applicability::Unsafe) => "[!] ",
+            None => "",
+        };
+        out.push_str(&format!(
+            "  {}:{} {} {marker}{}\n",
+            p.line,
+            p.column,
+            d.rule,
+            one_line(&d.message)
+        ));
+    }
+    if current.is_some() {
+        out.push('\n');
+    }
+    out
+}
+
 /// Input problems, one line each, for stderr.
 pub fn render_problems_concise(problems: &[Problem], style: &Style) -> String {
     let mut out = String::new();
