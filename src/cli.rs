@@ -105,7 +105,8 @@ pub struct CheckArgs {
     /// Print the findings and nothing else (no summary line).
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// When to use colours (NO_COLOR is respected in `auto`).
+    /// When to use colours (`auto`: on a terminal, or with FORCE_COLOR;
+    /// never with NO_COLOR).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
     /// Run only these rules (comma-separated; `ALL` for all).

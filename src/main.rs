@@ -176,21 +176,23 @@ fn check(args: CheckArgs) -> ExitCode {
             strict: args.strict,
         },
     };
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let (no_color, force_color) = (set("NO_COLOR"), set("FORCE_COLOR"));
     let color = |terminal: bool| match args.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => terminal && !no_color,
+        Color::Auto => !no_color && (terminal || force_color),
     };
     let cwd = std::env::current_dir().unwrap_or_default();
+    let to_stdout = args.output_file.is_none() && std::io::stdout().is_terminal();
     let out_style = Style {
-        color: color(args.output_file.is_none() && std::io::stdout().is_terminal()),
-        width: 100,
+        color: color(to_stdout),
+        width: width(to_stdout),
         cwd: cwd.clone(),
     };
     let err_style = Style {
         color: color(std::io::stderr().is_terminal()),
-        width: 100,
+        width: width(std::io::stderr().is_terminal()),
         cwd,
     };
     if args.fix || args.diff {
@@ -356,4 +358,19 @@ fn print(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
+}
+
+/// How wide the text formats wrap on a terminal: `COLUMNS` when set, else
+/// the terminal's width; never narrower than 40 columns or wider than 200.
+/// Anything else (a file, a pipe, a CI log) gets 100.
+fn width(terminal: bool) -> usize {
+    if !terminal {
+        return 100;
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+        .unwrap_or(100)
+        .clamp(40, 200)
 }

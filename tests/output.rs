@@ -521,3 +521,43 @@ fn gitlab_code_quality() {
         "fingerprints change between runs"
     );
 }
+
+/// Colour in the line formats: `--color always`, or `FORCE_COLOR` when
+/// the output is not a terminal; `NO_COLOR` wins over `FORCE_COLOR`, and
+/// `--color never` over both. A pipe gets none by default.
+#[test]
+fn colour_follows_the_flag_and_the_environment() {
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_covdoctor"));
+        cmd.args(["check", "fixtures/seed-server"])
+            .args(args)
+            .current_dir(common::repo())
+            .env_remove("NO_COLOR")
+            .env_remove("FORCE_COLOR")
+            .env_remove("COVDOCTOR_OUTPUT_FORMAT");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        stdout(&cmd.output().expect("run covdoctor")).contains('\u{1b}')
+    };
+    for format in ["concise", "grouped", "full"] {
+        let f = ["--output-format", format];
+        assert!(!run(&f, &[]), "{format}: colour in a pipe");
+        assert!(
+            run(&[&f[..], &["--color", "always"]].concat(), &[]),
+            "{format}"
+        );
+        assert!(run(&f, &[("FORCE_COLOR", "1")]), "{format}: FORCE_COLOR");
+        assert!(
+            !run(&f, &[("FORCE_COLOR", "1"), ("NO_COLOR", "1")]),
+            "{format}: NO_COLOR"
+        );
+        assert!(
+            !run(
+                &[&f[..], &["--color", "never"]].concat(),
+                &[("FORCE_COLOR", "1")]
+            ),
+            "{format}: --color never"
+        );
+    }
+}

@@ -39,24 +39,62 @@ fn problem_place(p: &Problem, style: &Style) -> (String, Option<(usize, usize)>)
     (path, at)
 }
 
+/// The colours of the line formats (with `style.color`): the path bold,
+/// the rule red for an error and yellow for a warning, the fix marker
+/// cyan, as in ruff's concise output.
+struct Paint(bool);
+
+impl Paint {
+    fn path(&self, text: &str) -> String {
+        use owo_colors::OwoColorize;
+        if self.0 {
+            text.bold().to_string()
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn rule(&self, d: &Diagnostic) -> String {
+        use owo_colors::OwoColorize;
+        match (self.0, d.severity) {
+            (false, _) => d.rule.to_string(),
+            (true, Severity::Error) => d.rule.red().bold().to_string(),
+            (true, Severity::Warning) => d.rule.yellow().bold().to_string(),
+        }
+    }
+
+    /// `[*] ` when `--fix` repairs it, `[!] ` when only `--unsafe-fixes`
+    /// does.
+    fn marker(&self, d: &Diagnostic) -> String {
+        use owo_colors::OwoColorize;
+        let marker = match d.fix.as_ref().map(|f| f.applicability) {
+            Some(crate::fix::Applicability::Safe) => "[*]",
+            Some(crate::fix::Applicability::Unsafe) => "[!]",
+            None => return String::new(),
+        };
+        if self.0 {
+            format!("{} ", marker.cyan())
+        } else {
+            format!("{marker} ")
+        }
+    }
+}
+
 /// `--output-format concise`: `path:line:col: rule message`, with `[*]`
 /// before the message when `--fix` repairs it and `[!]` when only
 /// `--unsafe-fixes` does.
 pub fn render_concise(diagnostics: &[Diagnostic], style: &Style) -> String {
+    let paint = Paint(style.color);
     let mut out = String::new();
     for d in diagnostics {
         let p = position(d, style);
-        let marker = match d.fix.as_ref().map(|f| f.applicability) {
-            Some(crate::fix::Applicability::Safe) => "[*] ",
-            Some(crate::fix::Applicability::Unsafe) => "[!] ",
-            None => "",
-        };
         out.push_str(&format!(
-            "{}:{}:{}: {} {marker}{}\n",
-            p.path,
+            "{}:{}:{}: {} {}{}\n",
+            paint.path(&p.path),
             p.line,
             p.column,
-            d.rule,
+            paint.rule(d),
+            paint.marker(d),
             one_line(&d.message)
         ));
     }
@@ -67,6 +105,7 @@ pub fn render_concise(diagnostics: &[Diagnostic], style: &Style) -> String {
 /// one line each (`  line:col rule message`), files in order, a blank line
 /// between files.
 pub fn render_grouped(diagnostics: &[Diagnostic], style: &Style) -> String {
+    let paint = Paint(style.color);
     let mut out = String::new();
     let mut current: Option<String> = None;
     for d in diagnostics {
@@ -75,19 +114,15 @@ pub fn render_grouped(diagnostics: &[Diagnostic], style: &Style) -> String {
             if current.is_some() {
                 out.push('\n');
             }
-            out.push_str(&format!("{}:\n", p.path));
+            out.push_str(&format!("{}:\n", paint.path(&p.path)));
             current = Some(p.path.clone());
         }
-        let marker = match d.fix.as_ref().map(|f| f.applicability) {
-            Some(crate::fix::Applicability::Safe) => "[*] ",
-            Some(crate::fix::Applicability::Unsafe) => "[!] ",
-            None => "",
-        };
         out.push_str(&format!(
-            "  {}:{} {} {marker}{}\n",
+            "  {}:{} {} {}{}\n",
             p.line,
             p.column,
-            d.rule,
+            paint.rule(d),
+            paint.marker(d),
             one_line(&d.message)
         ));
     }
