@@ -561,3 +561,66 @@ fn colour_follows_the_flag_and_the_environment() {
         );
     }
 }
+
+/// SARIF carries each fix as the `json` format describes it: the same
+/// replacements (region and new text) in the same files.
+#[test]
+fn sarif_fixes_are_the_json_fixes() {
+    let sarif: serde_json::Value = serde_json::from_str(&stdout(&seed("sarif"))).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&stdout(&seed("json"))).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    assert_eq!(results.len(), findings.len());
+    let mut fixes = 0;
+    for (result, finding) in results.iter().zip(findings) {
+        assert_eq!(result["ruleId"], finding["rule"]);
+        let Some(fix) = finding["fix"].as_object() else {
+            assert!(result.get("fixes").is_none());
+            continue;
+        };
+        fixes += 1;
+        let sarif_fix = &result["fixes"][0];
+        assert_eq!(sarif_fix["description"]["text"], fix["message"]);
+        assert_eq!(
+            sarif_fix["properties"]["applicability"],
+            fix["applicability"]
+        );
+        let mut replacements: Vec<(String, u64, u64, u64, u64, String)> = Vec::new();
+        for change in sarif_fix["artifactChanges"].as_array().unwrap() {
+            let uri = change["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            for r in change["replacements"].as_array().unwrap() {
+                let region = &r["deletedRegion"];
+                replacements.push((
+                    uri.clone(),
+                    region["startLine"].as_u64().unwrap(),
+                    region["startColumn"].as_u64().unwrap(),
+                    region["endLine"].as_u64().unwrap(),
+                    region["endColumn"].as_u64().unwrap(),
+                    r["insertedContent"]["text"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+        let mut edits: Vec<(String, u64, u64, u64, u64, String)> = fix["edits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["path"].as_str().unwrap().to_string(),
+                    e["line"].as_u64().unwrap(),
+                    e["column"].as_u64().unwrap(),
+                    e["end_line"].as_u64().unwrap(),
+                    e["end_column"].as_u64().unwrap(),
+                    e["content"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        replacements.sort();
+        edits.sort();
+        assert_eq!(replacements, edits);
+    }
+    assert!(fixes > 0, "the seed project offers fixes");
+}

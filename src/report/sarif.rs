@@ -167,7 +167,73 @@ fn result(d: &Diagnostic, rule_index: usize, style: &Style) -> sarif::Result {
     if !related.is_empty() {
         builder.related_locations = Some(related);
     }
+    if let Some(fix) = fix(d, style) {
+        builder.fixes = Some(vec![fix]);
+    }
     builder
+}
+
+/// The fix a finding offers, as SARIF replacements in the files as they
+/// are now, with its applicability as a property. A fix that deletes a
+/// file has no SARIF form (a replacement needs a region): it is left out.
+fn fix(d: &Diagnostic, style: &Style) -> Option<sarif::Fix> {
+    let fix = d.fix.as_ref()?;
+    let mut by_file: BTreeMap<&Path, Vec<sarif::Replacement>> = BTreeMap::new();
+    for edit in &fix.edits {
+        let crate::fix::Edit::Replace {
+            path,
+            range,
+            content,
+        } = edit
+        else {
+            return None;
+        };
+        // Positions in the file as it is now (a new file is empty).
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let file = crate::source::SourceFile::new(path.clone(), text);
+        let (start_line, start_column) = file.line_col(range.start);
+        let (end_line, end_column) = file.line_col(range.end);
+        let region = sarif::Region::builder()
+            .start_line(start_line as i64)
+            .start_column(start_column as i64)
+            .end_line(end_line as i64)
+            .end_column(end_column as i64)
+            .build();
+        by_file.entry(path.as_path()).or_default().push(
+            sarif::Replacement::builder()
+                .deleted_region(region)
+                .inserted_content(
+                    sarif::ArtifactContent::builder()
+                        .text(content.clone())
+                        .build(),
+                )
+                .build(),
+        );
+    }
+    let changes = by_file
+        .into_iter()
+        .map(|(path, replacements)| {
+            sarif::ArtifactChange::builder()
+                .artifact_location(artifact(path, style))
+                .replacements(replacements)
+                .build()
+        })
+        .collect::<Vec<_>>();
+    let mut properties = BTreeMap::new();
+    properties.insert(
+        "applicability".to_string(),
+        serde_json::json!(fix.applicability.as_str()),
+    );
+    let mut out = sarif::Fix::builder()
+        .description(sarif::Message::builder().text(fix.title.clone()).build())
+        .artifact_changes(changes)
+        .build();
+    out.properties = Some(
+        sarif::PropertyBag::builder()
+            .additional_properties(properties)
+            .build(),
+    );
+    Some(out)
 }
 
 fn location(
