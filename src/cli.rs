@@ -105,6 +105,10 @@ pub struct CheckArgs {
     /// Print the findings and nothing else (no summary line).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Print the files the check reads (Python, configuration, runs,
+    /// requirements), one per line, instead of the findings.
+    #[arg(long, conflicts_with_all = ["fix", "diff", "statistics"])]
+    pub show_files: bool,
     /// When to use colours (`auto`: on a terminal, or with FORCE_COLOR;
     /// never with NO_COLOR).
     #[arg(long, value_enum, default_value_t = Color::Auto)]

@@ -44,6 +44,9 @@ use problem::Problem;
 pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     pub problems: Vec<Problem>,
+    /// Every file the check read (`--show-files`): the projects' Python
+    /// files and the configuration, run and requirements files that exist.
+    pub files: std::collections::BTreeSet<PathBuf>,
 }
 
 /// Settings of a check run that do not come from the project.
@@ -74,8 +77,12 @@ pub fn check(paths: &[PathBuf], options: &RunOptions) -> Outcome {
 /// disk with a fix run's edits on top).
 pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::SharedFiles) -> Outcome {
     let mut diagnostics = Vec::new();
+    let mut read = std::collections::BTreeSet::new();
     let mut problems = each_project(paths, options, files, &mut |project, problems| {
         let (found, run_files) = check_runs(project, options, problems);
+        read.extend(project.python.paths.iter().cloned());
+        read.extend(project.config.files_read.iter().cloned());
+        read.extend(run_files.iter().cloned());
         let reported = |d: &diagnostic::Diagnostic| {
             let path = &d.primary.location.file.path;
             let relative = path.strip_prefix(&project.root).unwrap_or(path);
@@ -110,6 +117,7 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
     Outcome {
         diagnostics,
         problems,
+        files: read,
     }
 }
 

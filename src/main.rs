@@ -200,6 +200,17 @@ fn check(args: CheckArgs) -> ExitCode {
     }
     let outcome = covdoctor::check(&args.paths, &options);
     report_problems(&args, &outcome.problems, &err_style);
+    if args.show_files {
+        let listing: String = outcome
+            .files
+            .iter()
+            .map(|f| format!("{}\n", report::display_path(f, &out_style.cwd)))
+            .collect();
+        if let Err(code) = emit(&args, &listing) {
+            return code;
+        }
+        return exit_code(&outcome.problems, 0, false);
+    }
     let results = report::Results {
         diagnostics: &outcome.diagnostics,
         problems: &outcome.problems,

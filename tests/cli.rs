@@ -1388,3 +1388,30 @@ fn strict_in_the_settings() {
         stderr(&out)
     );
 }
+
+/// `--show-files` lists what the check reads: the Python files, the
+/// coverage/pytest configuration and the files that declare runs; not
+/// excluded directories, not other files.
+#[test]
+fn show_files_lists_what_the_check_reads() {
+    let dir = common::project(&[
+        ("pyproject.toml", b"[tool.coverage.run]\nsigterm = true\n"),
+        ("tox.ini", b"[testenv]\ncommands = pytest --cov\n"),
+        ("app/__init__.py", b""),
+        ("tests/test_a.py", b"def test_a():\n    pass\n"),
+        ("tests/data.json", b"{}\n"),
+        (".venv/lib/site.py", b"import subprocess\n"),
+    ]);
+    let out = common::covdoctor(&["check", "--show-files", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let listed: Vec<String> = common::stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(
+        listed,
+        [
+            "app/__init__.py",
+            "pyproject.toml",
+            "tests/test_a.py",
+            "tox.ini"
+        ]
+    );
+}
