@@ -109,6 +109,10 @@ pub struct CheckArgs {
     /// requirements), one per line, instead of the findings.
     #[arg(long, conflicts_with_all = ["fix", "diff", "statistics"])]
     pub show_files: bool,
+    /// Print the settings each project is checked with (after the settings
+    /// file and the command line), instead of the findings.
+    #[arg(long, conflicts_with_all = ["fix", "diff", "statistics", "show_files"])]
+    pub show_settings: bool,
     /// When to use colours (`auto`: on a terminal, or with FORCE_COLOR;
     /// never with NO_COLOR).
     #[arg(long, value_enum, default_value_t = Color::Auto)]

@@ -47,6 +47,9 @@ pub struct Outcome {
     /// Every file the check read (`--show-files`): the projects' Python
     /// files and the configuration, run and requirements files that exist.
     pub files: std::collections::BTreeSet<PathBuf>,
+    /// Each project's root and the covdoctor settings it was checked with
+    /// (`--show-settings`).
+    pub settings: Vec<(PathBuf, config::settings::Settings)>,
 }
 
 /// Settings of a check run that do not come from the project.
@@ -78,11 +81,13 @@ pub fn check(paths: &[PathBuf], options: &RunOptions) -> Outcome {
 pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::SharedFiles) -> Outcome {
     let mut diagnostics = Vec::new();
     let mut read = std::collections::BTreeSet::new();
+    let mut settings = Vec::new();
     let mut problems = each_project(paths, options, files, &mut |project, problems| {
         let (found, run_files) = check_runs(project, options, problems);
         read.extend(project.python.paths.iter().cloned());
         read.extend(project.config.files_read.iter().cloned());
         read.extend(run_files.iter().cloned());
+        settings.push((project.root.clone(), project.settings.clone()));
         let reported = |d: &diagnostic::Diagnostic| {
             let path = &d.primary.location.file.path;
             let relative = path.strip_prefix(&project.root).unwrap_or(path);
@@ -118,6 +123,7 @@ pub fn check_with(paths: &[PathBuf], options: &RunOptions, files: &source::Share
         diagnostics,
         problems,
         files: read,
+        settings,
     }
 }
 

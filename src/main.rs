@@ -211,6 +211,17 @@ fn check(args: CheckArgs) -> ExitCode {
         }
         return exit_code(&outcome.problems, 0, false);
     }
+    if args.show_settings {
+        let cli = [
+            args.pytest_cov_version.as_deref(),
+            args.coverage_version.as_deref(),
+        ];
+        let text = show_settings(&outcome.settings, cli, &out_style.cwd);
+        if let Err(code) = emit(&args, &text) {
+            return code;
+        }
+        return exit_code(&outcome.problems, 0, false);
+    }
     let results = report::Results {
         diagnostics: &outcome.diagnostics,
         problems: &outcome.problems,
@@ -384,4 +395,59 @@ fn width(terminal: bool) -> usize {
         .or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
         .unwrap_or(100)
         .clamp(40, 200)
+}
+
+/// `check --show-settings`: each project's resolved settings, one
+/// `key = value` line each, the way `[tool.covdoctor]` spells them.
+fn show_settings(
+    projects: &[(std::path::PathBuf, covdoctor::config::settings::Settings)],
+    cli_versions: [Option<&str>; 2],
+    cwd: &std::path::Path,
+) -> String {
+    let list = |items: &[String]| {
+        let quoted: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
+        format!("[{}]", quoted.join(", "))
+    };
+    let mut out = String::new();
+    for (root, s) in projects {
+        let shown = report::display_path(root, cwd);
+        out.push_str(&format!(
+            "Resolved settings for: {}\n",
+            if shown.is_empty() { "." } else { &shown }
+        ));
+        out.push_str(&format!(
+            "settings file = {}\n",
+            s.file.as_deref().unwrap_or("(none: the defaults)")
+        ));
+        let enabled: Vec<String> = rules::ALL
+            .iter()
+            .filter(|r| s.enabled(r.name))
+            .map(|r| r.name.to_string())
+            .collect();
+        out.push_str(&format!("rules = {}\n", list(&enabled)));
+        for (glob, rules) in &s.per_file_ignores {
+            out.push_str(&format!("per-file-ignores.{glob:?} = {}\n", list(rules)));
+        }
+        out.push_str(&format!("exclude = {}\n", list(&s.exclude_patterns())));
+        out.push_str(&format!(
+            "python-launchers = {}\n",
+            list(&s.python_launchers)
+        ));
+        out.push_str(&format!("strict = {}\n", s.strict));
+        for ((key, version), cli) in [
+            ("pytest-cov-version", &s.pytest_cov_version),
+            ("coverage-version", &s.coverage_version),
+        ]
+        .into_iter()
+        .zip(cli_versions)
+        {
+            match (cli, version) {
+                (Some(v), _) => out.push_str(&format!("{key} = {v:?} (command line)\n")),
+                (None, Some(v)) => out.push_str(&format!("{key} = {:?}\n", v.value)),
+                (None, None) => out.push_str(&format!("{key} = (detected per run)\n")),
+            }
+        }
+        out.push('\n');
+    }
+    out
 }

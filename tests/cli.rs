@@ -1415,3 +1415,48 @@ fn show_files_lists_what_the_check_reads() {
         ]
     );
 }
+
+/// `--show-settings` shows what `[tool.covdoctor]` and the command line
+/// resolve to: the rules that run, the exclusions, the versions.
+#[test]
+fn show_settings_resolves_the_file_and_the_command_line() {
+    let dir = common::project(&[(
+        "pyproject.toml",
+        b"[tool.covdoctor]\nignore = [\"unused-suppression\"]\nextend-exclude = [\"scratch\"]\npython-launchers = [\"tests.helpers.run_py\"]\ncoverage-version = \"7.9.2\"\n",
+    )]);
+    let out = common::covdoctor(
+        &[
+            "check",
+            "--show-settings",
+            "--ignore",
+            "pool-terminated",
+            "--pytest-cov-version",
+            "6.3.0",
+            ".",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    let line = |key: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap_or_else(|| panic!("no {key} in\n{text}"))
+            .to_string()
+    };
+    assert!(line("settings file").contains("pyproject.toml"), "{text}");
+    let rules = line("rules");
+    assert!(rules.contains("\"sigkill-loses-coverage\""), "{rules}");
+    assert!(!rules.contains("unused-suppression"), "{rules}");
+    assert!(!rules.contains("pool-terminated"), "{rules}");
+    assert!(line("exclude").ends_with(", \"scratch\"]"), "{text}");
+    assert_eq!(
+        line("python-launchers"),
+        "python-launchers = [\"tests.helpers.run_py\"]"
+    );
+    assert_eq!(
+        line("pytest-cov-version"),
+        "pytest-cov-version = \"6.3.0\" (command line)"
+    );
+    assert_eq!(line("coverage-version"), "coverage-version = \"7.9.2\"");
+}

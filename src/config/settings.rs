@@ -120,22 +120,28 @@ impl Settings {
         })
     }
 
-    /// What the walk skips: a path matches when its file name or its path
-    /// relative to the root matches a pattern.
-    pub fn exclusions(&self) -> GlobSet {
-        let mut builder = GlobSetBuilder::new();
+    /// The patterns of [`Settings::exclusions`]: `exclude` (or the
+    /// built-in list), then `extend-exclude`.
+    pub fn exclude_patterns(&self) -> Vec<String> {
         let defaults: Vec<String> = SKIPPED_DIRS
             .iter()
             .map(|d| d.to_string())
             .chain(["*.egg-info".to_string()])
             .collect();
-        for pattern in self
-            .exclude
+        self.exclude
             .as_ref()
             .unwrap_or(&defaults)
             .iter()
             .chain(&self.extend_exclude)
-        {
+            .cloned()
+            .collect()
+    }
+
+    /// What the walk skips: a path matches when its file name or its path
+    /// relative to the root matches a pattern.
+    pub fn exclusions(&self) -> GlobSet {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in &self.exclude_patterns() {
             if let Ok(glob) = Glob::new(pattern.trim_end_matches('/')) {
                 builder.add(glob);
             }
