@@ -86,6 +86,7 @@ fn exit_code_does_not_depend_on_the_format() {
         "sarif",
         "github",
         "gitlab",
+        "junit",
     ] {
         assert_eq!(seed(format).status.code(), Some(1), "{format}");
         let out = covdoctor(&["check", "--output-format", format], broken.path());
@@ -623,4 +624,46 @@ fn sarif_fixes_are_the_json_fixes() {
         assert_eq!(replacements, edits);
     }
     assert!(fixes > 0, "the seed project offers fixes");
+}
+
+#[test]
+fn junit() {
+    let out = seed("junit");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out));
+}
+
+/// The JUnit report is well-formed XML (read back with quick-xml) with a
+/// test case per finding and per input problem, an input error as an
+/// `<error>`, and counts that add up.
+#[test]
+fn junit_reads_back_with_findings_and_problems() {
+    use quick_xml::events::Event;
+    let dir = broken_project();
+    let out = covdoctor(&["check", ".", "--output-format", "junit"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let xml = stdout(&out);
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures, mut errors) = (0, 0, 0);
+    let mut declared = None;
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Eof => break,
+            Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                "testsuites" => {
+                    let tests = e.try_get_attribute("tests").unwrap().unwrap();
+                    declared = Some(tests.value.to_string());
+                }
+                "testcase" => cases += 1,
+                "failure" => failures += 1,
+                "error" => errors += 1,
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    assert_eq!(declared, Some(cases.to_string()));
+    assert!(failures >= 1, "{xml}");
+    assert!(errors >= 1, "{xml}");
+    assert_eq!(cases, failures + errors, "{xml}");
 }

@@ -6,6 +6,7 @@
 
 pub mod full;
 pub mod json;
+pub mod junit;
 pub mod runs;
 pub mod sarif;
 pub mod text;
@@ -39,6 +40,8 @@ pub enum OutputFormat {
     JsonLines,
     /// A GitLab code quality report.
     Gitlab,
+    /// A JUnit XML report (one failing test case per finding).
+    Junit,
 }
 
 /// Rendering options.
@@ -110,6 +113,7 @@ pub fn render(
         }
         OutputFormat::JsonLines => json::render_json_lines(results.diagnostics, style),
         OutputFormat::Gitlab => json::render_gitlab(results, style),
+        OutputFormat::Junit => junit::render_junit(results, style),
     }
 }
 
