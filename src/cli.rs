@@ -102,6 +102,12 @@ pub struct CheckArgs {
     /// Print how many findings each rule produced, instead of the findings.
     #[arg(long)]
     pub statistics: bool,
+    /// A settings file to use instead of the project's (a covdoctor.toml,
+    /// or a pyproject.toml with `[tool.covdoctor]`), or a `KEY = VALUE`
+    /// setting on top of the file's (TOML, as in `[tool.covdoctor]`).
+    /// Repeatable; at most one file.
+    #[arg(long, value_name = "CONFIG_OPTION", value_parser = config_arg)]
+    pub config: Vec<ConfigArg>,
     /// Print the findings and nothing else (no summary line).
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -175,6 +181,28 @@ pub enum Color {
     Auto,
     Always,
     Never,
+}
+
+/// A `--config` value.
+#[derive(Clone, Debug)]
+pub enum ConfigArg {
+    File(PathBuf),
+    Override(String),
+}
+
+/// An existing file is a settings file; anything else must be TOML with at
+/// least one key (`python-launchers = ["tests.helpers.run"]`).
+fn config_arg(typed: &str) -> Result<ConfigArg, String> {
+    let path = PathBuf::from(typed);
+    if path.is_file() {
+        return Ok(ConfigArg::File(path));
+    }
+    match typed.parse::<toml_edit::DocumentMut>() {
+        Ok(doc) if !doc.as_table().is_empty() => Ok(ConfigArg::Override(typed.to_string())),
+        _ => Err(format!(
+            "`{typed}` is neither a settings file nor a `KEY = VALUE` setting (TOML, as in `[tool.covdoctor]`)"
+        )),
+    }
 }
 
 /// A rule's name (or `ALL`), as the settings files accept it: anything else

@@ -160,6 +160,15 @@ fn no_prefilter() -> bool {
 }
 
 fn check(args: CheckArgs) -> ExitCode {
+    let files = args
+        .config
+        .iter()
+        .filter(|c| matches!(c, covdoctor::cli::ConfigArg::File(_)))
+        .count();
+    if files > 1 {
+        eprintln!("covdoctor: error: --config names {files} settings files; give at most one");
+        return ExitCode::from(2);
+    }
     let options = covdoctor::RunOptions {
         no_prefilter: no_prefilter(),
         coverage_rcfile: std::env::var_os("COVERAGE_RCFILE")
@@ -173,6 +182,18 @@ fn check(args: CheckArgs) -> ExitCode {
             exclude: args.exclude.clone(),
             extend_exclude: args.extend_exclude.clone().unwrap_or_default(),
             isolated: args.isolated,
+            config_file: args.config.iter().rev().find_map(|c| match c {
+                covdoctor::cli::ConfigArg::File(p) => Some(p.clone()),
+                covdoctor::cli::ConfigArg::Override(_) => None,
+            }),
+            overrides: args
+                .config
+                .iter()
+                .filter_map(|c| match c {
+                    covdoctor::cli::ConfigArg::Override(o) => Some(o.clone()),
+                    covdoctor::cli::ConfigArg::File(_) => None,
+                })
+                .collect(),
             strict: args.strict,
         },
     };

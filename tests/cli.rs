@@ -1460,3 +1460,59 @@ fn show_settings_resolves_the_file_and_the_command_line() {
     );
     assert_eq!(line("coverage-version"), "coverage-version = \"7.9.2\"");
 }
+
+/// `--config` takes a settings file instead of the project's, and
+/// `KEY = VALUE` settings on top; a value that is neither is a usage error,
+/// a bad setting a located input error.
+#[test]
+fn config_file_and_overrides() {
+    let dir = common::project(&[
+        (
+            "pyproject.toml",
+            b"[tool.covdoctor]\nignore = [\"pool-terminated\"]\n",
+        ),
+        (
+            "ci/covdoctor.toml",
+            b"ignore = [\"env-drops-coverage\"]\nstrict = true\n",
+        ),
+        ("tests/test_a.py", b"def test_a():\n    pass\n"),
+    ]);
+    let rules = |args: &[&str]| {
+        let out = common::covdoctor(
+            &[&["check", "--show-settings"], args, &["."]].concat(),
+            dir.path(),
+        );
+        (
+            out.status.code(),
+            common::stdout(&out),
+            common::stderr(&out),
+        )
+    };
+    // The file replaces the project's settings.
+    let (code, text, err) = rules(&["--config", "ci/covdoctor.toml"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(text.contains("settings file = covdoctor.toml"), "{text}");
+    assert!(text.contains("\"pool-terminated\""), "{text}");
+    assert!(!text.contains("\"env-drops-coverage\""), "{text}");
+    assert!(text.contains("strict = true"), "{text}");
+    // An override on top of the project's file.
+    let (code, text, err) = rules(&["--config", "python-launchers = [\"tests.h.run\"]"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        text.contains("python-launchers = [\"tests.h.run\"]"),
+        "{text}"
+    );
+    assert!(!text.contains("\"pool-terminated\""), "{text}");
+    // Neither a file nor a setting.
+    let (code, _, err) = rules(&["--config", "missing.toml"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("neither a settings file nor a `KEY = VALUE` setting"),
+        "{err}"
+    );
+    // A setting covdoctor does not know: an input error at `--config`.
+    let (code, _, err) = rules(&["--config", "strictt = true"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--config"), "{err}");
+    assert!(err.contains("did you mean `strict`?"), "{err}");
+}

@@ -69,6 +69,12 @@ pub struct CliSettings {
     pub isolated: bool,
     /// `--strict`.
     pub strict: bool,
+    /// `--config PATH`: this settings file (a `covdoctor.toml`, or a
+    /// `pyproject.toml` with `[tool.covdoctor]`) instead of the project's.
+    pub config_file: Option<std::path::PathBuf>,
+    /// `--config 'KEY = VALUE'`: settings on top of the file's, each a
+    /// TOML document of `[tool.covdoctor]` keys.
+    pub overrides: Vec<String>,
 }
 
 impl Settings {
@@ -81,9 +87,62 @@ impl Settings {
     ) -> Settings {
         let mut settings = if cli.isolated {
             Settings::default()
+        } else if let Some(file) = &cli.config_file {
+            let path = if file.is_absolute() {
+                file.clone()
+            } else {
+                std::env::current_dir().unwrap_or_default().join(file)
+            };
+            let keys: &[&str] = if path.file_name().is_some_and(|n| n == "pyproject.toml") {
+                &["tool", "covdoctor"]
+            } else {
+                &[]
+            };
+            read_file(&path, keys, true, loader, problems).unwrap_or_else(|| {
+                problems.push(Problem::at_path(
+                    path.clone(),
+                    format!(
+                        "--config: {} holds no covdoctor settings{}",
+                        path.display(),
+                        if keys.is_empty() {
+                            ""
+                        } else {
+                            " (no `[tool.covdoctor]` table)"
+                        }
+                    ),
+                ));
+                Settings::default()
+            })
         } else {
             read(root, loader, problems)
         };
+        for (i, text) in cli.overrides.iter().enumerate() {
+            // Located in a source of its own: `--config:1:5`.
+            let name = if cli.overrides.len() == 1 {
+                "--config".to_string()
+            } else {
+                format!("--config#{}", i + 1)
+            };
+            let source =
+                std::sync::Arc::new(crate::source::SourceFile::new(name.into(), text.clone()));
+            match text.parse::<toml_edit::DocumentMut>() {
+                Ok(doc) => {
+                    let table = doc.as_table();
+                    for (key, item) in table.iter() {
+                        let (k, _) = table.get_key_value(key).expect("key from iter");
+                        let key_location = k.span().map(|s| Location::new(&source, s.into()));
+                        parse_key(&source, key, item, key_location, &mut settings, problems);
+                    }
+                }
+                Err(e) => problems.push(Problem::invalid(
+                    Location::new(&source, Span::empty(0)),
+                    format!(
+                        "--config: not a file, nor a `KEY = VALUE` setting: {}",
+                        e.message()
+                    ),
+                )),
+            }
+        }
         if let Some(select) = &cli.select {
             settings.select = Some(select.clone());
             settings.extend_select.clear();
@@ -161,25 +220,49 @@ fn read(root: &Path, loader: &mut dyn FileLoader, problems: &mut Vec<Problem>) -
         ("pyproject.toml", &["tool", "covdoctor"][..]),
     ] {
         let own = path.is_empty();
-        let source = match loader.load(&root.join(name)) {
-            None => continue,
+        if let Some(settings) = read_file(&root.join(name), path, own, loader, problems) {
+            return settings;
+        }
+    }
+    Settings::default()
+}
+
+/// The settings in the file at `file`, under the table at `path` (the
+/// whole document when empty). `None` when the file does not exist, holds
+/// no such table, or (not being `own`, as pyproject.toml is not) cannot be
+/// read; an `own` file that cannot be read gives the defaults and a
+/// problem.
+fn read_file(
+    file: &Path,
+    path: &[&str],
+    own: bool,
+    loader: &mut dyn FileLoader,
+    problems: &mut Vec<Problem>,
+) -> Option<Settings> {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    {
+        let source = match loader.load(file) {
+            None => return None,
             Some(Ok(source)) => source,
             // pyproject.toml's own errors are reported with the other
             // configuration files; a broken covdoctor.toml is not skipped in
             // favour of pyproject.toml, which it would have overridden.
             Some(Err(e)) if own => {
                 problems.push(Problem::from(super::coverage::LoadError::Read(e)));
-                return Settings::default();
+                return Some(Settings::default());
             }
-            Some(Err(_)) => continue,
+            Some(Err(_)) => return None,
         };
         let doc = match loader.toml(&source) {
             Ok(doc) => doc,
             Err(e) if own => {
                 problems.push(Problem::from(super::coverage::LoadError::Toml(source, e)));
-                return Settings::default();
+                return Some(Settings::default());
             }
-            Err(_) => continue,
+            Err(_) => return None,
         };
         // `tool.covdoctor` whatever its type: one that is no table is an
         // error, not a project without settings.
@@ -189,7 +272,7 @@ fn read(root: &Path, loader: &mut dyn FileLoader, problems: &mut Vec<Problem>) -
                 .and_then(|t| t.as_table_like())
                 .and_then(|t| t.get(last)),
         };
-        let Some(item) = table else { continue };
+        let item = table?;
         let Some(table) = item.as_table_like() else {
             // `[tool] covdoctor = 1`: settings of the wrong type are an
             // error like a wrong-typed setting.
@@ -198,10 +281,10 @@ fn read(root: &Path, loader: &mut dyn FileLoader, problems: &mut Vec<Problem>) -
                 Location::new(&source, span),
                 "`tool.covdoctor` must be a table of settings".to_string(),
             ));
-            return Settings::default();
+            return Some(Settings::default());
         };
         let mut settings = Settings {
-            file: Some(name.to_string()),
+            file: Some(name),
             ..Settings::default()
         };
         let mut errors = Vec::new();
@@ -211,9 +294,8 @@ fn read(root: &Path, loader: &mut dyn FileLoader, problems: &mut Vec<Problem>) -
             parse_key(&source, key, item, key_location, &mut settings, &mut errors);
         }
         problems.extend(errors);
-        return settings;
+        Some(settings)
     }
-    Settings::default()
 }
 
 fn parse_key(
