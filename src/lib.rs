@@ -252,7 +252,7 @@ fn each_project(
         let mut seen = std::collections::BTreeSet::new();
         for e in &python.syntax_errors {
             if seen.insert(e.location.file.path.clone()) {
-                let message = if e.message.starts_with(analyze::python::TOO_LARGE) {
+                let message = if e.too_large {
                     format!("{}: covdoctor did not analyse it", e.message)
                 } else {
                     format!(

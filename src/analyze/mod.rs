@@ -59,6 +59,8 @@ pub struct SyntaxError {
     pub unparsed: crate::source::Span,
     /// What the file's imports bind: the imported path and the local name.
     pub imports: std::sync::Arc<Vec<(String, String)>>,
+    /// The file was too large to parse at all (not a syntax error).
+    pub too_large: bool,
 }
 
 /// An import of `pytest_cov.embed` (pytest-cov < 7's `cleanup_on_sigterm`

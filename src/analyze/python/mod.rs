@@ -57,6 +57,8 @@ struct Parsed {
     /// name (or it is a noxfile or `setup.py`): its syntax errors are
     /// reported.
     seed: bool,
+    /// Too large to parse: not parsed at all ([`MAX_PARSED_SIZE`]).
+    too_large: bool,
 }
 
 /// A file as read: parsed, or the words of its text.
@@ -265,6 +267,7 @@ fn analyze_on_this_thread(
         let imports = Arc::new(unparsed::imports(&p.module.body));
         for (span, message) in &p.errors {
             facts.syntax_errors.push(crate::analyze::SyntaxError {
+                too_large: p.too_large,
                 imports: Arc::clone(&imports),
                 location: Location::new(&p.source, *span),
                 message: message.clone(),
@@ -680,7 +683,7 @@ fn read_all(
 const MAX_PARSED_SIZE: usize = 16 << 20;
 
 /// The message of a file too large to parse.
-pub const TOO_LARGE: &str = "too large to parse";
+const TOO_LARGE: &str = "too large to parse";
 
 /// How many modules one round's prefetching parses: a bound on work
 /// (prefetching only saves rounds; it changes no finding).
@@ -758,6 +761,7 @@ fn parse_source(source: Source, root: &std::path::Path) -> Parsed {
             targets: ImportTargets::default(),
             imported: Vec::new(),
             seed: false,
+            too_large: true,
             module: ModModule {
                 range: Default::default(),
                 node_index: Default::default(),
@@ -842,6 +846,7 @@ fn parse_source(source: Source, root: &std::path::Path) -> Parsed {
         targets,
         imported: imported.into_iter().collect(),
         seed: false,
+        too_large: false,
         module,
     }
 }
