@@ -57,6 +57,31 @@ pub enum Command {
     /// coverage versions and where they come from, its pytest arguments,
     /// and how its Python children are measured.
     Runs(RunsArgs),
+    /// Show the coverage.py configuration each run reads: every setting
+    /// with the file and line it comes from, the files considered and why
+    /// they lost, the options coverage.py ignores, and the pytest
+    /// arguments that matter.
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    /// Projects to inspect.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Only the runs whose name (as `covdoctor runs` prints it) holds this
+    /// text, e.g. `tox` or `local`.
+    #[arg(long, value_name = "NAME")]
+    pub run: Option<String>,
+    /// `text` or `json`.
+    #[arg(long, value_enum, default_value_t = RunsFormat::Text)]
+    pub output_format: RunsFormat,
+    /// The pytest-cov version to assume (instead of detecting it).
+    #[arg(long, value_name = "VERSION")]
+    pub pytest_cov_version: Option<String>,
+    /// The coverage.py version to assume (instead of detecting it).
+    #[arg(long, value_name = "VERSION")]
+    pub coverage_version: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

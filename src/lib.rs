@@ -394,6 +394,40 @@ pub fn list_runs(paths: &[PathBuf], options: &RunOptions) -> (Vec<ProjectRuns>, 
     (out, problems)
 }
 
+/// The coverage configuration of each run of a project (`covdoctor
+/// config`).
+pub struct ProjectCoverage {
+    pub root: PathBuf,
+    /// Each run with the coverage configuration it reads.
+    pub runs: Vec<(runs::View, config::coverage::CoverageConfig)>,
+}
+
+/// `covdoctor config`: the coverage configuration each run of each project
+/// reads (the project's, or the one its own `--cov-config` or
+/// `COVERAGE_RCFILE` names).
+pub fn effective_config(
+    paths: &[PathBuf],
+    options: &RunOptions,
+) -> (Vec<ProjectCoverage>, Vec<Problem>) {
+    let files = std::sync::Arc::new(source::Disk) as source::SharedFiles;
+    let mut out = Vec::new();
+    let problems = each_project(paths, options, &files, &mut |project, problems| {
+        let runs = views(project)
+            .into_iter()
+            .map(|v| {
+                let coverage = run_coverage(project, &v, options, problems)
+                    .unwrap_or_else(|| project.config.coverage.clone());
+                (v, coverage)
+            })
+            .collect();
+        out.push(ProjectCoverage {
+            root: project.root.clone(),
+            runs,
+        });
+    });
+    (out, problems)
+}
+
 /// Every run of a project, resolved.
 fn views(project: &Prepared<'_>) -> Vec<runs::View> {
     views_and_files(project).0

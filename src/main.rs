@@ -64,6 +64,7 @@ fn run() -> ExitCode {
             }
         }
         Command::Runs(args) => runs(args),
+        Command::Config(args) => config(args),
         Command::Rules {
             output_format: covdoctor::cli::RunsFormat::Json,
         } => {
@@ -471,4 +472,35 @@ fn show_settings(
         out.push('\n');
     }
     out
+}
+
+/// `covdoctor config`: the coverage configuration each run reads.
+fn config(args: covdoctor::cli::ConfigArgs) -> ExitCode {
+    let options = covdoctor::RunOptions {
+        coverage_rcfile: std::env::var_os("COVERAGE_RCFILE")
+            .filter(|v| !v.is_empty())
+            .map(Into::into),
+        versions: overrides(&args.pytest_cov_version, &args.coverage_version),
+        settings: CliSettings::default(),
+        no_prefilter: no_prefilter(),
+    };
+    let (projects, problems) = covdoctor::effective_config(&args.paths, &options);
+    let style = Style {
+        color: false,
+        width: 100,
+        cwd: std::env::current_dir().unwrap_or_default(),
+    };
+    if !problems.is_empty() {
+        eprint!("{}", report::render_problems(&problems, &style));
+    }
+    let run = args.run.as_deref();
+    print(&match args.output_format {
+        covdoctor::cli::RunsFormat::Text => report::config::render_text(&projects, run, &style),
+        covdoctor::cli::RunsFormat::Json => report::config::render_json(&projects, run, &style),
+    });
+    if covdoctor::problem::errors(&problems) > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -1516,3 +1516,54 @@ fn config_file_and_overrides() {
     assert!(err.contains("--config"), "{err}");
     assert!(err.contains("did you mean `strict`?"), "{err}");
 }
+
+/// `covdoctor config`: the file coverage.py reads and why the others lost,
+/// each setting with its line, the options it ignores, the pytest
+/// arguments; the same as JSON.
+#[test]
+fn config_shows_what_each_run_reads_and_why() {
+    let dir = common::project(&[
+        (
+            "pyproject.toml",
+            b"[tool.pytest.ini_options]\naddopts = \"--cov=app\"\n\n[tool.coverage.run]\nbranch = true\n",
+        ),
+        (
+            "setup.cfg",
+            b"[metadata]\nname = x\n\n[coverage:run]\nsigterm = true\nsigterms = true\n\n[run]\nparallel = true\n",
+        ),
+        ("tests/test_a.py", b"def test_a():\n    pass\n"),
+    ]);
+    let out = common::covdoctor(&["config", "."], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    for expected in [
+        "coverage.py reads setup.cfg",
+        "setup.cfg: read: the first file that sets a coverage option; its [run] (line 8) is never read here",
+        "pyproject.toml: not read: setup.cfg counts first",
+        "[run] sigterm = true  setup.cfg:5",
+        "ignored: [run] sigterms (setup.cfg:6): coverage.py does not recognise it",
+        "pytest: --cov=app (pyproject.toml:2)",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in\n{text}");
+    }
+    assert!(
+        !text.contains("branch"),
+        "pyproject.toml's settings are not read:\n{text}"
+    );
+
+    let out = common::covdoctor(&["config", "--output-format", "json", "."], dir.path());
+    let doc: serde_json::Value = serde_json::from_str(&common::stdout(&out)).unwrap();
+    let run = &doc["projects"][0]["runs"][0];
+    assert_eq!(run["file"], "setup.cfg");
+    assert_eq!(run["settings"][0]["option"], "sigterm");
+    assert_eq!(run["settings"][0]["line"], 5);
+    assert_eq!(run["candidates"][1]["outcome"], "not read");
+    assert_eq!(run["ignored"][0]["option"], "sigterms");
+    // `--run` keeps only the runs whose name holds the text.
+    let out = common::covdoctor(&["config", "--run", "tox", "."], dir.path());
+    assert!(
+        !common::stdout(&out).contains("local"),
+        "{}",
+        common::stdout(&out)
+    );
+}

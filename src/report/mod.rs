@@ -4,6 +4,7 @@
 //! One file per output format: [`full`] (miette), [`text`] (concise and
 //! GitHub annotations), [`json`] and [`sarif`].
 
+pub mod config;
 pub mod full;
 pub mod json;
 pub mod junit;
