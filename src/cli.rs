@@ -64,6 +64,17 @@ pub enum Command {
     Config(ConfigArgs),
 }
 
+/// The versions to assume instead of detecting them.
+#[derive(Debug, clap::Args)]
+pub struct VersionArgs {
+    /// The pytest-cov version to assume (instead of detecting it).
+    #[arg(long, value_name = "VERSION")]
+    pub pytest_cov_version: Option<String>,
+    /// The coverage.py version to assume (instead of detecting it).
+    #[arg(long, value_name = "VERSION")]
+    pub coverage_version: Option<String>,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ConfigArgs {
     /// Projects to inspect.
@@ -76,12 +87,8 @@ pub struct ConfigArgs {
     /// `text` or `json`.
     #[arg(long, value_enum, default_value_t = RunsFormat::Text)]
     pub output_format: RunsFormat,
-    /// The pytest-cov version to assume (instead of detecting it).
-    #[arg(long, value_name = "VERSION")]
-    pub pytest_cov_version: Option<String>,
-    /// The coverage.py version to assume (instead of detecting it).
-    #[arg(long, value_name = "VERSION")]
-    pub coverage_version: Option<String>,
+    #[command(flatten)]
+    pub versions: VersionArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,12 +99,8 @@ pub struct RunsArgs {
     /// `text` or `json`.
     #[arg(long, value_enum, default_value_t = RunsFormat::Text)]
     pub output_format: RunsFormat,
-    /// The pytest-cov version to assume (instead of detecting it).
-    #[arg(long, value_name = "VERSION")]
-    pub pytest_cov_version: Option<String>,
-    /// The coverage.py version to assume (instead of detecting it).
-    #[arg(long, value_name = "VERSION")]
-    pub coverage_version: Option<String>,
+    #[command(flatten)]
+    pub versions: VersionArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

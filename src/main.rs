@@ -103,21 +103,28 @@ fn run() -> ExitCode {
     }
 }
 
-fn runs(args: covdoctor::cli::RunsArgs) -> ExitCode {
+/// The options and the plain style of the commands that inspect a project
+/// (`runs`, `config`): no settings of `check`, versions as given.
+fn inspecting(versions: &covdoctor::cli::VersionArgs) -> (covdoctor::RunOptions, Style) {
     let options = covdoctor::RunOptions {
         coverage_rcfile: std::env::var_os("COVERAGE_RCFILE")
             .filter(|v| !v.is_empty())
             .map(Into::into),
-        versions: overrides(&args.pytest_cov_version, &args.coverage_version),
+        versions: overrides(&versions.pytest_cov_version, &versions.coverage_version),
         settings: CliSettings::default(),
         no_prefilter: no_prefilter(),
     };
-    let (projects, problems) = covdoctor::list_runs(&args.paths, &options);
     let style = Style {
         color: false,
         width: 100,
         cwd: std::env::current_dir().unwrap_or_default(),
     };
+    (options, style)
+}
+
+fn runs(args: covdoctor::cli::RunsArgs) -> ExitCode {
+    let (options, style) = inspecting(&args.versions);
+    let (projects, problems) = covdoctor::list_runs(&args.paths, &options);
     if !problems.is_empty() {
         eprint!("{}", report::render_problems(&problems, &style));
     }
@@ -476,20 +483,8 @@ fn show_settings(
 
 /// `covdoctor config`: the coverage configuration each run reads.
 fn config(args: covdoctor::cli::ConfigArgs) -> ExitCode {
-    let options = covdoctor::RunOptions {
-        coverage_rcfile: std::env::var_os("COVERAGE_RCFILE")
-            .filter(|v| !v.is_empty())
-            .map(Into::into),
-        versions: overrides(&args.pytest_cov_version, &args.coverage_version),
-        settings: CliSettings::default(),
-        no_prefilter: no_prefilter(),
-    };
+    let (options, style) = inspecting(&args.versions);
     let (projects, problems) = covdoctor::effective_config(&args.paths, &options);
-    let style = Style {
-        color: false,
-        width: 100,
-        cwd: std::env::current_dir().unwrap_or_default(),
-    };
     if !problems.is_empty() {
         eprint!("{}", report::render_problems(&problems, &style));
     }

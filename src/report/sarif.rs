@@ -191,14 +191,7 @@ fn fix(d: &Diagnostic, style: &Style) -> Option<sarif::Fix> {
         // Positions in the file as it is now (a new file is empty).
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let file = crate::source::SourceFile::new(path.clone(), text);
-        let (start_line, start_column) = file.line_col(range.start);
-        let (end_line, end_column) = file.line_col(range.end);
-        let region = sarif::Region::builder()
-            .start_line(start_line as i64)
-            .start_column(start_column as i64)
-            .end_line(end_line as i64)
-            .end_column(end_column as i64)
-            .build();
+        let region = region(&file, *range);
         by_file.entry(path.as_path()).or_default().push(
             sarif::Replacement::builder()
                 .deleted_region(region)
@@ -243,14 +236,7 @@ fn location(
     style: &Style,
 ) -> sarif::Location {
     let file = &location.file;
-    let (start_line, start_column) = file.line_col(location.span.start);
-    let (end_line, end_column) = file.line_col(location.span.end);
-    let region = sarif::Region::builder()
-        .start_line(start_line as i64)
-        .start_column(start_column as i64)
-        .end_line(end_line as i64)
-        .end_column(end_column as i64)
-        .build();
+    let region = region(file, location.span);
     let physical = sarif::PhysicalLocation::builder()
         .artifact_location(artifact(&file.path, style))
         .region(region)
@@ -261,6 +247,18 @@ fn location(
     loc.message = text.map(|t| sarif::Message::builder().text(t).build());
     loc.id = id.map(|i| i as i64);
     loc
+}
+
+/// A span of `file` as a SARIF region (lines and columns, 1-based).
+fn region(file: &crate::source::SourceFile, span: crate::source::Span) -> sarif::Region {
+    let (start_line, start_column) = file.line_col(span.start);
+    let (end_line, end_column) = file.line_col(span.end);
+    sarif::Region::builder()
+        .start_line(start_line as i64)
+        .start_column(start_column as i64)
+        .end_line(end_line as i64)
+        .end_column(end_column as i64)
+        .build()
 }
 
 fn notification(p: &Problem, style: &Style) -> sarif::Notification {

@@ -910,8 +910,8 @@ mod tests {
     use super::super::{ImportTargets, Index, ModuleInput, Parsed, Read, read_all};
     use super::*;
 
-    /// Which of the files (path, text) hold calls the launch pass resolves.
-    fn launch_relevant(files: &[(&str, &str)]) -> Vec<(String, bool)> {
+    /// The files (path, text) written under a new root, each parsed.
+    fn read_parsed(files: &[(&str, &str)]) -> (tempfile::TempDir, Vec<Read>) {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let mut paths = Vec::new();
@@ -921,7 +921,6 @@ mod tests {
             std::fs::write(&p, text).unwrap();
             paths.push(p);
         }
-        // Every file parsed: the gate among parsed modules.
         let seeds = crate::verdict::Words::new(&[]);
         let read = read_all(
             &crate::source::Disk,
@@ -931,6 +930,14 @@ mod tests {
             true,
             &mut Vec::new(),
         );
+        (dir, read)
+    }
+
+    /// Which of the files (path, text) hold calls the launch pass resolves.
+    fn launch_relevant(files: &[(&str, &str)]) -> Vec<(String, bool)> {
+        // Every file parsed: the gate among parsed modules.
+        let (dir, read) = read_parsed(files);
+        let root = dir.path().to_path_buf();
         let parsed: Vec<&Parsed> = read
             .iter()
             .map(|r| match r {
@@ -961,24 +968,8 @@ mod tests {
 
     /// For each file, whether it reaches the first one.
     fn reaching_first(files: &[(&str, &str)]) -> Vec<(String, bool)> {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, read) = read_parsed(files);
         let root = dir.path().to_path_buf();
-        let mut paths = Vec::new();
-        for (path, text) in files {
-            let p = root.join(path);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(&p, text).unwrap();
-            paths.push(p);
-        }
-        let seeds = crate::verdict::Words::new(&[]);
-        let read = read_all(
-            &crate::source::Disk,
-            &paths,
-            &root,
-            &seeds,
-            true,
-            &mut Vec::new(),
-        );
         let (parsed, words): (Vec<&Parsed>, Vec<&Idents>) = read
             .iter()
             .map(|r| match r {
