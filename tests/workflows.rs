@@ -10,12 +10,20 @@ use std::process::Command;
 
 const ZIZMOR: &str = "zizmor==1.32.0";
 
+/// Runs zizmor from a venv made once per test run (the tests run in
+/// parallel: two of them making the same venv at once would race).
 fn zizmor(inputs: &[&str], cwd: &Path) -> std::process::Output {
-    let venv = common::venv(
-        &Path::new(env!("CARGO_TARGET_TMPDIR")).join("zizmor-venv"),
-        &[ZIZMOR],
-    )
-    .expect("a venv with zizmor");
+    static VENV: std::sync::OnceLock<Result<std::path::PathBuf, String>> =
+        std::sync::OnceLock::new();
+    let venv = VENV
+        .get_or_init(|| {
+            common::venv(
+                &Path::new(env!("CARGO_TARGET_TMPDIR")).join("zizmor-venv"),
+                &[ZIZMOR],
+            )
+        })
+        .as_ref()
+        .expect("a venv with zizmor");
     Command::new(venv.join("bin/zizmor"))
         .args(["--offline", "--no-progress"])
         .args(inputs)
