@@ -62,6 +62,40 @@ pub enum Command {
     /// they lost, the options coverage.py ignores, and the pytest
     /// arguments that matter.
     Config(ConfigArgs),
+    /// Inspect the Python environment the tests run in, without running
+    /// it: the installed pytest, pytest-cov and coverage.py, the startup
+    /// hooks in site-packages (missing, stale), the coverage and pytest
+    /// variables set in the shell, and what the project expects.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// The project whose tests the environment runs.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The interpreter (`.venv/bin/python`) or environment directory to
+    /// inspect; default: the project's `.venv` or `venv`, else
+    /// `$VIRTUAL_ENV`, else the first `python3` on PATH.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// How to print findings.
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = OutputFormat::Full,
+        env = "COVDOCTOR_OUTPUT_FORMAT"
+    )]
+    pub output_format: OutputFormat,
+    /// Print the findings and nothing else (no environment summary).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Exit with status 0 even when there are findings.
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// When to use colours.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
 }
 
 /// The versions to assume instead of detecting them.

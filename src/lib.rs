@@ -21,6 +21,8 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod discover;
+pub mod doctor;
+pub mod environment;
 pub mod fix;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -428,6 +430,57 @@ pub fn effective_config(
     (out, problems)
 }
 
+/// What `covdoctor doctor` needs to know of a project: whether its tests
+/// measure Python children at all, how (per run, with the versions given),
+/// and what a fresh install of its local run gets.
+pub struct ProjectUse {
+    pub root: PathBuf,
+    /// Each run that measures coverage, with how its children are measured.
+    pub measuring: Vec<(runs::View, runs::Mechanism)>,
+    /// The project's code starts Python children that run project code.
+    pub python_children: bool,
+    /// The local run's versions as a fresh install resolves them (lock
+    /// file, requirements, declared dependencies; no environment).
+    pub fresh: config::versions::Versions,
+}
+
+/// `covdoctor doctor`'s view of each project (see [`ProjectUse`]).
+pub fn project_use(paths: &[PathBuf], options: &RunOptions) -> (Vec<ProjectUse>, Vec<Problem>) {
+    let files = std::sync::Arc::new(source::Disk) as source::SharedFiles;
+    let mut out = Vec::new();
+    let problems = each_project(paths, options, &files, &mut |project, _| {
+        let measuring = views(project)
+            .into_iter()
+            .filter(|v| v.measures)
+            .map(|v| {
+                let coverage = run_coverage(project, &v, options, &mut Vec::new());
+                let cx = rules::Context {
+                    config: &project.config,
+                    python: &project.python,
+                    run: &v,
+                    coverage: coverage.as_ref().unwrap_or(&project.config.coverage),
+                };
+                let mechanism = cx.mechanism();
+                (v, mechanism)
+            })
+            .collect();
+        // What pip would get: no environment, no version assumed.
+        let fresh = config::versions::Overrides {
+            skip_environment: true,
+            ..Default::default()
+        };
+        let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(project.files));
+        let fresh = config::versions::Versions::detect(&project.root, &fresh, &mut loader);
+        out.push(ProjectUse {
+            root: project.root.clone(),
+            measuring,
+            python_children: rules::python_launches(&project.python).next().is_some(),
+            fresh,
+        });
+    });
+    (out, problems)
+}
+
 /// Every run of a project, resolved.
 fn views(project: &Prepared<'_>) -> Vec<runs::View> {
     views_and_files(project).0
@@ -713,5 +766,6 @@ fn versions_for(
             .clone()
             .or_else(|| from_settings("coverage-version", &settings.coverage_version)),
         virtual_env: options.versions.virtual_env.clone(),
+        skip_environment: options.versions.skip_environment,
     }
 }

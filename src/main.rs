@@ -65,6 +65,7 @@ fn run() -> ExitCode {
         }
         Command::Runs(args) => runs(args),
         Command::Config(args) => config(args),
+        Command::Doctor(args) => doctor(args),
         Command::Rules {
             output_format: covdoctor::cli::RunsFormat::Json,
         } => {
@@ -79,6 +80,7 @@ fn run() -> ExitCode {
                             rules::Scope::Project => "project",
                             rules::Scope::Run => "run",
                             rules::Scope::Child => "child",
+                            rules::Scope::Environment => "environment",
                         },
                         "claims_loss": r.claims_loss,
                     })
@@ -139,6 +141,69 @@ fn runs(args: covdoctor::cli::RunsArgs) -> ExitCode {
     }
 }
 
+fn doctor(args: covdoctor::cli::DoctorArgs) -> ExitCode {
+    let (options, _) = inspecting(&covdoctor::cli::VersionArgs {
+        pytest_cov_version: None,
+        coverage_version: None,
+    });
+    let vars: Vec<(String, String)> = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let found = covdoctor::doctor::doctor(&args.path, args.python.as_deref(), &vars, &options);
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let color = |terminal: bool| match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => !set("NO_COLOR") && (terminal || set("FORCE_COLOR")),
+    };
+    let terminal = std::io::stdout().is_terminal();
+    let style = Style {
+        color: color(terminal),
+        width: width(terminal),
+        cwd: std::env::current_dir().unwrap_or_default(),
+    };
+    if !found.problems.is_empty() {
+        let err = std::io::stderr().is_terminal();
+        let err_style = Style {
+            color: color(err),
+            width: width(err),
+            cwd: style.cwd.clone(),
+        };
+        eprint!("{}", report::render_problems(&found.problems, &err_style));
+    }
+    let text_format = matches!(
+        args.output_format,
+        OutputFormat::Full | OutputFormat::Concise | OutputFormat::Grouped
+    );
+    let mut out = String::new();
+    if let (Some(env), true, false) = (&found.environment, text_format, args.quiet) {
+        out.push_str(&report::doctor::render_environment(env, &style));
+    }
+    let results = report::Results {
+        diagnostics: &found.diagnostics,
+        problems: &found.problems,
+        summary: report::summary(&found.diagnostics, &found.problems),
+    };
+    out.push_str(&report::render(
+        args.output_format,
+        &results,
+        &style,
+        args.quiet,
+        false,
+    ));
+    print(&out);
+    exit_code(
+        &found.problems,
+        found.diagnostics.len() * usize::from(!args.exit_zero),
+        false,
+    )
+}
+
 /// Explicit versions from the command line, and `$VIRTUAL_ENV`.
 fn overrides(
     pytest_cov: &Option<String>,
@@ -158,6 +223,7 @@ fn overrides(
         virtual_env: std::env::var_os("VIRTUAL_ENV")
             .filter(|v| !v.is_empty())
             .map(Into::into),
+        skip_environment: false,
     }
 }
 

@@ -1567,3 +1567,102 @@ fn config_shows_what_each_run_reads_and_why() {
         common::stdout(&out)
     );
 }
+
+/// `covdoctor doctor` as a user runs it, in a clean shell with `vars`.
+fn doctor(args: &[&str], cwd: &std::path::Path, vars: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_covdoctor"))
+        .arg("doctor")
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", "/nonexistent")
+        .env("NO_COLOR", "1")
+        .envs(vars.iter().copied())
+        .output()
+        .expect("run covdoctor")
+}
+
+#[test]
+fn doctor_finds_the_environment_and_exits_with_the_verdict() {
+    let repo = common::repo();
+    let case = repo.join("fixtures/subprocess-hook-missing/fires-pytest-cov-6-without-its-pth");
+    let tmp = tempfile::tempdir().unwrap();
+    common::copy_dir(&case, tmp.path());
+    common::lay_out_environment(&case, tmp.path());
+    // The project's .venv, found without being named.
+    let out = doctor(&[], tmp.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("environment    .venv (.venv in the project)"),
+        "{text}"
+    );
+    assert!(text.contains("pytest-cov     6.3.0"), "{text}");
+    assert!(text.contains("subprocess-hook-missing"), "{text}");
+    // The machine formats carry the findings only.
+    let out = doctor(&["--output-format", "json"], tmp.path(), &[]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let rules: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["subprocess-hook-missing"], "{doc}");
+    assert_eq!(
+        doctor(&["--exit-zero", "-q"], tmp.path(), &[])
+            .status
+            .code(),
+        Some(0)
+    );
+    // `$VIRTUAL_ENV` and `--python` name other environments: the good one.
+    let good = repo.join("fixtures/subprocess-hook-missing/ok-pytest-cov-6-with-its-pth");
+    let other = tempfile::tempdir().unwrap();
+    let (_, venv) = common::lay_out_environment(&good, other.path());
+    let project = tempfile::tempdir().unwrap();
+    common::copy_dir(&case, project.path());
+    let venv_text = venv.to_string_lossy().into_owned();
+    let out = doctor(&[], project.path(), &[("VIRTUAL_ENV", &venv_text)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("($VIRTUAL_ENV)"), "{}", stdout(&out));
+    let out = doctor(&["--python", &venv_text, "-q"], project.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // Nothing to inspect is a usage error.
+    let out = doctor(&[], project.path(), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("no Python environment found"),
+        "{}",
+        stderr(&out)
+    );
+    let out = doctor(&["--python", "/nonexistent/python"], project.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn doctor_reads_the_shell_it_runs_in() {
+    let repo = common::repo();
+    let case = repo.join("fixtures/leaked-coverage-variable/ok-pytest-addopts-other-options");
+    let tmp = tempfile::tempdir().unwrap();
+    common::copy_dir(&case, tmp.path());
+    common::lay_out_environment(&case, tmp.path());
+    assert_eq!(doctor(&["-q"], tmp.path(), &[]).status.code(), Some(0));
+    let out = doctor(
+        &["--output-format", "concise", "-q"],
+        tmp.path(),
+        &[
+            ("PYTEST_ADDOPTS", "--no-cov"),
+            ("COVERAGE_PROCESS_CONFIG", "e30="),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("`COVERAGE_PROCESS_CONFIG` is set in the shell"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`PYTEST_ADDOPTS` in the shell turns coverage off"),
+        "{text}"
+    );
+}

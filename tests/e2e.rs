@@ -315,16 +315,58 @@ fn measure_once(
     Ok((probes.iter().any(|p| executed.contains(p)), pytest_output))
 }
 
+/// A copy of the generation's environment with the changes of the
+/// scenario's `doctor.toml` (a hook removed, a stale one added): the
+/// environment the tests then run in, and the one `covdoctor doctor`
+/// inspects.
+fn changed_environment(scenario: &Scenario, venv: &Path, tmp: &Path) -> Result<PathBuf, Failed> {
+    let copy = tmp.join("venv");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(venv)
+        .arg(&copy)
+        .status()
+        .map_err(|e| format!("cp: {e}"))?;
+    if !status.success() {
+        return Err("copying the environment failed".into());
+    }
+    let doc = common::doctor_toml(&scenario.dir);
+    let site = std::fs::read_dir(copy.join("lib"))
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path().join("site-packages"))
+        .find(|p| p.is_dir())
+        .ok_or("no site-packages")?;
+    common::change_site_packages(&doc, &site);
+    Ok(copy)
+}
+
 fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Result<String, Failed> {
     let tmp = tempfile::tempdir().unwrap();
     let project = tmp.path().join(scenario.dir.file_name().unwrap());
     std::fs::create_dir_all(&project).unwrap();
     common::copy_dir(&scenario.dir, &project);
+    let environment = scenario.dir.join("doctor.toml").is_file();
+    let changed;
+    let venv = if environment {
+        changed = changed_environment(scenario, venv, tmp.path())?;
+        changed.as_path()
+    } else {
+        venv
+    };
 
     let (measured, pytest_output) = measure(scenario, venv, &project)?;
     let outcome = if measured { "measured" } else { "lost" };
 
-    let result = common::check(&project);
+    let mut result = common::check(&project);
+    // The environment's findings count with the project's.
+    if environment {
+        let report = covdoctor::doctor::doctor(&project, Some(venv), &[], &Default::default());
+        if !report.problems.is_empty() {
+            return Err(format!("covdoctor doctor input problems: {:?}", report.problems).into());
+        }
+        result.diagnostics.extend(report.diagnostics);
+    }
     if !result.problems.is_empty() {
         return Err(format!("covdoctor input problems: {:?}", result.problems).into());
     }
@@ -411,7 +453,10 @@ fn run(scenario: &Scenario, generation: &str, venv: &Path, expect: &str) -> Resu
         )
         .into());
     }
-    if !measured {
+    if !measured && environment {
+        // covdoctor does not change environments: the finding says how.
+        line.push_str(" not fixable: the environment");
+    } else if !measured {
         line.push_str(&after_fix(scenario, venv, &project)?);
     }
     Ok(line)

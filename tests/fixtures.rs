@@ -36,8 +36,14 @@ fn main() {
                 let case = case.clone();
                 move || same_without_prefilter(&case)
             }));
+            let environment = covdoctor::rules::by_name(&rule)
+                .is_some_and(|r| r.scope == covdoctor::rules::Scope::Environment);
             trials.push(Trial::test(format!("{rule}::{name}"), move || {
-                run_case(&rule, &name, &case)
+                if environment {
+                    doctor_case(&rule, &name, &case)
+                } else {
+                    run_case(&rule, &name, &case)
+                }
             }));
         }
     }
@@ -115,6 +121,37 @@ fn runs_snapshot(rule: &str, name: &str, case: &std::path::Path) {
     settings.set_snapshot_path(repo().join("tests/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!(format!("runs__{rule}__{name}"), text));
+}
+
+/// A case of an environment rule: `covdoctor doctor` on the project with
+/// the environment its `doctor.toml` lays out (see
+/// [`common::lay_out_environment`]).
+fn doctor_case(rule: &str, name: &str, case: &std::path::Path) -> Result<(), Failed> {
+    if !case.join("doctor.toml").is_file() {
+        return Err("a case of an environment rule has a doctor.toml".into());
+    }
+    let (report, _tmp, project) = common::doctor_case(case);
+    let rendered = common::render_doctor(&report, &project);
+    if !report.problems.is_empty() {
+        return Err(format!("fixture has input problems:\n{rendered}").into());
+    }
+    if name.starts_with("ok-") {
+        if !report.diagnostics.is_empty() {
+            return Err(format!("near miss must be clean, got:\n{rendered}").into());
+        }
+        return Ok(());
+    }
+    if !name.starts_with("fires-") {
+        return Err("case names start with `fires-` or `ok-`".into());
+    }
+    if !report.diagnostics.iter().any(|d| d.rule == rule) {
+        return Err(format!("`{rule}` did not fire:\n{rendered}").into());
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(repo().join("tests/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!(format!("{rule}__{name}"), rendered));
+    Ok(())
 }
 
 fn run_case(rule: &str, name: &str, case: &std::path::Path) -> Result<(), Failed> {

@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use covdoctor::rules::{ALL, Rule};
+use covdoctor::rules::{ALL, Rule, Scope};
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
 
 const SECTIONS: &[&str] = &[
@@ -109,6 +109,16 @@ fn pages_have_the_required_sections() {
             .filter(|s| SECTIONS.contains(&s.as_str()))
             .collect();
         assert_eq!(required, SECTIONS.to_vec(), "{}: sections", rule.name);
+        if rule.scope == Scope::Environment {
+            // An environment is shown as a shell session; its fixtures lay
+            // it out on disk (see `environment_rules_have_environments`).
+            assert!(
+                rule.doc.contains("```console"),
+                "{}: the Example shows no session",
+                rule.name
+            );
+            continue;
+        }
         assert!(
             !page.files.get("Example").is_none_or(Vec::is_empty),
             "{}: no example files",
@@ -124,7 +134,7 @@ fn pages_have_the_required_sections() {
 
 #[test]
 fn examples_fire_and_fixed_examples_do_not() {
-    for rule in ALL {
+    for rule in ALL.iter().filter(|r| r.scope != Scope::Environment) {
         let page = parse(rule.doc);
         let example = &page.files["Example"];
         let bad = tempfile::tempdir().unwrap();
@@ -160,6 +170,26 @@ fn examples_fire_and_fixed_examples_do_not() {
     }
 }
 
+/// An environment rule's page shows a session instead of files; its
+/// proof is a `fires-*` fixture with an environment (`doctor.toml`) and a
+/// near miss, and the page says it offers no fix.
+#[test]
+fn environment_rules_have_environments() {
+    for rule in ALL.iter().filter(|r| r.scope == Scope::Environment) {
+        let dir = common::repo().join("fixtures").join(rule.name);
+        let cases = common::subdirs(&dir);
+        let with_env = |prefix: &str| {
+            cases.iter().any(|c| {
+                c.file_name().unwrap().to_string_lossy().starts_with(prefix)
+                    && c.join("doctor.toml").is_file()
+            })
+        };
+        assert!(with_env("fires-"), "{}: no fires-* environment", rule.name);
+        assert!(with_env("ok-"), "{}: no ok-* environment", rule.name);
+        assert!(rule.doc.contains("No fix is offered"), "{}", rule.name);
+    }
+}
+
 #[test]
 fn every_page_belongs_to_a_rule() {
     let dir = common::repo().join("rules");
@@ -177,7 +207,7 @@ fn every_page_belongs_to_a_rule() {
 
 #[test]
 fn fixing_the_example_gives_the_fixed_example() {
-    for rule in ALL {
+    for rule in ALL.iter().filter(|r| r.scope != Scope::Environment) {
         let page = parse(rule.doc);
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), &page.files["Example"]);

@@ -26,7 +26,6 @@
 //!    setup.cfg's `install_requires` / `extras_require`, and tox.ini `deps`.
 
 use crate::problem::Problem;
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -151,6 +150,9 @@ pub struct Overrides {
     pub coverage: Option<Explicit>,
     /// `$VIRTUAL_ENV`.
     pub virtual_env: Option<PathBuf>,
+    /// Do not read installed versions from an environment (`covdoctor
+    /// doctor`'s question: what would a fresh install get?).
+    pub skip_environment: bool,
 }
 
 /// A package whose installed `.pth` calls `coverage.process_startup()`:
@@ -461,13 +463,16 @@ fn explicit(package: &str, overrides: &Overrides) -> Option<Detected> {
 /// for one, runs covdoctor with `$VIRTUAL_ENV` set to covdoctor's own
 /// environment) and is skipped.
 fn environment(root: &Path, package: &str, overrides: &Overrides) -> Option<Detected> {
+    if overrides.skip_environment {
+        return None;
+    }
     let mut candidates: Vec<PathBuf> = overrides.virtual_env.iter().cloned().collect();
     candidates.extend([root.join(".venv"), root.join("venv")]);
     for venv in candidates {
-        let Some(installed) = site_packages(&venv).map(|s| installed(&s)) else {
+        let Some(env) = crate::environment::from_python(&venv, String::new()) else {
             continue;
         };
-        if !installed.contains_key("pytest") {
+        if env.site_dirs.is_empty() || !env.has("pytest") {
             continue;
         }
         let what = match venv.strip_prefix(root) {
@@ -476,10 +481,9 @@ fn environment(root: &Path, package: &str, overrides: &Overrides) -> Option<Dete
         };
         // Installed with a METADATA that cannot be read: present, version
         // unknown.
-        let found = installed.get(&normalize(package));
         return Some(Detected {
-            absent: found.is_none(),
-            version: found.cloned().flatten(),
+            absent: !env.has(package),
+            version: env.version(package).cloned(),
             source: Some(Provenance {
                 what: format!("the environment in {what}"),
                 location: None,
@@ -488,47 +492,6 @@ fn environment(root: &Path, package: &str, overrides: &Overrides) -> Option<Dete
         });
     }
     None
-}
-
-/// The distributions installed in `site_packages`, by normalized name, with
-/// their versions (None when the METADATA cannot be read).
-fn installed(site_packages: &Path) -> HashMap<String, Option<Version>> {
-    let mut out = HashMap::new();
-    let Ok(entries) = std::fs::read_dir(site_packages) else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some((dist, _)) = name
-            .strip_suffix(".dist-info")
-            .and_then(|stem| stem.split_once('-'))
-        else {
-            continue;
-        };
-        let version = std::fs::read_to_string(entry.path().join("METADATA"))
-            .ok()
-            .and_then(|metadata| {
-                metadata
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Version:"))
-                    .and_then(parse_version)
-            });
-        out.insert(normalize(dist), version);
-    }
-    out
-}
-
-fn site_packages(venv: &Path) -> Option<PathBuf> {
-    let windows = venv.join("Lib").join("site-packages");
-    if windows.is_dir() {
-        return Some(windows);
-    }
-    let lib = venv.join("lib");
-    std::fs::read_dir(&lib)
-        .ok()?
-        .flatten()
-        .map(|e| e.path().join("site-packages"))
-        .find(|p| p.is_dir())
 }
 
 /// The lock files covdoctor reads, and the tool that consumes each.

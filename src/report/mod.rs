@@ -5,6 +5,7 @@
 //! GitHub annotations), [`json`] and [`sarif`].
 
 pub mod config;
+pub mod doctor;
 pub mod full;
 pub mod json;
 pub mod junit;

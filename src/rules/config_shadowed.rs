@@ -16,7 +16,7 @@ pub static RULE: Rule = Rule {
     // coverage reads.
     scope: super::Scope::Run,
     doc: include_str!("../../rules/config-shadowed.md"),
-    check,
+    check: super::Check::Project(check),
 };
 
 fn check(cx: &Context<'_>) -> Vec<Diagnostic> {

@@ -17,7 +17,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Error,
     scope: super::Scope::Child,
     doc: include_str!("../../rules/cov-config-not-passed.md"),
-    check,
+    check: super::Check::Project(check),
 };
 
 /// `[run]` settings whose absence in a child loses or breaks its data.

@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Error,
     scope: super::Scope::Child,
     doc: include_str!("../../rules/env-drops-coverage.md"),
-    check,
+    check: super::Check::Project(check),
 };
 
 /// The mechanisms that start coverage in children of this project: by

@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Error,
     scope: super::Scope::Run,
     doc: include_str!("../../rules/fork-worker-unmeasured.md"),
-    check,
+    check: super::Check::Project(check),
 };
 
 /// Coverage is set up to measure forked multiprocessing children.

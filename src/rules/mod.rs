@@ -6,7 +6,9 @@
 mod config_shadowed;
 mod cov_config_not_passed;
 mod env_drops_coverage;
+mod environment_version_mismatch;
 pub(crate) mod fork_worker_unmeasured;
+mod leaked_coverage_variable;
 mod os_exit_skips_save;
 mod patch_unsupported;
 mod patch_with_old_pytest_cov;
@@ -16,6 +18,8 @@ mod removed_embed_api;
 mod run_timeout_kills;
 mod sigkill_loses_coverage;
 mod sigterm_not_handled;
+mod stale_coverage_pth;
+mod subprocess_hook_missing;
 mod subprocess_patch_missing;
 mod terminate_without_wait;
 mod unused_suppression;
@@ -65,6 +69,17 @@ pub enum Scope {
     /// measured at all (otherwise the missing mechanism is the one root
     /// cause).
     Child,
+    /// The environment the tests run in (`covdoctor doctor`): its
+    /// installed packages, startup hooks and shell variables.
+    Environment,
+}
+
+/// What a rule inspects.
+pub enum Check {
+    /// A project, for one run (`covdoctor check`).
+    Project(fn(&Context<'_>) -> Vec<Diagnostic>),
+    /// An environment (`covdoctor doctor`).
+    Environment(fn(&crate::doctor::Inspection<'_>) -> Vec<Diagnostic>),
 }
 
 pub struct Rule {
@@ -79,7 +94,7 @@ pub struct Rule {
     pub scope: Scope,
     /// The rule's page, `rules/<name>.md`.
     pub doc: &'static str,
-    pub check: fn(&Context<'_>) -> Vec<Diagnostic>,
+    pub check: Check,
 }
 
 impl Rule {
@@ -113,7 +128,9 @@ pub static ALL: &[&Rule] = &[
     &config_shadowed::RULE,
     &cov_config_not_passed::RULE,
     &env_drops_coverage::RULE,
+    &environment_version_mismatch::RULE,
     &fork_worker_unmeasured::RULE,
+    &leaked_coverage_variable::RULE,
     &os_exit_skips_save::RULE,
     &patch_unsupported::RULE,
     &patch_with_old_pytest_cov::RULE,
@@ -123,6 +140,8 @@ pub static ALL: &[&Rule] = &[
     &run_timeout_kills::RULE,
     &sigkill_loses_coverage::RULE,
     &sigterm_not_handled::RULE,
+    &stale_coverage_pth::RULE,
+    &subprocess_hook_missing::RULE,
     &subprocess_patch_missing::RULE,
     &terminate_without_wait::RULE,
     &unused_suppression::RULE,
@@ -143,7 +162,21 @@ pub fn check(context: &Context<'_>, scopes: &[Scope]) -> Vec<Diagnostic> {
     ALL.iter()
         .filter(|rule| scopes.contains(&rule.scope))
         .filter(|rule| rule.scope != Scope::Child || children)
-        .flat_map(|rule| (rule.check)(context))
+        .flat_map(|rule| match rule.check {
+            Check::Project(check) => check(context),
+            Check::Environment(_) => Vec::new(),
+        })
+        .collect()
+}
+
+/// Runs the environment rules.
+pub fn inspect(inspection: &crate::doctor::Inspection<'_>) -> Vec<Diagnostic> {
+    ALL.iter()
+        .filter_map(|rule| match rule.check {
+            Check::Environment(check) => Some(check(inspection)),
+            Check::Project(_) => None,
+        })
+        .flatten()
         .collect()
 }
 

@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Error,
     scope: super::Scope::Child,
     doc: include_str!("../../rules/os-exit-skips-save.md"),
-    check,
+    check: super::Check::Project(check),
 };
 
 fn check(cx: &Context<'_>) -> Vec<Diagnostic> {

@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Warning,
     scope: super::Scope::Run,
     doc: include_str!("../../rules/patch-unsupported.md"),
-    check,
+    check: super::Check::Project(check),
 };
 
 fn check(cx: &Context<'_>) -> Vec<Diagnostic> {

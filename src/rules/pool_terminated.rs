@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Warning,
     scope: super::Scope::Child,
     doc: include_str!("../../rules/pool-terminated.md"),
-    check,
+    check: super::Check::Project(check),
 };
 
 const HELP: &str = "call `pool.close()` and then `pool.join()` before the pool is terminated: the workers then finish their tasks, exit normally and save their data";

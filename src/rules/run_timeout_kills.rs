@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Error,
     scope: super::Scope::Child,
     doc: include_str!("../../rules/run-timeout-kills.md"),
-    check,
+    check: super::Check::Project(check),
 };
 
 fn check(cx: &Context<'_>) -> Vec<Diagnostic> {

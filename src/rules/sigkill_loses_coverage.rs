@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Error,
     scope: super::Scope::Child,
     doc: include_str!("../../rules/sigkill-loses-coverage.md"),
-    check,
+    check: super::Check::Project(check),
 };
 
 /// Replaces a kill statement with terminate, a bounded wait, and the kill

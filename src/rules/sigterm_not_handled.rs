@@ -16,7 +16,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Error,
     scope: super::Scope::Child,
     doc: include_str!("../../rules/sigterm-not-handled.md"),
-    check,
+    check: super::Check::Project(check),
 };
 
 fn check(cx: &Context<'_>) -> Vec<Diagnostic> {

@@ -15,7 +15,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Error,
     scope: super::Scope::Run,
     doc: include_str!("../../rules/subprocess-patch-missing.md"),
-    check,
+    check: super::Check::Project(check),
 };
 
 /// How many child launches are labelled.

@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Warning,
     scope: super::Scope::Project,
     doc: include_str!("../../rules/unused-suppression.md"),
-    check,
+    check: super::Check::Project(check),
 };
 
 fn check(_: &Context<'_>) -> Vec<Diagnostic> {

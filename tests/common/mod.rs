@@ -195,3 +195,104 @@ pub fn project(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// Lays out the environment a fixture's `doctor.toml` describes, as a
+/// virtual environment at `<project>/.venv` (or `at`), from the files of
+/// the real wheels in `tests/environments/` (see its `extract` script):
+/// `install` names their directories, `remove` deletes files from
+/// site-packages, `copy` copies single files of them into it (a `.pth`
+/// left behind), `[site-packages]` adds files to it. Returns the shell
+/// variables of `[env]` and the environment's directory.
+pub fn lay_out_environment(case: &Path, project: &Path) -> (Vec<(String, String)>, PathBuf) {
+    let doc = doctor_toml(case);
+    let python = doc.get("python").and_then(|p| p.as_str()).unwrap_or("3.11");
+    let venv = project.join(doc.get("at").and_then(|p| p.as_str()).unwrap_or(".venv"));
+    let site = venv.join(format!("lib/python{python}/site-packages"));
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::create_dir_all(venv.join("bin")).unwrap();
+    std::fs::write(
+        venv.join("pyvenv.cfg"),
+        format!("home = /usr/bin\ninclude-system-site-packages = false\nversion = {python}.7\n"),
+    )
+    .unwrap();
+    for dist in toml_strings(&doc, "install") {
+        let from = repo().join("tests/environments").join(&dist);
+        assert!(from.is_dir(), "tests/environments/{dist} does not exist");
+        copy_dir(&from, &site);
+    }
+    change_site_packages(&doc, &site);
+    let vars = doc
+        .get("env")
+        .and_then(|t| t.as_table())
+        .map(|t| {
+            t.iter()
+                .map(|(k, v)| (k.to_string(), v.as_str().unwrap().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    (vars, venv)
+}
+
+/// `covdoctor doctor` on a fixture: its environment laid out in a copy of
+/// it; returns the report and the copy (kept alive by the returned
+/// directory).
+pub fn doctor_case(case: &Path) -> (covdoctor::doctor::Report, tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join(case.file_name().unwrap());
+    std::fs::create_dir_all(&project).unwrap();
+    copy_dir(case, &project);
+    let (vars, _) = lay_out_environment(case, &project);
+    let report = covdoctor::doctor::doctor(&project, None, &vars, &RunOptions::default());
+    (report, tmp, project)
+}
+
+/// The text `covdoctor doctor` prints: the environment, then the findings.
+pub fn render_doctor(report: &covdoctor::doctor::Report, cwd: &Path) -> String {
+    let style = Style {
+        color: false,
+        width: 100,
+        cwd: cwd.to_path_buf(),
+    };
+    let mut out = report::render_problems(&report.problems, &style);
+    if let Some(env) = &report.environment {
+        out.push_str(&report::doctor::render_environment(env, &style));
+    }
+    out.push_str(&report::render_full(&report.diagnostics, &style));
+    out.push_str(&report::summary(&report.diagnostics, &report.problems));
+    out.push('\n');
+    out
+}
+
+/// The changes a `doctor.toml` makes to site-packages after the installs
+/// (`copy`, `remove`, `[site-packages]`): applied to a laid-out
+/// environment, or to a copy of a real one (the end-to-end tests).
+pub fn change_site_packages(doc: &toml_edit::DocumentMut, site: &Path) {
+    let strings = |key: &str| toml_strings(doc, key);
+    for file in strings("copy") {
+        let from = repo().join("tests/environments").join(&file);
+        let name = from.file_name().unwrap().to_owned();
+        std::fs::copy(&from, site.join(name)).unwrap_or_else(|e| panic!("copy {file}: {e}"));
+    }
+    for name in strings("remove") {
+        std::fs::remove_file(site.join(&name)).unwrap_or_else(|e| panic!("remove {name}: {e}"));
+    }
+    if let Some(files) = doc.get("site-packages").and_then(|t| t.as_table()) {
+        for (name, text) in files {
+            std::fs::write(site.join(name), text.as_str().unwrap()).unwrap();
+        }
+    }
+}
+
+/// A fixture's `doctor.toml`.
+pub fn doctor_toml(case: &Path) -> toml_edit::DocumentMut {
+    let text = std::fs::read_to_string(case.join("doctor.toml")).unwrap();
+    text.parse().expect("valid doctor.toml")
+}
+
+/// An array of strings of a TOML document (empty when absent).
+fn toml_strings(doc: &toml_edit::DocumentMut, key: &str) -> Vec<String> {
+    doc.get(key)
+        .and_then(|i| i.as_array())
+        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
