@@ -442,6 +442,8 @@ pub struct ProjectUse {
     /// The local run's versions as a fresh install resolves them (lock
     /// file, requirements, declared dependencies; no environment).
     pub fresh: config::versions::Versions,
+    /// The coverage configuration the local run reads.
+    pub coverage: config::coverage::CoverageConfig,
 }
 
 /// `covdoctor doctor`'s view of each project (see [`ProjectUse`]).
@@ -449,7 +451,7 @@ pub fn project_use(paths: &[PathBuf], options: &RunOptions) -> (Vec<ProjectUse>,
     let files = std::sync::Arc::new(source::Disk) as source::SharedFiles;
     let mut out = Vec::new();
     let problems = each_project(paths, options, &files, &mut |project, _| {
-        let measuring = views(project)
+        let measuring: Vec<(runs::View, runs::Mechanism)> = views(project)
             .into_iter()
             .filter(|v| v.measures)
             .map(|v| {
@@ -471,8 +473,14 @@ pub fn project_use(paths: &[PathBuf], options: &RunOptions) -> (Vec<ProjectUse>,
         };
         let mut loader = config::ConfigFiles::new(std::sync::Arc::clone(project.files));
         let fresh = config::versions::Versions::detect(&project.root, &fresh, &mut loader);
+        let coverage = measuring
+            .iter()
+            .find(|(v, _)| v.run.kind == runs::Kind::Local)
+            .and_then(|(v, _)| run_coverage(project, v, options, &mut Vec::new()))
+            .unwrap_or_else(|| project.config.coverage.clone());
         out.push(ProjectUse {
             root: project.root.clone(),
+            coverage,
             measuring,
             python_children: rules::python_launches(&project.python).next().is_some(),
             fresh,

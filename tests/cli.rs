@@ -1666,3 +1666,32 @@ fn doctor_reads_the_shell_it_runs_in() {
         "{text}"
     );
 }
+
+#[test]
+fn config_takes_the_coverage_version_from_the_environment() {
+    let repo = common::repo();
+    // A project with `[run] patch`, tested in an environment with coverage
+    // 7.9.2 (older than `patch`), then 7.17.5.
+    let project = repo.join("fixtures/leaked-coverage-variable/fires-coverage-rcfile");
+    for (environment, ignored) in [
+        ("subprocess-hook-missing/ok-pytest-cov-6-with-its-pth", true),
+        (
+            "subprocess-hook-missing/ok-coverage-7-13-with-its-pth",
+            false,
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        common::copy_dir(&project, tmp.path());
+        common::lay_out_environment(&repo.join("fixtures").join(environment), tmp.path());
+        let out = covdoctor(&["config"], tmp.path());
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert_eq!(
+            text.contains(
+                "ignored: [run] patch (pyproject.toml:9): needs coverage.py 7.10; coverage 7.9.2 (from the environment in .venv)"
+            ),
+            ignored,
+            "{environment}:\n{text}"
+        );
+    }
+}

@@ -22,6 +22,7 @@ mod stale_coverage_pth;
 mod subprocess_hook_missing;
 mod subprocess_patch_missing;
 mod terminate_without_wait;
+mod toml_support_missing;
 mod unused_suppression;
 
 use crate::analyze::{Launch, PythonFacts};
@@ -144,6 +145,7 @@ pub static ALL: &[&Rule] = &[
     &subprocess_hook_missing::RULE,
     &subprocess_patch_missing::RULE,
     &terminate_without_wait::RULE,
+    &toml_support_missing::RULE,
     &unused_suppression::RULE,
 ];
 
