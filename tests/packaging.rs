@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const PRE_COMMIT: &str = "pre-commit==4.7.0";
+/// Checks the wheel's platform tag against the libraries it links.
+const AUDITWHEEL: &str = "auditwheel==6.8.2";
 /// The build backend, pinned for the builds pip and pre-commit run.
 const MATURIN: &str = "maturin==1.16.0";
 
@@ -20,7 +22,9 @@ const MATURIN: &str = "maturin==1.16.0";
 fn tools() -> PathBuf {
     static TOOLS: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     TOOLS
-        .get_or_init(|| common::venv(&tmp().join("tools"), &[PRE_COMMIT]).unwrap())
+        .get_or_init(|| {
+            common::venv(&tmp().join("tools"), &[PRE_COMMIT, MATURIN, AUDITWHEEL]).unwrap()
+        })
         .clone()
 }
 
@@ -90,11 +94,14 @@ fn a_wheel_installed_in_a_fresh_venv_gives_a_working_covdoctor() {
     let work = tempfile::tempdir().unwrap();
     let tools = tools();
     let dist = work.path().join("dist");
-    let out = run(command(tools.join("bin/python"))
-        .args(["-m", "pip", "wheel", "--no-deps", "-q", "-w"])
+    // Built as the release builds it (`maturin build`, which tags the
+    // wheel with the manylinux policy it meets), in the target directory
+    // pre-commit's build then reuses.
+    let out = run(command(tools.join("bin/maturin"))
+        .args(["build", "--release", "--locked", "--out"])
         .arg(&dist)
-        .arg(common::repo()));
-    assert!(out.status.success(), "pip wheel:\n{}", text(&out));
+        .current_dir(common::repo()));
+    assert!(out.status.success(), "maturin build:\n{}", text(&out));
     let wheels: Vec<PathBuf> = std::fs::read_dir(&dist)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -110,6 +117,30 @@ fn a_wheel_installed_in_a_fresh_venv_gives_a_working_covdoctor() {
         name.starts_with(&format!("covdoctor-{}-", env!("CARGO_PKG_VERSION"))),
         "{name}"
     );
+
+    // A manylinux wheel: tagged so, and auditwheel finds the binary
+    // consistent with that tag (it links only libraries the policy allows).
+    if cfg!(target_os = "linux") {
+        assert!(name.contains("-manylinux_"), "{name}");
+        let out = run(command(tools.join("bin/auditwheel"))
+            .arg("show")
+            .arg(&wheels[0]));
+        let shown = text(&out);
+        assert!(out.status.success(), "auditwheel show:\n{shown}");
+        // auditwheel wraps its sentences.
+        let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+        let tag = name
+            .rsplit('-')
+            .next()
+            .and_then(|t| t.strip_suffix(".whl"))
+            .unwrap_or_default();
+        let first = tag.split('.').next().unwrap_or_default();
+        assert!(
+            shown.contains("consistent with the following platform tag:")
+                && shown.contains(&format!("\"{first}\"")),
+            "{name}: auditwheel show:\n{shown}"
+        );
+    }
 
     let venv = work.path().join("venv");
     let out = run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
