@@ -130,7 +130,7 @@ pub fn doctor(
             *slot = explicit;
         }
     }
-    let (projects, mut problems) = if has_project(&root) {
+    let (projects, problems) = if has_project(&root) {
         crate::project_use(std::slice::from_ref(&root), &options)
     } else {
         (Vec::new(), Vec::new())
@@ -143,14 +143,6 @@ pub fn doctor(
     };
     let mut diagnostics = crate::rules::inspect(&inspection);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    // An unreadable project file is the project's problem, not the
-    // environment's: shown, but it does not change the environment's
-    // verdicts.
-    for p in &mut problems {
-        if p.is_error() {
-            p.demote("covdoctor doctor inspects the environment".to_string());
-        }
-    }
     Report {
         environment: Some(env),
         diagnostics,

@@ -1695,3 +1695,21 @@ fn config_takes_the_coverage_version_from_the_environment() {
         );
     }
 }
+
+#[test]
+fn doctor_with_an_unreadable_project_configuration_exits_2() {
+    let repo = common::repo();
+    let case = repo.join("fixtures/subprocess-hook-missing/ok-pytest-cov-6-with-its-pth");
+    let tmp = tempfile::tempdir().unwrap();
+    common::copy_dir(&case, tmp.path());
+    common::lay_out_environment(&case, tmp.path());
+    // Whether the tests measure children, and how, is read from it.
+    std::fs::write(
+        tmp.path().join("pyproject.toml"),
+        "[tool.pytest.ini_options\n",
+    )
+    .unwrap();
+    let out = doctor(&["-q"], tmp.path(), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("pyproject.toml"), "{}", stderr(&out));
+}

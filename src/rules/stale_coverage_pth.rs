@@ -48,6 +48,11 @@ fn check(ix: &Inspection<'_>) -> Vec<Diagnostic> {
                     installed(ix, "pytest-cov")
                 )
             }
+            // A hand-made hook outlives the coverage.py it starts; a
+            // `sitecustomize.py` does more than that, and is left alone.
+            HookKind::Custom if !env.has("coverage") && name.ends_with(".pth") => {
+                "it calls `coverage.process_startup()`, and coverage.py is not installed: unless the import is guarded, every Python process of the environment starts with \"Error processing line 1 of ...\" and a traceback".to_string()
+            }
             _ => continue,
         };
         out.push(
