@@ -221,16 +221,18 @@ pub fn discover(
             &test_data,
             &mut problems,
         );
-        for n in nested.lock().expect("walk finished").drain(..) {
+        let mut nested: Vec<PathBuf> = nested.lock().expect("walk finished").drain(..).collect();
+        nested.sort();
+        for n in nested {
             // A nested project is only checked when it was asked for.
             if asked.iter().any(|a| n.starts_with(a)) {
                 queue.push(n);
             }
         }
-        let (test_data, found): (Vec<PathBuf>, Vec<Vec<Problem>>) =
-            std::mem::take(&mut *test_data.lock().expect("walk finished"))
-                .into_iter()
-                .unzip();
+        let mut test_data = std::mem::take(&mut *test_data.lock().expect("walk finished"));
+        // The walk runs on every core: its order is not the tree's.
+        test_data.sort_by(|a, b| a.0.cmp(&b.0));
+        let (test_data, found): (Vec<PathBuf>, Vec<Vec<Problem>>) = test_data.into_iter().unzip();
         problems.extend(found.into_iter().flatten());
         projects.push(Project {
             root,
@@ -283,7 +285,10 @@ fn walk(
     // with no check, so a FIFO blocks it forever and `/dev/zero` is read
     // until memory runs out. The same files are read here through
     // `read_regular` and matched with the crate's gitignore matcher.
-    let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(root)
+    // Directories are listed on every core (`build_parallel`); the files
+    // are sorted afterwards, so the order of the walk never shows.
+    let found: Mutex<(Vec<PathBuf>, Vec<Problem>)> = Mutex::new((Vec::new(), Vec::new()));
+    ignore::WalkBuilder::new(root)
         .standard_filters(false)
         .hidden(true)
         .filter_entry(move |entry| {
@@ -300,7 +305,7 @@ fn walk(
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
             if ignores_in_walk
                 .lock()
-                .expect("single walker")
+                .expect("not poisoned")
                 .ignored(entry.path(), is_dir)
             {
                 return false;
@@ -311,37 +316,49 @@ fn walk(
                 if is_test_data(&root_owned, entry.path(), &mut found) {
                     test_data
                         .lock()
-                        .expect("single walker")
+                        .expect("not poisoned")
                         .push((entry.path().to_path_buf(), found));
                     return true;
                 }
                 nested
                     .lock()
-                    .expect("single walker")
+                    .expect("not poisoned")
                     .push(entry.path().to_path_buf());
                 return false;
             }
             true
         })
-        .build()
-        .filter_map(|entry| match entry {
-            Ok(entry) => Some(entry),
-            // An unlistable directory, a broken link: said, not skipped
-            // without a word.
-            Err(e) => {
-                problems.push(Problem::at_path(
-                    walk_error_path(&e).unwrap_or_else(|| root.to_path_buf()),
-                    format!("cannot be read: {}", walk_error_cause(&e)),
-                ));
-                None
-            }
-        })
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .map(|e| e.into_path())
-        .filter(|p| p.extension().is_some_and(|e| e == "py"))
-        .collect();
+        .threads(std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .build_parallel()
+        .run(|| {
+            Box::new(|entry| {
+                let mut found = found.lock().expect("not poisoned");
+                match entry {
+                    Ok(entry) => {
+                        let path = entry.path();
+                        if entry.file_type().is_some_and(|t| t.is_file())
+                            && path.extension().is_some_and(|e| e == "py")
+                        {
+                            found.0.push(entry.into_path());
+                        }
+                    }
+                    // An unlistable directory, a broken link: said, not
+                    // skipped without a word.
+                    Err(e) => found.1.push(Problem::at_path(
+                        walk_error_path(&e).unwrap_or_else(|| root.to_path_buf()),
+                        format!("cannot be read: {}", walk_error_cause(&e)),
+                    )),
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    let (mut files, mut walk_problems) = found.into_inner().expect("not poisoned");
+    walk_problems.sort_by(|a, b| a.path.cmp(&b.path));
+    problems.append(&mut walk_problems);
     files.sort();
-    problems.append(&mut ignores.lock().expect("walk finished").problems);
+    let mut ignore_problems = std::mem::take(&mut ignores.lock().expect("walk finished").problems);
+    ignore_problems.sort_by(|a, b| a.path.cmp(&b.path));
+    problems.append(&mut ignore_problems);
     files
 }
 
