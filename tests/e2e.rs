@@ -499,10 +499,23 @@ fn after_fix(scenario: &Scenario, venv: &Path, project: &Path) -> Result<String,
 fn main() {
     let args = Arguments::from_args();
     let report = Arc::new(Mutex::new(Vec::new()));
-    let mut venvs = Vec::new();
-    for (name, pins) in GENERATIONS {
-        venvs.push((name.to_string(), venv(name, pins)));
-    }
+    // The generations' environments are installed side by side (pip
+    // mostly waits on the network and the disk).
+    let venvs: Vec<(String, Result<PathBuf, String>)> = std::thread::scope(|scope| {
+        let installs: Vec<_> = GENERATIONS
+            .iter()
+            .map(|(name, pins)| (name.to_string(), scope.spawn(move || venv(name, pins))))
+            .collect();
+        installs
+            .into_iter()
+            .map(|(name, install)| {
+                let venv = install
+                    .join()
+                    .unwrap_or_else(|_| Err(format!("installing {name} panicked")));
+                (name, venv)
+            })
+            .collect()
+    });
     let scenarios = Arc::new(scenarios());
     let mut trials = Vec::new();
     for (i, scenario) in scenarios.iter().enumerate() {
