@@ -1,7 +1,8 @@
 //! covdoctor as Python users install it: a wheel built by maturin from
 //! this repository, installed into a fresh virtual environment, and the
 //! pre-commit hooks of `.pre-commit-hooks.yaml` run by the real pre-commit
-//! (`pre-commit try-repo`) on a git repository made from a fixture.
+//! (`pre-commit run`, configured as a user would) on a git repository made
+//! from a fixture.
 //!
 //! Needs python3 with venv, git, and PyPI (maturin, pre-commit). The Rust
 //! build of every install shares `target/packaging`, so only the first one
@@ -199,11 +200,85 @@ fn git_repo(fixture: &str) -> tempfile::TempDir {
     dir
 }
 
-fn try_repo(tools: &Path, home: &Path, project: &Path, hook: &str) -> Output {
+/// This repository as pre-commit installs hooks from it: a clone with the
+/// working tree's changes (tracked and untracked files, as `git status`
+/// shows them) committed, and that commit. Made once per run, so that
+/// every hook run below finds its environment in the one pre-commit store
+/// (`pre-commit try-repo` makes a new store, and a new install, each time).
+fn hooks_repo() -> (PathBuf, String) {
+    static REPO: std::sync::OnceLock<(PathBuf, String)> = std::sync::OnceLock::new();
+    REPO.get_or_init(|| {
+        let git = |args: &[&str], dir: &Path| {
+            let out = run(Command::new("git").args(args).current_dir(dir));
+            assert!(out.status.success(), "git {args:?}: {}", text(&out));
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let repo = common::repo();
+        let clone = tmp().join("hooks-repo");
+        let _ = std::fs::remove_dir_all(&clone);
+        std::fs::create_dir_all(tmp()).unwrap();
+        git(
+            &[
+                "clone",
+                "-q",
+                &repo.to_string_lossy(),
+                &clone.to_string_lossy(),
+            ],
+            &repo,
+        );
+        let changed = git(&["diff", "--name-only", "HEAD"], &repo);
+        let untracked = git(&["ls-files", "--others", "--exclude-standard"], &repo);
+        for name in changed.lines().chain(untracked.lines()) {
+            let (from, to) = (repo.join(name), clone.join(name));
+            if from.is_file() {
+                std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+                std::fs::copy(&from, &to).unwrap();
+            } else {
+                let _ = std::fs::remove_file(&to);
+            }
+        }
+        git(&["add", "-A"], &clone);
+        git(
+            &[
+                "-c",
+                "user.name=covdoctor tests",
+                "-c",
+                "user.email=tests@covdoctor.invalid",
+                "-c",
+                "commit.gpgsign=false",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                "the working tree",
+            ],
+            &clone,
+        );
+        let rev = git(&["rev-parse", "HEAD"], &clone).trim().to_string();
+        (clone, rev)
+    })
+    .clone()
+}
+
+/// Runs one hook of `.pre-commit-hooks.yaml` on every file of `project`,
+/// as a user's `.pre-commit-config.yaml` pointing at this repository would
+/// (what `pre-commit try-repo` does, with the store in `home` kept).
+fn pre_commit(tools: &Path, home: &Path, project: &Path, hook: &str) -> Output {
+    let (repo, rev) = hooks_repo();
+    let config = home.join(format!("config-{hook}.yaml"));
+    std::fs::write(
+        &config,
+        format!(
+            "repos:\n- repo: {}\n  rev: {rev}\n  hooks:\n  - id: {hook}\n",
+            repo.display()
+        ),
+    )
+    .unwrap();
     run(command(tools.join("bin/pre-commit"))
-        .args(["try-repo"])
-        .arg(common::repo())
-        .args([hook, "--all-files", "--color", "never"])
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .args(["--all-files", "--color", "never"])
         .env("PRE_COMMIT_HOME", home)
         .current_dir(project))
 }
@@ -223,7 +298,7 @@ fn pre_commit_hooks_check_and_fix() {
 
     // `covdoctor`: fails with the seed's four findings, changes nothing.
     let seed = git_repo("fixtures/seed-server");
-    let out = try_repo(&tools, home.path(), seed.path(), "covdoctor");
+    let out = pre_commit(&tools, home.path(), seed.path(), "covdoctor");
     let output = text(&out);
     assert_eq!(out.status.code(), Some(1), "{output}");
     assert!(output.contains("- hook id: covdoctor\n"), "{output}");
@@ -246,7 +321,7 @@ fn pre_commit_hooks_check_and_fix() {
     // pre-commit runs covdoctor with $VIRTUAL_ENV set to covdoctor's own
     // environment; the versions still come from the project.
     let pinned = git_repo("fixtures/subprocess-patch-missing/fires-pytest-cov-7-without-patch");
-    let out = try_repo(&tools, home.path(), pinned.path(), "covdoctor");
+    let out = pre_commit(&tools, home.path(), pinned.path(), "covdoctor");
     let output = text(&out);
     assert_eq!(out.status.code(), Some(1), "{output}");
     assert!(
@@ -257,13 +332,13 @@ fn pre_commit_hooks_check_and_fix() {
 
     // A project that keeps its children's coverage passes.
     let ok = git_repo("fixtures/sigkill-loses-coverage/ok-kill-after-timeout");
-    let out = try_repo(&tools, home.path(), ok.path(), "covdoctor");
+    let out = pre_commit(&tools, home.path(), ok.path(), "covdoctor");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("Passed"), "{}", text(&out));
 
     // `covdoctor-fix`: applies the safe fixes (both in pyproject.toml),
     // fails because it changed files, and reports what is left.
-    let out = try_repo(&tools, home.path(), seed.path(), "covdoctor-fix");
+    let out = pre_commit(&tools, home.path(), seed.path(), "covdoctor-fix");
     let output = text(&out);
     assert_eq!(out.status.code(), Some(1), "{output}");
     assert!(
@@ -293,7 +368,7 @@ fn pre_commit_hooks_check_and_fix() {
     assert_eq!((added, removed), (2, 1), "{diff}");
 
     // Again: nothing left to fix; the unsafe findings still fail the hook.
-    let out = try_repo(&tools, home.path(), seed.path(), "covdoctor-fix");
+    let out = pre_commit(&tools, home.path(), seed.path(), "covdoctor-fix");
     let output = text(&out);
     assert_eq!(out.status.code(), Some(1), "{output}");
     assert!(!output.contains("files were modified"), "{output}");
