@@ -279,7 +279,7 @@ fn walk(
     let root_owned = root.to_path_buf();
     let nested = Arc::clone(nested);
     let test_data = Arc::clone(test_data);
-    let ignores = Arc::new(Mutex::new(IgnoreFiles::new(root)));
+    let ignores = Arc::new(IgnoreFiles::new(root));
     let ignores_in_walk = Arc::clone(&ignores);
     // The walker's own ignore-file reading is off: it opens `.gitignore`
     // with no check, so a FIFO blocks it forever and `/dev/zero` is read
@@ -303,11 +303,7 @@ fn walk(
                 return false;
             }
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            if ignores_in_walk
-                .lock()
-                .expect("not poisoned")
-                .ignored(entry.path(), is_dir)
-            {
+            if ignores_in_walk.ignored(entry.path(), is_dir) {
                 return false;
             }
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
@@ -356,7 +352,7 @@ fn walk(
     walk_problems.sort_by(|a, b| a.path.cmp(&b.path));
     problems.append(&mut walk_problems);
     files.sort();
-    let mut ignore_problems = std::mem::take(&mut ignores.lock().expect("walk finished").problems);
+    let mut ignore_problems = std::mem::take(&mut *ignores.problems.lock().expect("not poisoned"));
     ignore_problems.sort_by(|a, b| a.path.cmp(&b.path));
     problems.append(&mut ignore_problems);
     files
@@ -368,8 +364,10 @@ struct IgnoreFiles {
     /// The top of the git checkout holding the root (its ignore files apply
     /// to a project inside it), or the root itself.
     top: PathBuf,
-    by_dir: std::collections::HashMap<PathBuf, Option<ignore::gitignore::Gitignore>>,
-    problems: Vec<Problem>,
+    /// Each directory's matcher, read once; shared by the walk's threads
+    /// (the lock is held for the lookup only, never while reading).
+    by_dir: Mutex<std::collections::HashMap<PathBuf, Option<Arc<ignore::gitignore::Gitignore>>>>,
+    problems: Mutex<Vec<Problem>>,
 }
 
 impl IgnoreFiles {
@@ -380,58 +378,64 @@ impl IgnoreFiles {
                 .find(|d| d.join(".git").exists())
                 .unwrap_or(root)
                 .to_path_buf(),
-            by_dir: std::collections::HashMap::new(),
-            problems: Vec::new(),
+            by_dir: Mutex::new(std::collections::HashMap::new()),
+            problems: Mutex::new(Vec::new()),
         }
     }
 
-    fn of(&mut self, dir: &Path) -> Option<&ignore::gitignore::Gitignore> {
-        if !self.by_dir.contains_key(dir) {
-            let mut builder = ignore::gitignore::GitignoreBuilder::new(dir);
-            let mut any = false;
-            let mut names = vec![dir.join(".gitignore"), dir.join(".ignore")];
-            if dir.join(".git").is_dir() {
-                names.push(dir.join(".git").join("info").join("exclude"));
-            }
-            for path in names {
-                // Nothing there, or a dangling link: git passes over it (a
-                // link loop it reports).
-                if std::fs::metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
-                {
-                    continue;
-                }
-                match crate::source::read_regular(&path) {
-                    Ok(bytes) => {
-                        let text = String::from_utf8_lossy(&bytes);
-                        for line in text.lines() {
-                            // A line the matcher rejects is skipped, as git does.
-                            let _ = builder.add_line(Some(path.clone()), line);
-                        }
-                        any = true;
-                    }
-                    Err(e) => self.problems.push(Problem::at_path(
-                        path.clone(),
-                        format!("{}: {e}", path.display()),
-                    )),
-                }
-            }
-            let built = any.then(|| builder.build().ok()).flatten();
-            self.by_dir.insert(dir.to_path_buf(), built);
+    fn of(&self, dir: &Path) -> Option<Arc<ignore::gitignore::Gitignore>> {
+        if let Some(known) = self.by_dir.lock().expect("not poisoned").get(dir) {
+            return known.clone();
         }
-        self.by_dir.get(dir).and_then(Option::as_ref)
+        let mut builder = ignore::gitignore::GitignoreBuilder::new(dir);
+        let mut any = false;
+        let mut problems = Vec::new();
+        let mut names = vec![dir.join(".gitignore"), dir.join(".ignore")];
+        if dir.join(".git").is_dir() {
+            names.push(dir.join(".git").join("info").join("exclude"));
+        }
+        for path in names {
+            // Nothing there, or a dangling link: git passes over it (a
+            // link loop it reports).
+            if std::fs::metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+                continue;
+            }
+            match crate::source::read_regular(&path) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    for line in text.lines() {
+                        // A line the matcher rejects is skipped, as git does.
+                        let _ = builder.add_line(Some(path.clone()), line);
+                    }
+                    any = true;
+                }
+                Err(e) => problems.push(Problem::at_path(
+                    path.clone(),
+                    format!("{}: {e}", path.display()),
+                )),
+            }
+        }
+        let built = any.then(|| builder.build().ok()).flatten().map(Arc::new);
+        let mut by_dir = self.by_dir.lock().expect("not poisoned");
+        match by_dir.entry(dir.to_path_buf()) {
+            // Another thread read it first: its problems are already said.
+            std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                self.problems.lock().expect("not poisoned").extend(problems);
+                e.insert(built).clone()
+            }
+        }
     }
 
     /// Whether the ignore files of `path`'s directories (the nearest one
     /// first) ignore it.
-    fn ignored(&mut self, path: &Path, is_dir: bool) -> bool {
-        let dirs: Vec<PathBuf> = path
+    fn ignored(&self, path: &Path, is_dir: bool) -> bool {
+        for dir in path
             .ancestors()
             .skip(1)
             .take_while(|d| d.starts_with(&self.top))
-            .map(Path::to_path_buf)
-            .collect();
-        for dir in dirs {
-            if let Some(gi) = self.of(&dir) {
+        {
+            if let Some(gi) = self.of(dir) {
                 match gi.matched(path, is_dir) {
                     ignore::Match::Ignore(_) => return true,
                     ignore::Match::Whitelist(_) => return false,
