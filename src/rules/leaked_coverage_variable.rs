@@ -21,13 +21,15 @@ fn check(ix: &Inspection<'_>) -> Vec<Diagnostic> {
         return Vec::new();
     }
     let env = ix.env;
-    let starts_coverage = env.hooks(&HookKind::Coverage).next().is_some()
-        || env.hooks(&HookKind::Custom).next().is_some()
-        || env
-            .hooks(&HookKind::Subcover { pid: None })
-            .next()
-            .is_some()
-        || env.has(crate::config::versions::HOOK_PACKAGE);
+    // A hook starts coverage only where coverage.py is installed.
+    let starts_coverage = env.has("coverage")
+        && (env.hooks(&HookKind::Coverage).next().is_some()
+            || env.hooks(&HookKind::Custom).next().is_some()
+            || env
+                .hooks(&HookKind::Subcover { pid: None })
+                .next()
+                .is_some()
+            || env.has(crate::config::versions::HOOK_PACKAGE));
     let mut out = Vec::new();
     for name in ["COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG"] {
         let Some(var) = ix.var(name).filter(|v| !v.value.is_empty()) else {

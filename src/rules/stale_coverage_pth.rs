@@ -50,8 +50,14 @@ fn check(ix: &Inspection<'_>) -> Vec<Diagnostic> {
             }
             // A hand-made hook outlives the coverage.py it starts; a
             // `sitecustomize.py` does more than that, and is left alone.
-            HookKind::Custom if !env.has("coverage") && name.ends_with(".pth") => {
-                "it calls `coverage.process_startup()`, and coverage.py is not installed: unless the import is guarded, every Python process of the environment starts with \"Error processing line 1 of ...\" and a traceback".to_string()
+            // One whose import is guarded (`try: import coverage`, as
+            // coverage-enable-subprocess writes it) does nothing then.
+            HookKind::Custom
+                if !env.has("coverage")
+                    && name.ends_with(".pth")
+                    && !hook.text.contains("except") =>
+            {
+                "it calls `coverage.process_startup()`, and coverage.py is not installed: every Python process of the environment starts with \"Error processing line 1 of ...\" and a traceback".to_string()
             }
             _ => continue,
         };
