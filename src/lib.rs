@@ -368,6 +368,24 @@ pub struct ProjectRuns {
     pub runs: Vec<(runs::View, runs::Mechanism)>,
 }
 
+/// A run with how its children are measured (which needs the coverage
+/// configuration the run reads).
+fn with_mechanism(
+    project: &Prepared<'_>,
+    v: runs::View,
+    options: &RunOptions,
+) -> (runs::View, runs::Mechanism) {
+    let coverage = run_coverage(project, &v, options, &mut Vec::new());
+    let cx = rules::Context {
+        config: &project.config,
+        python: &project.python,
+        run: &v,
+        coverage: coverage.as_ref().unwrap_or(&project.config.coverage),
+    };
+    let mechanism = cx.mechanism();
+    (v, mechanism)
+}
+
 /// `covdoctor runs`: every way each project runs its tests, resolved.
 pub fn list_runs(paths: &[PathBuf], options: &RunOptions) -> (Vec<ProjectRuns>, Vec<Problem>) {
     let files = std::sync::Arc::new(source::Disk) as source::SharedFiles;
@@ -376,17 +394,7 @@ pub fn list_runs(paths: &[PathBuf], options: &RunOptions) -> (Vec<ProjectRuns>, 
         let views = views(project);
         let runs = views
             .into_iter()
-            .map(|v| {
-                let coverage = run_coverage(project, &v, options, &mut Vec::new());
-                let cx = rules::Context {
-                    config: &project.config,
-                    python: &project.python,
-                    run: &v,
-                    coverage: coverage.as_ref().unwrap_or(&project.config.coverage),
-                };
-                let mechanism = cx.mechanism();
-                (v, mechanism)
-            })
+            .map(|v| with_mechanism(project, v, options))
             .collect();
         out.push(ProjectRuns {
             root: project.root.clone(),
@@ -454,17 +462,7 @@ pub fn project_use(paths: &[PathBuf], options: &RunOptions) -> (Vec<ProjectUse>,
         let measuring: Vec<(runs::View, runs::Mechanism)> = views(project)
             .into_iter()
             .filter(|v| v.measures)
-            .map(|v| {
-                let coverage = run_coverage(project, &v, options, &mut Vec::new());
-                let cx = rules::Context {
-                    config: &project.config,
-                    python: &project.python,
-                    run: &v,
-                    coverage: coverage.as_ref().unwrap_or(&project.config.coverage),
-                };
-                let mechanism = cx.mechanism();
-                (v, mechanism)
-            })
+            .map(|v| with_mechanism(project, v, options))
             .collect();
         // What pip would get: no environment, no version assumed.
         let fresh = config::versions::Overrides {

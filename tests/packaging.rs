@@ -178,9 +178,22 @@ fn a_wheel_installed_in_a_fresh_venv_gives_a_working_covdoctor() {
 fn git_repo(fixture: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     common::copy_dir(&common::repo().join(fixture), dir.path());
-    for args in [
-        &["init", "-q"][..],
-        &["add", "-A"],
+    git(&["init", "-q"], dir.path());
+    commit_all(dir.path(), "fixture");
+    dir
+}
+
+/// `git` in `dir`; its standard output.
+fn git(args: &[&str], dir: &Path) -> String {
+    let out = run(Command::new("git").args(args).current_dir(dir));
+    assert!(out.status.success(), "git {args:?}: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Commits everything in the git repository `dir`.
+fn commit_all(dir: &Path, message: &str) {
+    git(&["add", "-A"], dir);
+    git(
         &[
             "-c",
             "user.name=covdoctor tests",
@@ -190,14 +203,12 @@ fn git_repo(fixture: &str) -> tempfile::TempDir {
             "commit.gpgsign=false",
             "commit",
             "-q",
+            "--allow-empty",
             "-m",
-            "fixture",
+            message,
         ],
-    ] {
-        let out = run(Command::new("git").args(args).current_dir(dir.path()));
-        assert!(out.status.success(), "git {args:?}: {}", text(&out));
-    }
-    dir
+        dir,
+    );
 }
 
 /// This repository as pre-commit installs hooks from it: a clone with the
@@ -208,11 +219,6 @@ fn git_repo(fixture: &str) -> tempfile::TempDir {
 fn hooks_repo() -> (PathBuf, String) {
     static REPO: std::sync::OnceLock<(PathBuf, String)> = std::sync::OnceLock::new();
     REPO.get_or_init(|| {
-        let git = |args: &[&str], dir: &Path| {
-            let out = run(Command::new("git").args(args).current_dir(dir));
-            assert!(out.status.success(), "git {args:?}: {}", text(&out));
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        };
         let repo = common::repo();
         let clone = tmp().join("hooks-repo");
         let _ = std::fs::remove_dir_all(&clone);
@@ -237,23 +243,7 @@ fn hooks_repo() -> (PathBuf, String) {
                 let _ = std::fs::remove_file(&to);
             }
         }
-        git(&["add", "-A"], &clone);
-        git(
-            &[
-                "-c",
-                "user.name=covdoctor tests",
-                "-c",
-                "user.email=tests@covdoctor.invalid",
-                "-c",
-                "commit.gpgsign=false",
-                "commit",
-                "-q",
-                "--allow-empty",
-                "-m",
-                "the working tree",
-            ],
-            &clone,
-        );
+        commit_all(&clone, "the working tree");
         let rev = git(&["rev-parse", "HEAD"], &clone).trim().to_string();
         (clone, rev)
     })
