@@ -4,9 +4,10 @@
 //! (`pre-commit run`, configured as a user would) on a git repository made
 //! from a fixture.
 //!
-//! Needs python3 with venv, git, and PyPI (maturin, pre-commit). The Rust
-//! build of every install shares `target/packaging`, so only the first one
-//! compiles the dependencies.
+//! Needs python3 with venv, git, and PyPI (maturin, pre-commit). Every
+//! maturin build here (the wheel, and the one pip runs for pre-commit)
+//! uses the target directory and profile this test run was built with, so
+//! the dependencies `cargo test` just compiled are reused.
 
 mod common;
 
@@ -45,12 +46,29 @@ fn tmp() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("packaging")
 }
 
-/// The environment every packaging command runs in: the shared Rust
-/// target directory, maturin pinned, nothing from the caller's Python or
-/// coverage setup. The binary maturin builds is not optimised (opt-level 0,
-/// many codegen units): these tests check how covdoctor is packaged,
-/// installed and run as a hook, not its speed, and an optimised build of
-/// every dependency is most of their time.
+/// The target directory and cargo profile this test binary was built
+/// with, read from where cargo put the covdoctor binary
+/// (`<target>/<profile dir>/covdoctor`; the dev profile's dir is `debug`).
+fn cargo_build() -> (PathBuf, String) {
+    let bin = Path::new(env!("CARGO_BIN_EXE_covdoctor"));
+    let dir = bin.parent().expect("the profile directory");
+    let target = dir.parent().expect("the target directory").to_path_buf();
+    let profile = match dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev".to_string(),
+        Some(name) => name.to_string(),
+    };
+    (target, profile)
+}
+
+/// The environment every packaging command runs in: nothing from the
+/// caller's Python or coverage setup, maturin pinned, and every maturin
+/// build (pip's PEP 517 builds too, through `MATURIN_PEP517_ARGS`) in this
+/// test run's target directory and profile. These tests check how
+/// covdoctor is packaged, installed and run as a hook, not its speed: an
+/// unoptimised build that reuses what `cargo test` compiled takes seconds
+/// where a release build of every dependency took minutes. It does write
+/// the covdoctor binary `cargo test` built; cargo runs one test binary at a
+/// time and puts its own back on the next build.
 fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut cmd = Command::new(program);
     for (key, _) in std::env::vars_os() {
@@ -58,6 +76,7 @@ fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
         if key.starts_with("COV")
             || key.starts_with("PRE_COMMIT")
             || key.starts_with("PIP_")
+            || key.starts_with("MATURIN")
             || key == "VIRTUAL_ENV"
             || key == "PYTHONPATH"
         {
@@ -67,13 +86,14 @@ fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let constraints = tmp().join("constraints.txt");
     std::fs::create_dir_all(tmp()).unwrap();
     std::fs::write(&constraints, format!("{MATURIN}\n")).unwrap();
+    let (target, profile) = cargo_build();
     cmd.env("PIP_CONSTRAINT", &constraints)
         .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-        .env("CARGO_TARGET_DIR", common::repo().join("target/packaging"))
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
-        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "256")
-        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
-        .env("CARGO_INCREMENTAL", "0");
+        .env("CARGO_TARGET_DIR", target)
+        .env(
+            "MATURIN_PEP517_ARGS",
+            format!("--locked --profile {profile}"),
+        );
     cmd
 }
 
@@ -95,11 +115,10 @@ fn a_wheel_installed_in_a_fresh_venv_gives_a_working_covdoctor() {
     let work = tempfile::tempdir().unwrap();
     let tools = tools();
     let dist = work.path().join("dist");
-    // Built as the release builds it (`maturin build`, which tags the
-    // wheel with the manylinux policy it meets), in the target directory
-    // pre-commit's build then reuses.
+    // Built by `maturin build` as the release builds it (which tags the
+    // wheel with the manylinux policy it meets), though unoptimised.
     let out = run(command(tools.join("bin/maturin"))
-        .args(["build", "--release", "--locked", "--out"])
+        .args(["build", "--locked", "--profile", &cargo_build().1, "--out"])
         .arg(&dist)
         .current_dir(common::repo()));
     assert!(out.status.success(), "maturin build:\n{}", text(&out));
