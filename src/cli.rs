@@ -79,6 +79,19 @@ pub struct DoctorArgs {
     /// `$VIRTUAL_ENV`, else the first `python3` on PATH.
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Print the findings and nothing else (no environment summary).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Exit with status 0 even when there are findings.
+    #[arg(long)]
+    pub exit_zero: bool,
+}
+
+/// How findings are printed, the same for `check` and `doctor`.
+#[derive(Debug, clap::Args)]
+pub struct OutputArgs {
     /// How to print findings.
     #[arg(
         long,
@@ -87,13 +100,8 @@ pub struct DoctorArgs {
         env = "COVDOCTOR_OUTPUT_FORMAT"
     )]
     pub output_format: OutputFormat,
-    /// Print the findings and nothing else (no environment summary).
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
-    /// Exit with status 0 even when there are findings.
-    #[arg(long)]
-    pub exit_zero: bool,
-    /// When to use colours.
+    /// When to use colours (`auto`: on a terminal, or with FORCE_COLOR;
+    /// never with NO_COLOR).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
 }
@@ -150,14 +158,8 @@ pub struct CheckArgs {
     /// pytest.ini) is nearest above it.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
-    /// How to print findings.
-    #[arg(
-        long,
-        value_enum,
-        default_value_t = OutputFormat::Full,
-        env = "COVDOCTOR_OUTPUT_FORMAT"
-    )]
-    pub output_format: OutputFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Write the findings to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output_file: Option<PathBuf>,
@@ -181,10 +183,6 @@ pub struct CheckArgs {
     /// file and the command line), instead of the findings.
     #[arg(long, conflicts_with_all = ["fix", "diff", "statistics", "show_files"])]
     pub show_settings: bool,
-    /// When to use colours (`auto`: on a terminal, or with FORCE_COLOR;
-    /// never with NO_COLOR).
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
     /// Run only these rules (comma-separated; `ALL` for all).
     #[arg(long, value_delimiter = ',', value_name = "RULES", value_parser = rule_name)]
     pub select: Option<Vec<String>>,
@@ -209,12 +207,8 @@ pub struct CheckArgs {
     /// cannot change a verdict (shown as warnings otherwise).
     #[arg(long)]
     pub strict: bool,
-    /// The pytest-cov version to assume (instead of detecting it).
-    #[arg(long, value_name = "VERSION")]
-    pub pytest_cov_version: Option<String>,
-    /// The coverage.py version to assume (instead of detecting it).
-    #[arg(long, value_name = "VERSION")]
-    pub coverage_version: Option<String>,
+    #[command(flatten)]
+    pub versions: VersionArgs,
     /// Apply safe fixes, then report what remains.
     #[arg(long)]
     pub fix: bool,

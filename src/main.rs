@@ -155,29 +155,12 @@ fn doctor(args: covdoctor::cli::DoctorArgs) -> ExitCode {
         })
         .collect();
     let found = covdoctor::doctor::doctor(&args.path, args.python.as_deref(), &vars, &options);
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    let color = |terminal: bool| match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => !set("NO_COLOR") && (terminal || set("FORCE_COLOR")),
-    };
-    let terminal = std::io::stdout().is_terminal();
-    let style = Style {
-        color: color(terminal),
-        width: width(terminal),
-        cwd: std::env::current_dir().unwrap_or_default(),
-    };
+    let (style, err_style) = styles(&args.output, std::io::stdout().is_terminal());
     if !found.problems.is_empty() {
-        let err = std::io::stderr().is_terminal();
-        let err_style = Style {
-            color: color(err),
-            width: width(err),
-            cwd: style.cwd.clone(),
-        };
         eprint!("{}", report::render_problems(&found.problems, &err_style));
     }
     let text_format = matches!(
-        args.output_format,
+        args.output.output_format,
         OutputFormat::Full | OutputFormat::Concise | OutputFormat::Grouped
     );
     let mut out = String::new();
@@ -190,7 +173,7 @@ fn doctor(args: covdoctor::cli::DoctorArgs) -> ExitCode {
         summary: report::summary(&found.diagnostics, &found.problems),
     };
     out.push_str(&report::render(
-        args.output_format,
+        args.output.output_format,
         &results,
         &style,
         args.quiet,
@@ -248,7 +231,10 @@ fn check(args: CheckArgs) -> ExitCode {
         coverage_rcfile: std::env::var_os("COVERAGE_RCFILE")
             .filter(|v| !v.is_empty())
             .map(Into::into),
-        versions: overrides(&args.pytest_cov_version, &args.coverage_version),
+        versions: overrides(
+            &args.versions.pytest_cov_version,
+            &args.versions.coverage_version,
+        ),
         settings: CliSettings {
             select: args.select.clone(),
             extend_select: args.extend_select.clone().unwrap_or_default(),
@@ -271,25 +257,8 @@ fn check(args: CheckArgs) -> ExitCode {
             strict: args.strict,
         },
     };
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    let (no_color, force_color) = (set("NO_COLOR"), set("FORCE_COLOR"));
-    let color = |terminal: bool| match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => !no_color && (terminal || force_color),
-    };
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let to_stdout = args.output_file.is_none() && std::io::stdout().is_terminal();
-    let out_style = Style {
-        color: color(to_stdout),
-        width: width(to_stdout),
-        cwd: cwd.clone(),
-    };
-    let err_style = Style {
-        color: color(std::io::stderr().is_terminal()),
-        width: width(std::io::stderr().is_terminal()),
-        cwd,
-    };
+    let to_terminal = args.output_file.is_none() && std::io::stdout().is_terminal();
+    let (out_style, err_style) = styles(&args.output, to_terminal);
     if args.fix || args.diff {
         return fix(&args, &options, &out_style, &err_style);
     }
@@ -308,8 +277,8 @@ fn check(args: CheckArgs) -> ExitCode {
     }
     if args.show_settings {
         let cli = [
-            args.pytest_cov_version.as_deref(),
-            args.coverage_version.as_deref(),
+            args.versions.pytest_cov_version.as_deref(),
+            args.versions.coverage_version.as_deref(),
         ];
         let text = show_settings(&outcome.settings, cli, &out_style.cwd);
         if let Err(code) = emit(&args, &text) {
@@ -325,7 +294,7 @@ fn check(args: CheckArgs) -> ExitCode {
     if let Err(code) = emit(
         &args,
         &report::render(
-            args.output_format,
+            args.output.output_format,
             &results,
             &out_style,
             args.quiet,
@@ -397,7 +366,7 @@ fn fix(
     };
     let mut text = String::new();
     let human = matches!(
-        args.output_format,
+        args.output.output_format,
         OutputFormat::Full | OutputFormat::Concise | OutputFormat::Grouped
     );
     if args.show_fixes && human && !args.statistics {
@@ -409,7 +378,7 @@ fn fix(
         summary: report::fix_summary(fixed, outcome.diagnostics.len(), &problems),
     };
     text.push_str(&report::render(
-        args.output_format,
+        args.output.output_format,
         &results,
         out_style,
         args.quiet,
@@ -428,12 +397,12 @@ fn fix(
 /// Input problems go to stderr. GitHub annotations carry them on stdout
 /// already (and stderr lands in the same log).
 fn report_problems(args: &CheckArgs, problems: &[covdoctor::problem::Problem], style: &Style) {
-    if problems.is_empty() || args.output_format == OutputFormat::Github {
+    if problems.is_empty() || args.output.output_format == OutputFormat::Github {
         return;
     }
     let mut err = std::io::stderr().lock();
     let _ =
-        err.write_all(report::render_problems_for(args.output_format, problems, style).as_bytes());
+        err.write_all(report::render_problems_for(args.output.output_format, problems, style).as_bytes());
 }
 
 /// Prints to stdout, or writes `--output-file` (creating its directory).
@@ -480,6 +449,24 @@ fn print(text: &str) {
 /// How wide the text formats wrap on a terminal: `COLUMNS` when set, else
 /// the terminal's width; never narrower than 40 columns or wider than 200.
 /// Anything else (a file, a pipe, a CI log) gets 100.
+/// The styles for the findings (on a terminal or not) and for stderr:
+/// colour as `--color` says (`auto`: on a terminal or with FORCE_COLOR,
+/// never with NO_COLOR), the terminal's width.
+fn styles(output: &covdoctor::cli::OutputArgs, to_terminal: bool) -> (Style, Style) {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let (no_color, force_color) = (set("NO_COLOR"), set("FORCE_COLOR"));
+    let style = |terminal: bool| Style {
+        color: match output.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => !no_color && (terminal || force_color),
+        },
+        width: width(terminal),
+        cwd: std::env::current_dir().unwrap_or_default(),
+    };
+    (style(to_terminal), style(std::io::stderr().is_terminal()))
+}
+
 fn width(terminal: bool) -> usize {
     if !terminal {
         return 100;
