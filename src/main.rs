@@ -401,8 +401,9 @@ fn report_problems(args: &CheckArgs, problems: &[covdoctor::problem::Problem], s
         return;
     }
     let mut err = std::io::stderr().lock();
-    let _ =
-        err.write_all(report::render_problems_for(args.output.output_format, problems, style).as_bytes());
+    let _ = err.write_all(
+        report::render_problems_for(args.output.output_format, problems, style).as_bytes(),
+    );
 }
 
 /// Prints to stdout, or writes `--output-file` (creating its directory).

@@ -63,7 +63,11 @@ pub struct SourceFile {
     /// Makefile or a shell script, read as bytes): spans do not index the
     /// file's bytes, and the file is never rewritten.
     pub lossy: bool,
-    line_starts: Vec<usize>,
+    /// Where each line starts, found on the first `line_col`: most files
+    /// read (those the analysis never parses) are never asked, and the
+    /// offsets of all of them would take a fifth as much memory as their
+    /// text.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -72,23 +76,35 @@ impl SourceFile {
             Some(rest) => (rest.to_string(), true),
             None => (text, false),
         };
-        // Line breaks as Python and configparser see them: `\n`, `\r\n`,
-        // and a lone `\r` (universal newlines).
-        let mut line_starts = vec![0];
-        let bytes = text.as_bytes();
-        for (i, &b) in bytes.iter().enumerate() {
-            if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
-                line_starts.push(i + 1);
-            }
-        }
         SourceFile {
             path,
             text,
             bom,
             encoding: None,
             lossy: false,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Line breaks as Python and configparser see them: `\n`, `\r\n`,
+    /// and a lone `\r` (universal newlines).
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            let bytes = self.text.as_bytes();
+            for (i, &b) in bytes.iter().enumerate() {
+                if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                    starts.push(i + 1);
+                }
+            }
+            starts
+        })
+    }
+
+    /// A file known by its path only, its text not kept (empty): a Python
+    /// file the analysis did not parse.
+    pub fn unread(path: PathBuf) -> Self {
+        SourceFile::new(path, String::new())
     }
 
     /// Reads a Python file: UTF-8, unless a PEP 263 declaration
@@ -160,11 +176,12 @@ impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+        let starts = self.line_starts();
+        let line = match starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let start = self.line_starts[line];
+        let start = starts[line];
         let column = self.text[start..offset].chars().count() + 1;
         (line + 1, column)
     }

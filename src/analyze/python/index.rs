@@ -463,11 +463,18 @@ impl<'a> Index<'a> {
 
     /// Indexes a module that was not parsed, now that it is: its
     /// functions and classes come after every other's.
-    pub fn fill(&mut self, id: ModId, suite: &'a [Stmt], targets: &'a ImportTargets) {
+    pub fn fill(
+        &mut self,
+        id: ModId,
+        source: Source,
+        suite: &'a [Stmt],
+        targets: &'a ImportTargets,
+    ) {
         let module = &mut self.modules[id];
         if module.stub.take().is_none() {
             return;
         }
+        module.source = source;
         module.suite = suite;
         self.collect_module(id, suite, targets);
         self.stub_words = Default::default();

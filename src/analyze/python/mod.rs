@@ -72,7 +72,9 @@ struct Parsed {
 enum Read {
     /// A parsed file, with the words of its text.
     Parsed(Parsed, relevance::Idents),
-    Words(Source, relevance::Idents),
+    /// A file not parsed: its path and the words of its text (the text
+    /// itself is not kept: it is read again if the file is parsed later).
+    Words(PathBuf, relevance::Idents),
 }
 
 /// Analyses the Python files of one project. `scripts` are the project's
@@ -171,8 +173,9 @@ fn analyze_on_this_thread(
                     stub: None,
                 });
             }
-            Read::Words(source, words) => {
+            Read::Words(path, words) => {
                 parsed_words.push(None);
+                let source = Arc::new(SourceFile::unread(path));
                 sources.push(Arc::clone(&source));
                 parsed.push(None);
                 inputs.push(ModuleInput {
@@ -213,11 +216,12 @@ fn analyze_on_this_thread(
             let mut prefetched = 0;
             let mut done = std::collections::HashSet::new();
             loop {
-                let new = parse_batch(&sources, &batch, root);
+                let new = parse_batch(fs, &sources, &batch, root, &mut problems);
                 for (m, p) in new {
                     let p: &Parsed = arena.alloc(p);
                     parsed[m] = Some(p);
-                    index.fill(m, &p.module.body, &p.targets);
+                    sources[m] = Arc::clone(&p.source);
+                    index.fill(m, Arc::clone(&p.source), &p.module.body, &p.targets);
                 }
                 if prefetched >= MAX_PREFETCH {
                     break;
@@ -639,6 +643,15 @@ fn on_workers<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> V
         .collect()
 }
 
+/// Reads a Python file; a file that cannot be read or decoded is a
+/// problem.
+fn read_python(fs: &dyn Files, path: &std::path::Path) -> Result<SourceFile, Problem> {
+    SourceFile::read_python(fs, path).map_err(|u| match u.at {
+        Some(at) => Problem::invalid(at, u.error.message()),
+        None => Problem::unreadable(u.error),
+    })
+}
+
 /// Reads every file, parsing those whose text holds a seed word or a
 /// launcher's name, and the noxfile and `setup.py` (every file with
 /// `no_prefilter`).
@@ -650,21 +663,33 @@ fn read_all(
     no_prefilter: bool,
     problems: &mut Vec<Problem>,
 ) -> Vec<Read> {
+    // The names of the files that are not words (`run-server.py`): what
+    // `session::named_elsewhere` looks for in a file's text is kept with
+    // the words of a file not parsed.
+    let odd_stems: Vec<&str> = files
+        .iter()
+        .filter_map(|f| f.file_name()?.to_str())
+        .map(|n| n.strip_suffix(".py").unwrap_or(n))
+        .filter(|stem| !session::is_word(stem))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let read = |path: &PathBuf| -> Result<Read, Problem> {
-        let source = SourceFile::read_python(fs, path).map_err(|u| match u.at {
-            Some(at) => Problem::invalid(at, u.error.message()),
-            None => Problem::unreadable(u.error),
-        })?;
+        let source = read_python(fs, path)?;
         // A noxfile or `setup.py` declares runs and scripts: always read.
         let seed = seeds.names_in(&source.text) || crate::verdict::is_run_file(path);
+        let mut words = relevance::Idents::words(&source.text);
         if seed || no_prefilter {
-            let words = relevance::Idents::words(&source.text);
             let mut p = parse_source(Arc::new(source), root);
             p.seed = seed;
             Ok(Read::Parsed(p, words))
         } else {
-            let words = relevance::Idents::words(&source.text);
-            Ok(Read::Words(Arc::new(source), words))
+            for stem in &odd_stems {
+                if session::holds_word(&source.text, stem) {
+                    words.add(stem);
+                }
+            }
+            Ok(Read::Words(source.path, words))
         }
     };
     let mut out = Vec::new();
@@ -731,14 +756,34 @@ fn prefetch(
 }
 
 /// Parses the files of `wanted` (indices into `sources`).
+/// Reads the `wanted` files again and parses them. A file that can no
+/// longer be read (it changed or went away since it was first read) is a
+/// problem, and is analysed as an empty file.
 fn parse_batch(
+    fs: &dyn Files,
     sources: &[Source],
     wanted: &std::collections::BTreeSet<ModId>,
     root: &std::path::Path,
+    problems: &mut Vec<Problem>,
 ) -> Vec<(ModId, Parsed)> {
     let todo: Vec<ModId> = wanted.iter().copied().collect();
-    let parsed = on_workers(&todo, |&m| parse_source(Arc::clone(&sources[m]), root));
-    todo.into_iter().zip(parsed).collect()
+    let parsed = on_workers(&todo, |&m| {
+        let path = &sources[m].path;
+        match read_python(fs, path) {
+            Ok(source) => (parse_source(Arc::new(source), root), None),
+            Err(problem) => {
+                let empty = SourceFile::new(path.clone(), String::new());
+                (parse_source(Arc::new(empty), root), Some(problem))
+            }
+        }
+    });
+    todo.into_iter()
+        .zip(parsed)
+        .map(|(m, (p, problem))| {
+            problems.extend(problem);
+            (m, p)
+        })
+        .collect()
 }
 
 /// Parses one file: its syntax tree, errors, comments, each top-level
@@ -2595,4 +2640,127 @@ fn outside_top(top: &str) -> bool {
             | "examples"
             | "example"
     )
+}
+
+#[cfg(test)]
+mod unread_files_tests {
+    use super::*;
+
+    /// Writes `files` (path, text) under a new directory: the project root
+    /// and the Python files, sorted as discovery lists them.
+    fn project(files: &[(&str, &str)]) -> (tempfile::TempDir, Vec<PathBuf>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            paths.push(path);
+        }
+        paths.sort();
+        (dir, paths)
+    }
+
+    fn run(
+        fs: SharedFiles,
+        dir: &tempfile::TempDir,
+        files: &[PathBuf],
+        all: bool,
+    ) -> (PythonFacts, Vec<Problem>) {
+        analyze(
+            fs,
+            dir.path().to_path_buf(),
+            files.to_vec(),
+            BTreeMap::new(),
+            Vec::new(),
+            all,
+        )
+    }
+
+    /// A script the tests name by its file name, with a hyphen (not a
+    /// word): `SCRIPT` in a file with nothing the analysis parses for.
+    const SCRIPT: &str = "import subprocess, sys\n\
+        p = subprocess.Popen([sys.executable, '-c', 'pass'])\n\
+        p.kill()\n";
+
+    #[test]
+    fn a_file_not_parsed_still_names_a_script_whose_name_is_not_a_word() {
+        for (paths, named) in [
+            ("SERVER = 'tests/run-server.py'\n", true),
+            ("SERVER = 'tests/run-server2.py'\n", false),
+        ] {
+            let (dir, files) =
+                project(&[("tests/run-server.py", SCRIPT), ("tests/paths.py", paths)]);
+            let mut reached = Vec::new();
+            for all in [false, true] {
+                let (facts, problems) = run(Arc::new(crate::source::Disk), &dir, &files, all);
+                assert!(problems.is_empty(), "{problems:?}");
+                // Not parsed unless every file is.
+                assert_eq!(
+                    facts.files.contains_key(&dir.path().join("tests/paths.py")),
+                    all
+                );
+                assert_eq!(facts.launches.len(), 1);
+                reached.push(facts.launches[0].reached_from_tests);
+            }
+            assert_eq!(reached, [named, named], "{paths}");
+        }
+    }
+
+    /// The file system, except that the second read of `path` fails.
+    struct ReadOnce {
+        path: PathBuf,
+        reads: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Files for ReadOnce {
+        fn read(&self, path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+            if path == self.path && self.reads.fetch_add(1, Ordering::Relaxed) > 0 {
+                return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "gone"));
+            }
+            crate::source::Disk.read(path)
+        }
+        fn is_file(&self, path: &std::path::Path) -> bool {
+            crate::source::Disk.is_file(path)
+        }
+        fn is_special(&self, path: &std::path::Path) -> bool {
+            crate::source::Disk.is_special(path)
+        }
+    }
+
+    #[test]
+    fn a_file_parsed_later_is_read_again_and_a_failed_read_is_a_problem() {
+        let (dir, files) = project(&[
+            (
+                "tests/test_a.py",
+                "import subprocess\nfrom helpers import ARGS\n\n\
+                 def test_a():\n    subprocess.run(ARGS)\n",
+            ),
+            ("tests/helpers.py", "ARGS = ['python3', '-c', 'pass']\n"),
+        ]);
+        let helpers = dir.path().join("tests/helpers.py");
+        // Read first as words only, then again when the launch needs it.
+        let (facts, problems) = run(Arc::new(crate::source::Disk), &dir, &files, false);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(facts.files.contains_key(&helpers));
+        assert_eq!(
+            facts.files[&helpers].source.text,
+            "ARGS = ['python3', '-c', 'pass']\n"
+        );
+        assert_eq!(facts.launches.len(), 1);
+
+        let fs = ReadOnce {
+            path: helpers.clone(),
+            reads: Default::default(),
+        };
+        let (facts, problems) = run(Arc::new(fs), &dir, &files, false);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            format!("{:?}", problems[0]).contains("helpers.py"),
+            "{problems:?}"
+        );
+        // Analysed as an empty file: the launch is still there.
+        assert_eq!(facts.launches.len(), 1);
+        assert_eq!(facts.files[&helpers].source.text, "");
+    }
 }

@@ -49,6 +49,14 @@ impl Idents {
         self.0.binary_search(&hash(name)).is_ok()
     }
 
+    /// Adds `name`, as though the text held it as a word.
+    pub(super) fn add(&mut self, name: &str) {
+        let h = hash(name);
+        if let Err(at) = self.0.binary_search(&h) {
+            self.0.insert(at, h);
+        }
+    }
+
     pub(super) fn hashes(&self) -> &[u64] {
         &self.0
     }

@@ -85,17 +85,35 @@ impl Extractor<'_, '_> {
         runs
     }
 
-    /// Whether a file other than `module` holds `stem` as a word.
+    /// Whether a file other than `module` holds `stem` as a word: in its
+    /// text, or, for a file not parsed, in the words kept of it (which hold
+    /// the file names that are not words, see `read_all`).
     fn named_elsewhere(&self, module: ModId, stem: &str) -> bool {
-        let is_word = |b: u8| b == b'_' || b.is_ascii_alphanumeric();
         self.index.modules.iter().enumerate().any(|(i, other)| {
             i != module
-                && other.source.text.match_indices(stem).any(|(at, _)| {
-                    let bytes = other.source.text.as_bytes();
-                    let before = at.checked_sub(1).map(|j| bytes[j]);
-                    let after = bytes.get(at + stem.len()).copied();
-                    !before.is_some_and(is_word) && !after.is_some_and(is_word)
-                })
+                && match &other.stub {
+                    Some(words) => words.contains(stem),
+                    None => holds_word(&other.source.text, stem),
+                }
         })
     }
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b == b'_' || b.is_ascii_alphanumeric()
+}
+
+/// `name` is one word (ASCII letters, digits and `_` only).
+pub(super) fn is_word(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(is_word_byte)
+}
+
+/// `text` holds `name` with no letter, digit or `_` right before or after.
+pub(super) fn holds_word(text: &str, name: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices(name).any(|(at, _)| {
+        let before = at.checked_sub(1).map(|j| bytes[j]);
+        let after = bytes.get(at + name.len()).copied();
+        !before.is_some_and(is_word_byte) && !after.is_some_and(is_word_byte)
+    })
 }
