@@ -36,6 +36,18 @@ pub fn ini_round_trip(data: &[u8]) {
     );
 }
 
+/// The words kept of a Python file that is not parsed hold every
+/// identifier the parser finds in it, whatever the text (strings,
+/// comments, f-strings, errors).
+pub fn python_words(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let missing = crate::analyze::python::identifiers_missing_from_words(&text);
+    assert!(
+        missing.is_empty(),
+        "identifiers missing from the words: {missing:?}\n{text}"
+    );
+}
+
 /// The TOML configuration model: any document that parses can be read as
 /// coverage's configuration without a panic.
 pub fn toml_config(data: &[u8]) {

@@ -1,9 +1,10 @@
 //! A small mutation-fuzzing run over the fixtures, in `cargo test`: the
-//! INI reader and editor, the TOML configuration model, and whole projects
-//! checked and fixed (covdoctor::fuzzing says what each one asserts). The
-//! budget is `COVDOCTOR_FUZZ_ITERS` inputs per target (default 40); the
-//! cargo-fuzz targets in `fuzz/` run the same checks for as long as you
-//! like. A failing input is saved under `target/fuzz-failures/`.
+//! INI reader and editor, the TOML configuration model, the words kept of
+//! Python files not parsed, and whole projects checked and fixed
+//! (covdoctor::fuzzing says what each one asserts). The budget is
+//! `COVDOCTOR_FUZZ_ITERS` inputs per target (default 40); the cargo-fuzz
+//! targets in `fuzz/` run the same checks for as long as you like. A
+//! failing input is saved under `target/fuzz-failures/`.
 
 mod common;
 
@@ -63,6 +64,11 @@ const TOKENS: &[&str] = &[
     "os._exit(0)\n",
     "\u{0}",
     "é",
+    "'''",
+    "\"\"\"",
+    "f\"{",
+    "rb'",
+    "t'",
 ];
 
 fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
@@ -179,6 +185,17 @@ fn toml_configuration_model() {
         &|n| n.ends_with(".toml") && n != "e2e.toml",
         "pyproject.toml",
         covdoctor::fuzzing::toml_config,
+    );
+}
+
+#[test]
+fn python_words_hold_every_identifier() {
+    run_bytes(
+        "python-words",
+        0x5eed_f00d,
+        &|n| n.ends_with(".py"),
+        "module.py",
+        covdoctor::fuzzing::python_words,
     );
 }
 

@@ -269,3 +269,28 @@ fn pytest_tox_coverage_envs_measure_children_through_the_hook_package() {
             .collect::<Vec<_>>()
     );
 }
+
+/// What a Python file not parsed is kept as (its words) holds every
+/// identifier the parser finds in it, in every Python file of the pinned
+/// projects (the prefilter's soundness on real code).
+#[test]
+fn the_words_kept_of_every_real_python_file_hold_its_identifiers() {
+    let mut checked = 0;
+    for sdist in [&HTTPIE, &JUPYTER_CLIENT, &EXECNET, &XPROCESS, &PYTEST] {
+        let mut stack = vec![unpacked(sdist)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "py") {
+                    let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+                    let missing = covdoctor::analyze::python::identifiers_missing_from_words(&text);
+                    assert!(missing.is_empty(), "{}: {missing:?}", path.display());
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}

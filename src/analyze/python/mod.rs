@@ -643,6 +643,31 @@ fn on_workers<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> V
         .collect()
 }
 
+/// The identifiers of `text` (the parser's name tokens, soft keywords
+/// included) that the words kept of a file not parsed would miss: none, if
+/// those words are the superset the analysis relies on. For the fuzzing
+/// entry points and tests.
+pub fn identifiers_missing_from_words(text: &str) -> Vec<String> {
+    // A text the words cannot be found for is always parsed.
+    let Some(words) = relevance::Idents::code_words(text, &Default::default()) else {
+        return Vec::new();
+    };
+    let parsed = parse_unchecked(text, ParseOptions::from(Mode::Module));
+    parsed
+        .tokens()
+        .iter()
+        .filter(|t| {
+            matches!(
+                t.kind(),
+                TokenKind::Name | TokenKind::Match | TokenKind::Case | TokenKind::Type
+            )
+        })
+        .filter_map(|t| text.get(t.range().start().to_usize()..t.range().end().to_usize()))
+        .filter(|name| !words.contains(name))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Reads a Python file; a file that cannot be read or decoded is a
 /// problem.
 fn read_python(fs: &dyn Files, path: &std::path::Path) -> Result<SourceFile, Problem> {
@@ -674,22 +699,41 @@ fn read_all(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    // The names a file's strings and comments can give a module by: the
+    // parts of every file's path below the root (`tests`, `server`).
+    let mentioned: rustc_hash::FxHashSet<u64> = files
+        .iter()
+        .flat_map(|f| f.strip_prefix(root).unwrap_or(f).components())
+        .filter_map(|c| c.as_os_str().to_str())
+        .map(|c| relevance::hash(c.strip_suffix(".py").unwrap_or(c)))
+        .collect();
     let read = |path: &PathBuf| -> Result<Read, Problem> {
         let source = read_python(fs, path)?;
         // A noxfile or `setup.py` declares runs and scripts: always read.
         let seed = seeds.names_in(&source.text) || crate::verdict::is_run_file(path);
-        let mut words = relevance::Idents::words(&source.text);
-        if seed || no_prefilter {
-            let mut p = parse_source(Arc::new(source), root);
-            p.seed = seed;
-            Ok(Read::Parsed(p, words))
-        } else {
-            for stem in &odd_stems {
-                if session::holds_word(&source.text, stem) {
-                    words.add(stem);
-                }
+        match relevance::Idents::code_words(&source.text, &mentioned) {
+            Some(words) if seed || no_prefilter => {
+                let mut p = parse_source(Arc::new(source), root);
+                p.seed = seed;
+                Ok(Read::Parsed(p, words))
             }
-            Ok(Read::Words(source.path, words))
+            // Without words that can stand for it, the file is parsed, and
+            // its words are its name tokens.
+            None => {
+                let mut p = parse_source(Arc::new(source), root);
+                p.seed = seed;
+                let words = p.idents.iter().flat_map(|i| i.hashes()).copied();
+                let words = relevance::Idents::new(words.collect());
+                Ok(Read::Parsed(p, words))
+            }
+            Some(mut words) => {
+                for stem in &odd_stems {
+                    if session::holds_word(&source.text, stem) {
+                        words.add(stem);
+                    }
+                }
+                Ok(Read::Words(source.path, words))
+            }
         }
     };
     let mut out = Vec::new();

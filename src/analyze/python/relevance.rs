@@ -21,8 +21,9 @@
 //! walks only those modules.
 //!
 //! The same reasoning decides which files are parsed at all
-//! ([`seed_words`]): a file that was not parsed stands by as the words of
-//! its text (a superset of its identifiers), and is parsed as soon as
+//! ([`seed_words`]): a file that was not parsed stands by as its words
+//! ([`Idents::code_words`]: the words of its code, outside comments and
+//! plain strings, a superset of its identifiers), and is parsed as soon as
 //! those words could make it relevant ([`Relevance::wanted`]).
 //! `COVDOCTOR_NO_PREFILTER=1` (`RunOptions::no_prefilter`) parses every
 //! file and makes every module relevant, which is how the tests show that
@@ -61,34 +62,244 @@ impl Idents {
         &self.0
     }
 
-    /// The words of a text: each longest run of ASCII letters, digits,
-    /// `_` and non-ASCII characters. Every identifier of the text is one
-    /// (a Python identifier is such a run, and the characters next to one
-    /// are an operator, a bracket, a quote or white space), and so is every
-    /// word of its strings and comments.
-    pub(super) fn words(text: &str) -> Idents {
+    /// The words of a Python text that can be identifiers: every word
+    /// (each longest run of ASCII letters, digits, `_` and non-ASCII
+    /// characters: a Python identifier is one, and the characters next to
+    /// one are an operator, a bracket, a quote or white space) outside
+    /// comments and the contents of
+    /// string literals, and, inside those, the words in `mentioned` (the
+    /// names of the project's files and directories, which a test can name
+    /// in a string: `python tests/server.py`, `-m tests.server`). Every
+    /// identifier of the text is one: a comment and a plain string hold
+    /// none, and from the first f- or t-string on (whose fields hold code)
+    /// every word counts, as it does from a string that does not end the
+    /// way Python's tokenizer ends it. `None` for a text with a run of
+    /// word characters too tangled to read that way: such a file is
+    /// parsed instead.
+    ///
+    /// Written by hand: ruff's lexer, the one Python tokenizer among the
+    /// crates, gives no token ranges through its public API, and parsing
+    /// the file to get them is the work this saves.
+    pub(super) fn code_words(text: &str, mentioned: &rustc_hash::FxHashSet<u64>) -> Option<Idents> {
         let bytes = text.as_bytes();
         let is_word = |b: u8| b == b'_' || b.is_ascii_alphanumeric() || b >= 0x80;
-        // Most words recur: collected unique, then sorted.
         let mut out: rustc_hash::FxHashSet<u64> = Default::default();
+        let mut sure = true;
+        // The words of `text[from..to]`: in code, every identifier a run
+        // can hold; elsewhere, the runs mentioned.
+        let mut words = |from: usize, to: usize, code: bool| {
+            let mut at = from;
+            while at < to {
+                if !is_word(bytes[at]) {
+                    at += 1;
+                    continue;
+                }
+                let start = at;
+                while at < to && is_word(bytes[at]) {
+                    at += 1;
+                }
+                let Some(run) = text.get(start..at) else {
+                    continue;
+                };
+                if code {
+                    sure &= identifiers_in_run(run, &mut out);
+                } else if mentioned.contains(&hash(run)) {
+                    out.insert(hash(run));
+                }
+            }
+        };
         let mut at = 0;
         while at < bytes.len() {
-            if !is_word(bytes[at]) {
-                at += 1;
+            let b = bytes[at];
+            if is_word(b) {
+                let start = at;
+                while at < bytes.len() && is_word(bytes[at]) {
+                    at += 1;
+                }
+                words(start, at, true);
+                if matches!(bytes.get(at), Some(b'\'' | b'"')) {
+                    if interpolated_prefix(&bytes[start..at]) {
+                        words(at, bytes.len(), true);
+                        break;
+                    }
+                    match string_end(bytes, at) {
+                        Some(end) => {
+                            words(at, end, false);
+                            at = end;
+                        }
+                        None => {
+                            words(at, bytes.len(), true);
+                            break;
+                        }
+                    }
+                }
                 continue;
             }
-            let start = at;
-            while at < bytes.len() && is_word(bytes[at]) {
-                at += 1;
-            }
-            // Runs start and end at ASCII bytes or the text's ends: always
-            // on a character boundary.
-            if let Some(word) = text.get(start..at) {
-                out.insert(hash(word));
+            match b {
+                b'#' => {
+                    let end = bytes[at..]
+                        .iter()
+                        .position(|&c| c == b'\n' || c == b'\r')
+                        .map_or(bytes.len(), |n| at + n);
+                    words(at, end, false);
+                    at = end;
+                }
+                b'\'' | b'"' => match string_end(bytes, at) {
+                    Some(end) => {
+                        words(at, end, false);
+                        at = end;
+                    }
+                    None => {
+                        words(at, bytes.len(), true);
+                        break;
+                    }
+                },
+                _ => at += 1,
             }
         }
-        Idents::new(out.into_iter().collect())
+        sure.then(|| Idents::new(out.into_iter().collect()))
     }
+}
+
+/// Whether the run of word characters right before a quote can end in an
+/// f- or t-string prefix (`f`, `rf`, `T`...). Python reads the prefix as
+/// the run's last token (`1f'{x}'` is a number and an f-string), so only
+/// the run's end is looked at: a name that merely ends like a prefix
+/// (`print'x'`, an error) is taken for one too, which only keeps more
+/// words.
+fn interpolated_prefix(run: &[u8]) -> bool {
+    let lower = |i: usize| run.get(i).map(u8::to_ascii_lowercase);
+    let n = run.len();
+    let last = n.checked_sub(1).and_then(lower);
+    let before = n.checked_sub(2).and_then(lower);
+    matches!(last, Some(b'f' | b't')) || matches!((before, last), (Some(b'f' | b't'), Some(b'r')))
+}
+
+/// At most this many identifiers are looked for in one run of word
+/// characters; a run that could hold more (never seen in real code) makes
+/// the file one that is parsed.
+const MAX_NAMES_IN_RUN: usize = 64;
+
+/// Adds every identifier the tokenizer can read in `run`, a longest run
+/// of ASCII letters, digits, `_` and non-ASCII characters in code: the run
+/// itself, and where it does not start an identifier (`1else`, `0x1fz`, a
+/// non-ASCII character that cannot be in one), the identifiers after the
+/// numbers and stray characters it starts with, as ruff's lexer reads
+/// numbers. False when the run could hold more than [`MAX_NAMES_IN_RUN`].
+fn identifiers_in_run(run: &str, out: &mut rustc_hash::FxHashSet<u64>) -> bool {
+    out.insert(hash(run));
+    let first = run.as_bytes()[0];
+    if run.is_ascii() && (first.is_ascii_alphabetic() || first == b'_') {
+        return true;
+    }
+    // Identifiers end at a character that cannot continue one.
+    let mut looked = 0;
+    let mut pieces = vec![];
+    let mut start = 0;
+    for (i, c) in run.char_indices() {
+        if !(c.is_ascii() || unicode_ident::is_xid_continue(c)) {
+            pieces.push(&run[start..i]);
+            start = i + c.len_utf8();
+        }
+    }
+    pieces.push(&run[start..]);
+    for piece in pieces {
+        // Where a token can start in the piece.
+        let mut todo = vec![0];
+        let mut seen: Vec<usize> = Vec::new();
+        while let Some(at) = todo.pop() {
+            if at >= piece.len() || seen.contains(&at) {
+                continue;
+            }
+            seen.push(at);
+            looked += 1;
+            if looked > MAX_NAMES_IN_RUN {
+                return false;
+            }
+            let rest = &piece[at..];
+            let Some(c) = rest.chars().next() else {
+                continue;
+            };
+            if c.is_ascii_digit() {
+                todo.extend(number_ends(rest.as_bytes()).into_iter().map(|n| at + n));
+            } else if c == '_' || c.is_ascii_alphabetic() || unicode_ident::is_xid_start(c) {
+                out.insert(hash(rest));
+            } else {
+                // A character no token starts with: the lexer goes on
+                // after it.
+                todo.push(at + c.len_utf8());
+            }
+        }
+    }
+    true
+}
+
+/// Where a number starting at `s[0]` (a digit) can end, as ruff's lexer
+/// reads it: digits with single `_` between them, an exponent `e5`, a
+/// `j`; or, after `0x`/`0o`/`0b`, that radix's digits (a prefix with none
+/// is an error token of its own).
+fn number_ends(s: &[u8]) -> Vec<usize> {
+    let run = |mut at: usize, digit: fn(u8) -> bool| {
+        loop {
+            // A digit, or a `_` before one.
+            let here = s.get(at).copied();
+            if here.is_some_and(digit)
+                || (here == Some(b'_') && s.get(at + 1).copied().is_some_and(digit))
+            {
+                at += 1;
+            } else {
+                return at;
+            }
+        }
+    };
+    let decimal = |b: u8| b.is_ascii_digit();
+    let mut at = run(0, decimal);
+    if matches!(s.get(at), Some(b'e' | b'E')) && s.get(at + 1).is_some_and(u8::is_ascii_digit) {
+        at = run(at + 1, decimal);
+    }
+    if matches!(s.get(at), Some(b'j' | b'J')) {
+        at += 1;
+    }
+    let mut ends = vec![at];
+    if s[0] == b'0' {
+        let digit: Option<fn(u8) -> bool> = match s.get(1).map(u8::to_ascii_lowercase) {
+            Some(b'x') => Some(|b: u8| b.is_ascii_hexdigit()),
+            Some(b'o') => Some(|b: u8| (b'0'..=b'7').contains(&b)),
+            Some(b'b') => Some(|b: u8| b == b'0' || b == b'1'),
+            _ => None,
+        };
+        if let Some(digit) = digit {
+            ends.push(run(2, digit));
+        }
+    }
+    ends
+}
+
+/// Where the string literal whose opening quote is at `quote` ends (just
+/// past its closing quotes): a backslash escapes the next character, raw
+/// or not, and a single-quoted string ends at its line's end only with an
+/// error. `None` for a string Python's tokenizer rejects as unterminated.
+fn string_end(bytes: &[u8], quote: usize) -> Option<usize> {
+    let q = bytes[quote];
+    let triple = bytes.get(quote + 1) == Some(&q) && bytes.get(quote + 2) == Some(&q);
+    let mut at = quote + if triple { 3 } else { 1 };
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\\' => at += 2,
+            b'\n' | b'\r' if !triple => return None,
+            c if c == q => {
+                if !triple {
+                    return Some(at + 1);
+                }
+                if bytes.get(at + 1) == Some(&q) && bytes.get(at + 2) == Some(&q) {
+                    return Some(at + 3);
+                }
+                at += 1;
+            }
+            _ => at += 1,
+        }
+    }
+    None
 }
 
 pub(super) fn hash(name: &str) -> u64 {
@@ -816,8 +1027,8 @@ fn assigned<'s>(target: &'s Expr, out: &mut dyn FnMut(&'s str)) {
 /// package above, or a fixture of a `conftest.py` above; and then on, from
 /// the module that imported them. So `m` reaches `d` when a chain of such
 /// steps leads from `m` to `d`, each step read from the words of a file's
-/// text (a superset of what it imports, whether the file was parsed or
-/// not, so the answer is the same either way).
+/// code ([`Idents::code_words`]: a superset of what it imports, whether
+/// the file was parsed or not, so the answer is the same either way).
 ///
 /// The search for the calls of a project function looks only in the
 /// modules that reach the function's own: in any other, no call can
@@ -1038,26 +1249,128 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    fn words(text: &str, mentioned: &[&str]) -> Idents {
+        let mentioned = mentioned.iter().map(|m| hash(m)).collect();
+        Idents::code_words(text, &mentioned).unwrap()
+    }
+
+    fn sound(text: &str) -> bool {
+        super::super::identifiers_missing_from_words(text).is_empty()
+    }
+
     #[test]
     fn every_identifier_of_a_text_is_one_of_its_words() {
         let text = "import subprocess as sp\nnaïve_x=sp.run(['a'])#kill\nf'{café}'\n";
-        let words = Idents::words(text);
-        for name in [
-            "import",
-            "subprocess",
-            "sp",
-            "naïve_x",
-            "run",
-            "a",
-            "kill",
-            "f",
-            "café",
-        ] {
-            assert!(words.contains(name), "{name}");
+        let got = words(text, &[]);
+        for name in ["import", "subprocess", "sp", "naïve_x", "run", "f", "café"] {
+            assert!(got.contains(name), "{name}");
         }
         // A part of a word is not one.
-        assert!(!words.contains("proc"));
-        assert!(!words.contains("na"));
+        assert!(!got.contains("proc"));
+        assert!(!got.contains("na"));
+        assert!(sound(text));
+    }
+
+    #[test]
+    fn words_in_comments_and_plain_strings_are_not_identifiers() {
+        let text = "x = 'kill' + \"run\" + b'stop' + R'''main\n'''  # test\n\
+                    \"\"\"doc: wait\"\"\"\ny = 1\n";
+        let got = words(text, &[]);
+        for name in ["kill", "run", "stop", "main", "test", "doc", "wait"] {
+            assert!(!got.contains(name), "{name}");
+        }
+        for name in ["x", "y", "b", "R"] {
+            assert!(got.contains(name), "{name}");
+        }
+        assert!(sound(text));
+        // Unless it names one of the project's files or directories.
+        let got = words(
+            "SERVER = 'tests/server.py'  # see helpers\n",
+            &["server", "helpers"],
+        );
+        assert!(got.contains("server") && got.contains("helpers"));
+        assert!(!got.contains("tests") && !got.contains("py"));
+    }
+
+    #[test]
+    fn a_string_ends_where_python_ends_it() {
+        // Escaped quotes, raw or not; quotes of the other kind; quotes
+        // inside a triple-quoted string; an empty string; a line
+        // continued inside a string.
+        for text in [
+            "a = 'it\\'s' ; kill()\n",
+            "a = r'\\'' ; kill()\n",
+            "a = \"it's\" ; kill()\n",
+            "a = '''x ' '' y''' ; kill()\n",
+            "a = ''; kill()\n",
+            "a = 'x\\\ny'; kill()\n",
+        ] {
+            assert!(words(text, &[]).contains("kill"), "{text}");
+            assert!(!words(text, &[]).contains("y"), "{text}");
+            assert!(sound(text), "{text}");
+        }
+        // `rb` is a prefix, `xr` a name before a string.
+        assert!(!words("a = rb'kill'\n", &[]).contains("kill"));
+        assert!(!words("a = xr'kill'\n", &[]).contains("kill"));
+        assert!(words("a = xr'kill'\n", &[]).contains("xr"));
+    }
+
+    #[test]
+    fn identifiers_after_numbers_and_stray_characters_are_words() {
+        for (text, name) in [
+            ("1syntax_error  # NOQA\n", "syntax_error"),
+            ("x = 0x1fz9\n", "z9"),
+            ("x = .0x5\n", "x5"),
+            ("x = 1_abc\n", "_abc"),
+            ("x = 1e5if y else 0\n", "if"),
+            ("x = 1jelse\n", "else"),
+            ("x = 0b12kill\n", "kill"),
+            ("x = a\u{2014}kill\n", "kill"),
+            ("x = \u{0301}kill\n", "kill"),
+            ("x = 1f'{kill()}'\n", "kill"),
+        ] {
+            assert!(words(text, &[]).contains(name), "{text}");
+            assert!(sound(text), "{text}");
+        }
+        // A run too tangled to read: the file is parsed instead.
+        let tangled = format!("x = {}\n", "1\u{0301}".repeat(100));
+        assert!(Idents::code_words(&tangled, &Default::default()).is_none());
+    }
+
+    #[test]
+    fn from_an_f_string_or_an_unterminated_string_on_every_word_counts() {
+        for text in [
+            "a = 'x'\nb = f'{kill()}' + 'run'\n",
+            "a = 'x'\nb = T\"{kill()}\" + 'run'\n",
+            "a = 'x'\nb = rf'{kill()}' + 'run'\n",
+            "a = 'x' + 'kill\nrun = 1\n",
+            "a = 'x' + '''kill\nrun = 1\n",
+        ] {
+            let got = words(text, &[]);
+            assert!(got.contains("kill") && got.contains("run"), "{text}");
+            assert!(!got.contains("x"), "{text}");
+            assert!(sound(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_words_of_every_fixture_hold_its_identifiers() {
+        let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")];
+        let mut checked = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "py") {
+                    let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+                    let missing = super::super::identifiers_missing_from_words(&text);
+                    assert!(missing.is_empty(), "{}: {missing:?}", path.display());
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     #[test]
