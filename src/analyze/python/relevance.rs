@@ -117,21 +117,12 @@ impl Idents {
                     at += 1;
                 }
                 words(start, at, true);
-                if matches!(bytes.get(at), Some(b'\'' | b'"')) {
-                    if interpolated_prefix(&bytes[start..at]) {
-                        words(at, bytes.len(), true);
-                        break;
-                    }
-                    match string_end(bytes, at) {
-                        Some(end) => {
-                            words(at, end, false);
-                            at = end;
-                        }
-                        None => {
-                            words(at, bytes.len(), true);
-                            break;
-                        }
-                    }
+                // A plain string after its prefix is read below.
+                if matches!(bytes.get(at), Some(b'\'' | b'"'))
+                    && interpolated_prefix(&bytes[start..at])
+                {
+                    words(at, bytes.len(), true);
+                    break;
                 }
                 continue;
             }
