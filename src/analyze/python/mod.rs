@@ -1221,6 +1221,53 @@ struct Extractor<'i, 'a> {
     children_seen: HashMap<String, (Option<PathBuf>, Option<crate::analyze::command::Handler>)>,
 }
 
+/// One module's calls by the name their callee is spelled with (`f` in
+/// `f()` and `obj.f()`), in the order of the module, and the names it uses
+/// other than as the callee of a call (`callback=f`).
+struct ModuleCalls<'a> {
+    calls: HashMap<&'a str, Vec<(&'a ExprCall, Ctx)>>,
+    used: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> ModuleCalls<'a> {
+    fn of(scopes: &[(Ctx, &'a [Stmt])]) -> Self {
+        let mut calls: HashMap<&'a str, Vec<(&'a ExprCall, Ctx)>> = HashMap::new();
+        let mut used = std::collections::HashSet::new();
+        for &(ctx, body) in scopes {
+            walk::walk_scope(body, &mut |stmt, _| {
+                for e in walk::own_exprs(stmt) {
+                    let mut callees: std::collections::HashSet<*const Expr> = Default::default();
+                    let mut names: Vec<(*const Expr, &'a str)> = Vec::new();
+                    for sub in walk::subexprs(e) {
+                        match sub {
+                            Expr::Call(call) => {
+                                callees.insert(std::ptr::from_ref(&*call.func));
+                                let name = match &*call.func {
+                                    Expr::Name(n) => n.id.as_str(),
+                                    Expr::Attribute(a) => a.attr.as_str(),
+                                    _ => continue,
+                                };
+                                calls.entry(name).or_default().push((call, ctx));
+                            }
+                            Expr::Name(n) => names.push((std::ptr::from_ref(sub), n.id.as_str())),
+                            Expr::Attribute(a) => {
+                                names.push((std::ptr::from_ref(sub), a.attr.as_str()));
+                            }
+                            _ => {}
+                        }
+                    }
+                    for (at, name) in names {
+                        if !callees.contains(&at) {
+                            used.insert(name);
+                        }
+                    }
+                }
+            });
+        }
+        ModuleCalls { calls, used }
+    }
+}
+
 /// A call of a project function.
 #[derive(Clone, Copy)]
 struct CallSite<'a> {
@@ -1659,15 +1706,20 @@ impl<'a> Extractor<'_, 'a> {
         for (ctx, body) in self.scopes() {
             scopes_of[ctx.module].push((ctx, body));
         }
+        // Each parsed module's calls, by the name they are spelled with,
+        // and the names it uses other than as the callee of a call: found
+        // by one walk of the module, the first time a level looks in it.
+        let mut walked: Vec<Option<ModuleCalls<'a>>> =
+            (0..index.modules.len()).map(|_| None).collect();
         // The calls spelled with one of `names` (by that name), and the
-        // names used other than as the callee of a call, in the modules
-        // whose identifiers hold one of them: a level's worth at a time,
-        // not every call of the project.
+        // modules that use one of them other than as a callee, among the
+        // modules whose identifiers hold one of them.
         //
         // Only a module that reaches the module of a function (or class:
         // `owners`, with the name it is called by) can call it; a file not
         // parsed is needed when it is one and spells that name.
-        let calls_named = |names: &std::collections::HashSet<&str>, owners: &[(&str, ModId)]| {
+        let mut calls_named = |names: &std::collections::HashSet<&str>,
+                               owners: &[(&str, ModId)]| {
             let mut by_name: HashMap<&'a str, Vec<(&'a ExprCall, Ctx)>> = HashMap::new();
             let mut referenced: HashMap<&'a str, Vec<ModId>> = HashMap::new();
             for (m, scopes) in scopes_of.iter().enumerate() {
@@ -1683,43 +1735,17 @@ impl<'a> Extractor<'_, 'a> {
                     }
                     continue;
                 }
-                for &(ctx, body) in scopes {
-                    walk::walk_scope(body, &mut |stmt, _| {
-                        for e in walk::own_exprs(stmt) {
-                            let mut callees: Vec<*const Expr> = Vec::new();
-                            let mut used: Vec<(*const Expr, &'a str)> = Vec::new();
-                            for sub in walk::subexprs(e) {
-                                match sub {
-                                    Expr::Call(call) => {
-                                        callees.push(std::ptr::from_ref(&*call.func));
-                                        let name = match &*call.func {
-                                            Expr::Name(n) => n.id.as_str(),
-                                            Expr::Attribute(a) => a.attr.as_str(),
-                                            _ => continue,
-                                        };
-                                        if names.contains(name) {
-                                            by_name.entry(name).or_default().push((call, ctx));
-                                        }
-                                    }
-                                    Expr::Name(n) if names.contains(n.id.as_str()) => {
-                                        used.push((std::ptr::from_ref(sub), n.id.as_str()));
-                                    }
-                                    Expr::Attribute(a) if names.contains(a.attr.as_str()) => {
-                                        used.push((std::ptr::from_ref(sub), a.attr.as_str()));
-                                    }
-                                    _ => {}
-                                }
-                            }
-                            for (at, name) in used {
-                                if !callees.contains(&at) {
-                                    let ms = referenced.entry(name).or_default();
-                                    if ms.last() != Some(&m) {
-                                        ms.push(m);
-                                    }
-                                }
-                            }
-                        }
-                    });
+                let module = walked[m].get_or_insert_with(|| ModuleCalls::of(scopes));
+                for &name in names {
+                    if let Some((name, sites)) = module.calls.get_key_value(name) {
+                        by_name
+                            .entry(name)
+                            .or_default()
+                            .extend(sites.iter().copied());
+                    }
+                    if let Some(&name) = module.used.get(name) {
+                        referenced.entry(name).or_default().push(m);
+                    }
                 }
             }
             (by_name, referenced)
