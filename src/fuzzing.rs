@@ -48,6 +48,30 @@ pub fn python_words(data: &[u8]) {
     );
 }
 
+/// [`python_words`] on every `.py` file under `dir`: how many were
+/// checked, or the first file whose words miss an identifier, with them.
+pub fn python_words_in_tree(dir: &std::path::Path) -> Result<usize, String> {
+    let mut stack = vec![dir.to_path_buf()];
+    let mut checked = 0;
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "py") {
+                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let text = String::from_utf8_lossy(&bytes);
+                let missing = crate::analyze::python::identifiers_missing_from_words(&text);
+                if !missing.is_empty() {
+                    return Err(format!("{}: {missing:?}", path.display()));
+                }
+                checked += 1;
+            }
+        }
+    }
+    Ok(checked)
+}
+
 /// The TOML configuration model: any document that parses can be read as
 /// coverage's configuration without a panic.
 pub fn toml_config(data: &[u8]) {

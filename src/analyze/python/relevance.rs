@@ -1346,21 +1346,8 @@ mod tests {
 
     #[test]
     fn the_words_of_every_fixture_hold_its_identifiers() {
-        let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")];
-        let mut checked = 0;
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "py") {
-                    let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
-                    let missing = super::super::identifiers_missing_from_words(&text);
-                    assert!(missing.is_empty(), "{}: {missing:?}", path.display());
-                    checked += 1;
-                }
-            }
-        }
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let checked = crate::fuzzing::python_words_in_tree(&fixtures).unwrap();
         assert!(checked > 100, "{checked}");
     }
 
