@@ -9,8 +9,8 @@
 //! - a Python file whose unparsed part (the top-level statements its syntax
 //!   errors sit in, or the whole file when it cannot be decoded) holds a
 //!   word of an API the rules look at (a launch, a stop, a signal, coverage
-//!   or pytest-cov) or the name of a project function that starts or stops
-//!   a child;
+//!   or pytest-cov) or the name of a project function through which a
+//!   Python child can be started or a child stopped;
 //! - any other file covdoctor reads (configuration, runs, requirements and
 //!   lock files) of a project that has tests.
 //!
@@ -129,7 +129,7 @@ impl Judge<'_> {
             let aliases = Words::new(&self.aliases(&p.path, words));
             return (!words.found_in(&text) && !aliases.names_in(&text)).then(|| {
                 format!(
-                    "nothing in the part of {relative} that covdoctor could not read starts, stops or measures a process (no process, signal or coverage API, no call of a project function that starts one), so it changes no finding"
+                    "nothing in the part of {relative} that covdoctor could not read starts, stops or measures a process (no process, signal or coverage API, no call of a project function through which a Python child can start or a child stop), so it changes no finding"
                 )
             });
         }

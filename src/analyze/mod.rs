@@ -30,9 +30,9 @@ pub struct PythonFacts {
     /// Python files that do not parse completely: the analysis used what
     /// parsed.
     pub syntax_errors: Vec<SyntaxError>,
-    /// The project functions (and classes) that start or stop children,
-    /// directly or through others: what a part of a file that does not
-    /// parse could call.
+    /// The project functions (and classes) through which a Python child
+    /// can be started or a child stopped, directly or through others: what
+    /// a part of a file that does not parse could call.
     pub launcher_names: std::collections::BTreeSet<String>,
     /// What fixes need to know about each Python file that was parsed, by
     /// path.

@@ -257,6 +257,12 @@ pub struct Index<'a> {
     wanted: std::cell::RefCell<Wanted>,
     /// Every word of the unparsed modules (built when first asked).
     stub_words: std::cell::OnceCell<rustc_hash::FxHashSet<u64>>,
+    /// While [`Index::for_any_caller`] runs: whether what it resolved
+    /// could depend on who calls the scope it started in.
+    caller_dependent: std::cell::Cell<Option<bool>>,
+    /// The classes that define each attribute or method name (built when
+    /// first asked).
+    attr_owners: std::cell::OnceCell<HashMap<&'a str, Vec<ClassId>>>,
 }
 
 /// What the analysis needed of the modules that were not parsed.
@@ -418,6 +424,8 @@ impl<'a> Index<'a> {
             process_classes: Default::default(),
             pool_classes: Default::default(),
             wanted: Default::default(),
+            caller_dependent: Default::default(),
+            attr_owners: Default::default(),
             stub_words: Default::default(),
         };
         for input in inputs {
@@ -478,6 +486,7 @@ impl<'a> Index<'a> {
         module.suite = suite;
         self.collect_module(id, suite, targets);
         self.stub_words = Default::default();
+        self.attr_owners = Default::default();
     }
 
     /// Forgets what the last round of the analysis resolved and needed:
@@ -768,8 +777,57 @@ impl<'a> Index<'a> {
     /// was not parsed.
     pub fn want(&self, module: ModId) {
         if self.modules[module].stub.is_some() {
+            // What was resolved is incomplete until the module is parsed.
+            self.depends_on_caller();
             self.wanted.borrow_mut().modules.insert(module);
         }
+    }
+
+    /// Runs `f`, and says whether what it resolved could be different for
+    /// some call of the scope it started in: it looked at a parameter no
+    /// frame binds, at `self.x` where another class could define `x`
+    /// (the receiver's class), or at a module that is not parsed, or it
+    /// ran out of its bounds. When it did none of those, the same
+    /// resolution in the scope evaluated for any call of it (a frame whose
+    /// callers bind the parameters) finds the same values: a frame only
+    /// binds parameters and the receiver.
+    pub fn for_any_caller<R>(&self, f: impl FnOnce() -> R) -> (R, bool) {
+        let outer = self.caller_dependent.replace(Some(false));
+        let out = f();
+        let dependent = self.caller_dependent.get() == Some(true);
+        self.caller_dependent.set(outer.map(|o| o || dependent));
+        (out, dependent)
+    }
+
+    /// Notes, for [`Index::for_any_caller`], that a value could depend on
+    /// who calls the scope.
+    fn depends_on_caller(&self) {
+        if self.caller_dependent.get().is_some() {
+            self.caller_dependent.set(Some(true));
+        }
+    }
+
+    /// Whether some class other than `class` could give an instance
+    /// attribute `attr` (a base or a subclass that defines it, or a file not
+    /// parsed that spells it).
+    fn attr_elsewhere(&self, class: ClassId, attr: &str) -> bool {
+        let owners = self.attr_owners.get_or_init(|| {
+            let mut owners: HashMap<&'a str, Vec<ClassId>> = HashMap::default();
+            for (c, k) in self.classes.iter().enumerate() {
+                let names = k.attrs.keys().chain(k.held.keys()).chain(k.methods.keys());
+                for &name in names {
+                    let v = owners.entry(name).or_default();
+                    if v.last() != Some(&c) {
+                        v.push(c);
+                    }
+                }
+            }
+            owners
+        });
+        owners
+            .get(attr)
+            .is_some_and(|cs| cs.iter().any(|&c| c != class))
+            || self.stubs_spell(attr)
     }
 
     /// Whether `module` can bind or use `name`: a parsed module is asked
@@ -958,6 +1016,7 @@ impl<'a> Index<'a> {
         out: &mut Vec<Val<'a>>,
     ) -> bool {
         if depth > MAX_DEPTH {
+            self.depends_on_caller();
             // An import cycle (`a` imports `x` from `b`, `b` from `a`).
             out.push(Val::Unknown);
             return true;
@@ -1048,6 +1107,7 @@ impl<'a> Index<'a> {
         let _nesting = Nesting::enter();
         STEPS.set(STEPS.get() + 1);
         if depth > MAX_DEPTH || NESTING.get() > MAX_NESTING || STEPS.get() > MAX_STEPS {
+            self.depends_on_caller();
             return vec![Val::Unknown];
         }
         match expr {
@@ -1102,6 +1162,11 @@ impl<'a> Index<'a> {
                         if !instances.is_empty() {
                             return self.instance_attr(&instances, a.attr.as_str(), depth);
                         }
+                    }
+                    // The receiver's class is not known: it could be a
+                    // subclass, or take `x` from a base.
+                    if self.attr_elsewhere(cid, a.attr.as_str()) {
+                        self.depends_on_caller();
                     }
                     let mut out = Vec::new();
                     if let Some(held) = self.classes[cid].held.get(a.attr.as_str()) {
@@ -1221,6 +1286,7 @@ impl<'a> Index<'a> {
         {
             return self.returns_of(fixture, depth + 1);
         }
+        self.depends_on_caller();
         vec![Val::Param(name.to_string())]
     }
 
@@ -1314,6 +1380,7 @@ impl<'a> Index<'a> {
             .map_or(0, |f| f.depth + 1);
         let mut frames = self.frames.borrow_mut();
         if depth >= MAX_FRAME_DEPTH || frames.len() >= MAX_FRAMES {
+            self.depends_on_caller();
             return None;
         }
         let function = &self.functions[callee];
@@ -1367,6 +1434,7 @@ impl<'a> Index<'a> {
     pub fn call_values(&self, call: &'a ExprCall, ctx: Ctx, depth: usize) -> Vec<Val<'a>> {
         let mut out = Vec::new();
         if depth > MAX_DEPTH {
+            self.depends_on_caller();
             return vec![Val::Unknown];
         }
         for callee in self.values_at(&call.func, ctx, depth + 1) {
@@ -1387,6 +1455,7 @@ impl<'a> Index<'a> {
     /// A method of a project class or of its project base classes.
     pub fn method_of(&self, c: ClassId, name: &str, depth: usize) -> Option<FuncId> {
         if depth > MAX_DEPTH {
+            self.depends_on_caller();
             return None;
         }
         let class = &self.classes[c];
@@ -1491,6 +1560,7 @@ impl<'a> Index<'a> {
     /// what a project function returns.
     fn item_of(&self, v: Val<'a>, i: usize, depth: usize) -> Vec<Val<'a>> {
         if depth > MAX_DEPTH {
+            self.depends_on_caller();
             return vec![Val::Unknown];
         }
         match v {
@@ -1622,6 +1692,7 @@ impl<'a> Index<'a> {
 
     fn derives_from(&self, c: ClassId, bases: &[&str], depth: usize) -> bool {
         if depth > MAX_DEPTH {
+            self.depends_on_caller();
             return false;
         }
         let class = &self.classes[c];

@@ -369,10 +369,12 @@ fn round(
         facts: &mut facts,
         launch_at: HashMap::new(),
         groups: HashMap::new(),
+        group_calls: HashMap::new(),
         callers: HashMap::new(),
         implicit: Default::default(),
         implicit_found: Default::default(),
         children_seen: HashMap::new(),
+        prune: !no_prefilter,
         expects_timeout: Default::default(),
         with_items: HashMap::new(),
         pending_stops: Vec::new(),
@@ -1199,6 +1201,8 @@ struct Extractor<'i, 'a> {
     launch_at: HashMap<(usize, u32, Option<FrameId>), usize>,
     /// Every launch of one launch call, by (module, start offset).
     groups: HashMap<(usize, u32), Vec<usize>>,
+    /// What each of those launch calls is: its API, kind and arguments.
+    group_calls: HashMap<(usize, u32), (String, LaunchKind, launch::Shape)>,
     /// Known calls of project functions that (through other functions)
     /// start or stop processes.
     callers: HashMap<FuncId, Vec<CallSite<'a>>>,
@@ -1217,6 +1221,11 @@ struct Extractor<'i, 'a> {
     imported: &'i std::collections::HashSet<String>,
     /// [`Extractor::runs_in_session`], by module.
     runs_cache: std::cell::RefCell<HashMap<index::ModId, bool>>,
+    /// Launch calls that can start no Python child on any path of calls
+    /// are dropped before their callers are searched, and a path of calls
+    /// is followed up only while its launch or stop can still matter (off
+    /// with `COVDOCTOR_NO_PREFILTER=1`, which shows it changes no finding).
+    prune: bool,
     /// What each child runs and its SIGTERM handling, by entry and place.
     children_seen: HashMap<String, (Option<PathBuf>, Option<crate::analyze::command::Handler>)>,
 }
@@ -1265,6 +1274,58 @@ impl<'a> ModuleCalls<'a> {
             });
         }
         ModuleCalls { calls, used }
+    }
+}
+
+/// A launch or stop call found in a scope, before it is reached through
+/// calls: what the search for callers follows up.
+struct Target<'a> {
+    call: &'a ExprCall,
+    ctx: Ctx,
+    what: TargetKind<'a>,
+}
+
+enum TargetKind<'a> {
+    Launch {
+        api: String,
+        kind: LaunchKind,
+        shape: launch::Shape,
+    },
+    /// A stop call: the process it stops.
+    Stop { receiver: &'a Expr },
+}
+
+/// At most this many chains of calls are followed up from one function;
+/// past it, every caller of the function is followed.
+const MAX_CHAINS: usize = 64;
+
+/// The chains of calls that lead from a function down to launch or stop
+/// calls that can still matter through it: each the call (an index into
+/// the [`Target`]s) and the calls from the function down to it, top first
+/// (as [`Extractor::expand`] takes them).
+enum Chains<'a> {
+    /// Every caller is followed (without the prefilter, past
+    /// [`MAX_CHAINS`], or deeper than the frames go).
+    All,
+    Some(Vec<(usize, Vec<CallSite<'a>>)>),
+}
+
+impl<'a> Chains<'a> {
+    fn snapshot(&self) -> Chains<'a> {
+        match self {
+            Chains::All => Chains::All,
+            Chains::Some(v) => Chains::Some(v.clone()),
+        }
+    }
+
+    fn push(&mut self, launch: usize, chain: Vec<CallSite<'a>>) {
+        if let Chains::Some(v) = self {
+            if v.len() >= MAX_CHAINS {
+                *self = Chains::All;
+            } else {
+                v.push((launch, chain));
+            }
+        }
     }
 }
 
@@ -1397,14 +1458,43 @@ impl<'a> Extractor<'_, 'a> {
                 }
             }
         }
+        if self.prune {
+            sites.retain(|(call, ctx, api, kind, shape)| {
+                self.may_start_python(call, *ctx, api, *kind, *shape)
+            });
+        }
         crate::timings::add("launches: calls resolved", started.elapsed(), 0);
         let stop_sites = crate::timings::time("launches: stop sites", || self.stop_sites());
-        let mut wanted: Vec<FuncId> = sites.iter().filter_map(|s| s.1.func).collect();
-        wanted.extend(stop_sites.iter().filter_map(|s| s.ctx.func));
-        self.callers =
-            crate::timings::time("launches: call sites", || self.call_sites(wanted.clone()));
+        let mut targets: Vec<Target<'a>> = sites
+            .iter()
+            .map(|(call, ctx, api, kind, shape)| Target {
+                call,
+                ctx: *ctx,
+                what: TargetKind::Launch {
+                    api: api.clone(),
+                    kind: *kind,
+                    shape: *shape,
+                },
+            })
+            .collect();
+        targets.extend(stop_sites.iter().map(|s| Target {
+            call: s.stop.call,
+            ctx: s.ctx,
+            what: TargetKind::Stop {
+                receiver: s.stop.receiver,
+            },
+        }));
+        let launch_calls: std::collections::HashSet<(ModId, u32)> = sites
+            .iter()
+            .map(|(call, ctx, ..)| (ctx.module, call.range().start().to_u32()))
+            .collect();
+        let (callers, live) = crate::timings::time("launches: call sites", || {
+            self.call_sites(&targets, &launch_calls)
+        });
+        drop(targets);
+        self.callers = callers;
         self.facts.launcher_names =
-            crate::timings::time("launches: launcher names", || self.launcher_names(&wanted));
+            crate::timings::time("launches: launcher names", || self.launcher_names(&live));
         self.implicit = self.implicit_found.take();
         for (call, ctx, api, kind, shape) in sites {
             for (at, location, via) in self.reach(call, ctx) {
@@ -1698,10 +1788,104 @@ impl<'a> Extractor<'_, 'a> {
             || name == "conftest.py"
     }
 
+    /// Adds to `g`'s chains those of `below` (chains of the callee of
+    /// `site`, a call made in `g`) that go on through `site` and can still
+    /// start a Python child; returns what was new for `g` (`None`:
+    /// nothing).
+    fn extend_chains(
+        &self,
+        chains: &mut HashMap<FuncId, Chains<'a>>,
+        g: FuncId,
+        site: CallSite<'a>,
+        below: &Chains<'a>,
+        targets: &[Target<'a>],
+        launch_calls: &std::collections::HashSet<(ModId, u32)>,
+    ) -> Option<Chains<'a>> {
+        if matches!(chains.get(&g), Some(Chains::All)) {
+            return None;
+        }
+        let below = match below {
+            Chains::All => {
+                chains.insert(g, Chains::All);
+                return Some(Chains::All);
+            }
+            Chains::Some(v) => v,
+        };
+        let mut new = Vec::new();
+        for (i, chain) in below {
+            if chain.iter().any(|c| std::ptr::eq(c.call, site.call)) {
+                // A cycle: nothing new above it.
+                continue;
+            }
+            if chain.len() > index::MAX_FRAME_DEPTH {
+                // Deeper than any path is followed: every caller counts.
+                chains.insert(g, Chains::All);
+                return Some(Chains::All);
+            }
+            let mut longer = Vec::with_capacity(chain.len() + 1);
+            longer.push(site);
+            longer.extend(chain.iter().copied());
+            let t = &targets[*i];
+            let Some((at, _)) = self.expand(&longer, t.call, t.ctx) else {
+                continue;
+            };
+            if !self.target_matters(t, at, launch_calls) {
+                continue;
+            }
+            new.push((*i, longer));
+        }
+        if new.is_empty() {
+            return None;
+        }
+        let entry = chains.entry(g).or_insert_with(|| Chains::Some(Vec::new()));
+        for (i, chain) in &new {
+            entry.push(*i, chain.clone());
+        }
+        if matches!(entry, Chains::All) {
+            return Some(Chains::All);
+        }
+        Some(Chains::Some(new))
+    }
+
     /// Known calls of the functions that hold launches or stops, and of
-    /// the functions calling those, up to the frame depth.
-    fn call_sites(&self, wanted: Vec<FuncId>) -> HashMap<FuncId, Vec<CallSite<'a>>> {
+    /// the functions calling those, up to the frame depth; and the
+    /// functions whose callers were searched (or would be, one level
+    /// further).
+    ///
+    /// The callers of a function are searched only while some path of
+    /// calls through it can still matter: each launch and stop call is
+    /// followed up as its chains of calls, and a chain is not followed
+    /// further once, for any caller of its top (see
+    /// [`Index::for_any_caller`]), its launch's child is not Python or its
+    /// stop's process is none of `launch_calls`. No rule looks at a launch
+    /// whose child is not Python, nor at a stop of no launch.
+    fn call_sites(
+        &self,
+        targets: &[Target<'a>],
+        launch_calls: &std::collections::HashSet<(ModId, u32)>,
+    ) -> (
+        HashMap<FuncId, Vec<CallSite<'a>>>,
+        std::collections::HashSet<FuncId>,
+    ) {
         let index = self.index;
+        let mut chains: HashMap<FuncId, Chains<'a>> = HashMap::new();
+        for (i, t) in targets.iter().enumerate() {
+            let Some(f) = t.ctx.func else { continue };
+            // The launch calls that cannot were left out already.
+            if self.prune
+                && matches!(t.what, TargetKind::Stop { .. })
+                && !self.target_matters(t, t.ctx, launch_calls)
+            {
+                continue;
+            }
+            let entry = chains.entry(f).or_insert_with(|| Chains::Some(Vec::new()));
+            if !self.prune {
+                *entry = Chains::All;
+            }
+            entry.push(i, Vec::new());
+        }
+        let wanted: Vec<FuncId> = chains.keys().copied().collect();
+        let mut live: std::collections::HashSet<FuncId> = wanted.iter().copied().collect();
         let mut scopes_of: Vec<Vec<(Ctx, &'a [Stmt])>> = vec![Vec::new(); index.modules.len()];
         for (ctx, body) in self.scopes() {
             scopes_of[ctx.module].push((ctx, body));
@@ -1769,6 +1953,7 @@ impl<'a> Extractor<'_, 'a> {
             }
             let (by_name, referenced) = calls_named(&names, &owners);
             let mut next = Vec::new();
+            let mut grown: Vec<(FuncId, Chains<'a>)> = Vec::new();
             for f in level {
                 if !done.insert(f) {
                     continue;
@@ -1806,23 +1991,57 @@ impl<'a> Extractor<'_, 'a> {
                             }
                             _ => continue,
                         };
-                        sites.push(CallSite {
+                        let site = CallSite {
                             call,
                             ctx,
                             callee: f,
                             constructor,
-                        });
-                        next.extend(ctx.func);
+                        };
+                        sites.push(site);
+                        if let Some(g) = ctx.func
+                            && let Some(below) = chains.get(&f).map(Chains::snapshot)
+                            && let Some(new) = self.extend_chains(
+                                &mut chains,
+                                g,
+                                site,
+                                &below,
+                                targets,
+                                launch_calls,
+                            )
+                        {
+                            if done.contains(&g) {
+                                // Its callers are known: the new chains go on
+                                // through them now.
+                                grown.push((g, new));
+                            } else {
+                                next.push(g);
+                            }
+                        }
                         break;
                     }
                 }
                 if !sites.is_empty() {
                     out.insert(f, sites);
                 }
+                while let Some((g, new)) = grown.pop() {
+                    for &site in out.get(&g).into_iter().flatten() {
+                        let Some(h) = site.ctx.func else { continue };
+                        if let Some(more) =
+                            self.extend_chains(&mut chains, h, site, &new, targets, launch_calls)
+                        {
+                            if done.contains(&h) {
+                                grown.push((h, more));
+                            } else {
+                                next.push(h);
+                            }
+                        }
+                    }
+                }
             }
+            live.extend(next.iter().copied());
             level = next;
         }
-        out
+        (out, live)
     }
 
     /// The launch API a call uses, if any.
@@ -1936,24 +2155,18 @@ impl<'a> Extractor<'_, 'a> {
         None
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn add_launch(
-        &mut self,
-        call: &'a ExprCall,
+    /// The child a launch call starts, evaluated in `ctx`, before what its
+    /// entry says of the project's code.
+    fn child_of(
+        &self,
         ctx: Ctx,
-        api: String,
+        api: &str,
         kind: LaunchKind,
         shape: launch::Shape,
-        location: Location,
-        via: Vec<Location>,
-    ) {
+        args: &launch::LaunchArgs<'a>,
+    ) -> Child {
         let index = self.index;
-        let args = launch::args(call, shape);
-        let cwd = args.cwd.map(|e| CwdArg {
-            location: index.location(ctx.module, e),
-            place: paths::place_of(index, e, ctx),
-        });
-        let mut child = if let launch::Shape::Launcher = shape {
+        if let launch::Shape::Launcher = shape {
             Child::Python {
                 evidence: format!("`{api}` is one of the python-launchers"),
                 entry: None,
@@ -2017,9 +2230,108 @@ impl<'a> Extractor<'_, 'a> {
                 measures_itself: false,
             }
         } else {
-            let cmd = launch::command(index, ctx, &args, shape);
+            let cmd = launch::command(index, ctx, args, shape);
             command::classify(&cmd, self.scripts)
-        };
+        }
+    }
+
+    /// Whether a launch or stop call, evaluated in `at`, can still matter
+    /// to a rule for some call of `at`'s outermost scope: a launch that can
+    /// start a Python child ([`Extractor::may_start_python`]), a stop of a
+    /// process that can be one of the launch calls (`launch_calls`), or
+    /// either depending on that scope's callers.
+    fn target_matters(
+        &self,
+        t: &Target<'a>,
+        at: Ctx,
+        launch_calls: &std::collections::HashSet<(ModId, u32)>,
+    ) -> bool {
+        match &t.what {
+            TargetKind::Launch { api, kind, shape } => {
+                self.may_start_python(t.call, at, api, *kind, *shape)
+            }
+            TargetKind::Stop { receiver } => {
+                let (found, dependent) = self
+                    .index
+                    .for_any_caller(|| self.names_launch_call(receiver, at, 0, launch_calls));
+                dependent || found
+            }
+        }
+    }
+
+    /// Whether `expr` can be the process of one of `launch_calls`, as
+    /// [`Extractor::handles_of`] finds it.
+    fn names_launch_call(
+        &self,
+        expr: &'a Expr,
+        ctx: Ctx,
+        depth: usize,
+        launch_calls: &std::collections::HashSet<(ModId, u32)>,
+    ) -> bool {
+        if depth > 8 {
+            return false;
+        }
+        for v in self.index.values_of(expr, ctx) {
+            let (call, c) = match v {
+                Val::Expr(Expr::Call(call), c) | Val::Entered(Expr::Call(call), c) => (call, c),
+                _ => continue,
+            };
+            if launch_calls.contains(&(c.module, call.range().start().to_u32())) {
+                return true;
+            }
+            for callee in self.index.callee(call, c) {
+                if let Val::Function(f) = callee {
+                    let fctx = self.index.callee_ctx(call, c, f, None);
+                    for r in &self.index.functions[f].returns {
+                        if self.names_launch_call(r, fctx, depth + 1, launch_calls) {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// Whether some path of calls to the launch call could start a Python
+    /// child that runs project code: its child is Python where it is, or
+    /// what it starts depends on who calls its scope (see
+    /// [`Index::for_any_caller`]). When neither, no call of its function
+    /// can change what it starts: no rule looks at it, and its callers are
+    /// not searched for it.
+    fn may_start_python(
+        &self,
+        call: &'a ExprCall,
+        ctx: Ctx,
+        api: &str,
+        kind: LaunchKind,
+        shape: launch::Shape,
+    ) -> bool {
+        let args = launch::args(call, shape);
+        let (child, dependent) = self
+            .index
+            .for_any_caller(|| self.child_of(ctx, api, kind, shape, &args));
+        dependent || child.is_python()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_launch(
+        &mut self,
+        call: &'a ExprCall,
+        ctx: Ctx,
+        api: String,
+        kind: LaunchKind,
+        shape: launch::Shape,
+        location: Location,
+        via: Vec<Location>,
+    ) {
+        let index = self.index;
+        let args = launch::args(call, shape);
+        let cwd = args.cwd.map(|e| CwdArg {
+            location: index.location(ctx.module, e),
+            place: paths::place_of(index, e, ctx),
+        });
+        let mut child = self.child_of(ctx, &api, kind, shape, &args);
         let launch_location = index.location(ctx.module, call);
         if let Child::Python {
             entry,
@@ -2148,6 +2460,9 @@ impl<'a> Extractor<'_, 'a> {
             .entry((ctx.module, offset))
             .or_default()
             .push(id);
+        self.group_calls
+            .entry((ctx.module, offset))
+            .or_insert_with(|| (api.clone(), kind, shape));
         self.facts.launches.push(Launch {
             location,
             via,
@@ -2671,8 +2986,14 @@ impl<'a> Extractor<'_, 'a> {
                 exact.push(id);
                 continue;
             }
-            if self.groups.contains_key(&(c.module, offset)) {
-                grouped.push((c.module, offset));
+            if let Some((api, kind, shape)) = self.group_calls.get(&(c.module, offset)) {
+                // Not one of the launches evaluated: it stands for them all
+                // unless, evaluated here, its child is known for any caller
+                // and is not Python (another launch of the same call, with
+                // a Python child, is another process).
+                if self.may_start_python(call, c, api, *kind, *shape) {
+                    grouped.push((c.module, offset));
+                }
                 continue;
             }
             for callee in self.index.callee(call, c) {
@@ -2803,20 +3124,17 @@ mod unread_files_tests {
         let (dir, files) = project(&[
             (
                 "tests/test_a.py",
-                "import subprocess\nfrom helpers import ARGS\n\n\
-                 def test_a():\n    subprocess.run(ARGS)\n",
+                "import subprocess, sys\nfrom helpers import ARGS\n\n\
+                 def test_a():\n    subprocess.run([sys.executable] + ARGS)\n",
             ),
-            ("tests/helpers.py", "ARGS = ['python3', '-c', 'pass']\n"),
+            ("tests/helpers.py", "ARGS = ['-m', 'app']\n"),
         ]);
         let helpers = dir.path().join("tests/helpers.py");
         // Read first as words only, then again when the launch needs it.
         let (facts, problems) = run(Arc::new(crate::source::Disk), &dir, &files, false);
         assert!(problems.is_empty(), "{problems:?}");
         assert!(facts.files.contains_key(&helpers));
-        assert_eq!(
-            facts.files[&helpers].source.text,
-            "ARGS = ['python3', '-c', 'pass']\n"
-        );
+        assert_eq!(facts.files[&helpers].source.text, "ARGS = ['-m', 'app']\n");
         assert_eq!(facts.launches.len(), 1);
 
         let fs = ReadOnce {
@@ -2829,8 +3147,75 @@ mod unread_files_tests {
             format!("{:?}", problems[0]).contains("helpers.py"),
             "{problems:?}"
         );
-        // Analysed as an empty file: the launch is still there.
+        // Analysed as an empty file: the launch is still there (its child
+        // is Python whatever `ARGS` holds).
         assert_eq!(facts.launches.len(), 1);
         assert_eq!(facts.files[&helpers].source.text, "");
+    }
+
+    /// The callers of a launch are followed up only while the child can
+    /// still be Python: `status` and `check` reach launches that start
+    /// `git` whoever calls them; `start`'s child depends on its caller, and
+    /// through `serve` it is Python. Without the prefilter every caller is
+    /// followed, and the launches the rules see are the same.
+    #[test]
+    fn callers_are_followed_only_while_the_child_can_be_python() {
+        let (dir, files) = project(&[
+            (
+                "tests/helpers.py",
+                "import subprocess, sys\n\n\
+                 def start(cmd):\n    return subprocess.Popen(cmd)\n\n\
+                 def serve():\n    return start([sys.executable, 'server.py'])\n\n\
+                 def status():\n    return start(['git', 'status'])\n\n\
+                 def version():\n    return subprocess.run(['git', '--version'])\n\n\
+                 def check():\n    version()\n",
+            ),
+            (
+                "tests/test_a.py",
+                "from helpers import serve, status, check\n\n\
+                 def test_a():\n    serve().kill()\n    status().kill()\n    check()\n",
+            ),
+        ]);
+        let names = |facts: &PythonFacts| facts.launcher_names.iter().cloned().collect::<Vec<_>>();
+        let python = |facts: &PythonFacts| {
+            facts
+                .launches
+                .iter()
+                .filter(|l| l.child.is_python())
+                .map(|l| (l.location.span, l.via.len()))
+                .collect::<Vec<_>>()
+        };
+        let (pruned, problems) = run(Arc::new(crate::source::Disk), &dir, &files, false);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(names(&pruned), ["serve", "start", "test_a"]);
+        // `version`'s launch is left out; `status`' path to `start` ends at
+        // its call in `status`.
+        assert!(!pruned.launches.iter().any(|l| l.api == "subprocess.run"));
+        assert!(
+            pruned
+                .launches
+                .iter()
+                .filter(|l| !l.child.is_python())
+                .all(|l| l.via.len() == 1)
+        );
+        let (all, _) = run(Arc::new(crate::source::Disk), &dir, &files, true);
+        assert_eq!(
+            names(&all),
+            ["check", "serve", "start", "status", "test_a", "version"]
+        );
+        assert!(all.launches.iter().any(|l| l.api == "subprocess.run"));
+        assert_eq!(python(&pruned), python(&all));
+        assert_eq!(python(&pruned).len(), 1);
+        // Both kills are seen; only the server's stops a Python child.
+        let python_stops = |facts: &PythonFacts| {
+            facts
+                .stops
+                .iter()
+                .filter(|s| facts.launches[s.launch].child.is_python())
+                .map(|s| s.location.span)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(python_stops(&pruned), python_stops(&all));
+        assert_eq!(python_stops(&pruned).len(), 1);
     }
 }

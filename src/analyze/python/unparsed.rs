@@ -97,14 +97,11 @@ impl Extractor<'_, '_> {
     /// that does it) that start or stop a child, directly or through the
     /// project functions they call: a call of one of these names in a part
     /// of a file that does not parse could be a launch the analysis missed.
-    pub(super) fn launcher_names(&self, wanted: &[FuncId]) -> BTreeSet<String> {
-        let mut seen: HashSet<FuncId> = HashSet::new();
-        let mut stack: Vec<FuncId> = wanted.to_vec();
+    /// `live` are the functions whose callers the search followed (those
+    /// through which a Python child can be started or a child stopped).
+    pub(super) fn launcher_names(&self, live: &HashSet<FuncId>) -> BTreeSet<String> {
         let mut names = BTreeSet::new();
-        while let Some(f) = stack.pop() {
-            if !seen.insert(f) {
-                continue;
-            }
+        for &f in live {
             let Some(function) = self.index.functions.get(f) else {
                 continue;
             };
@@ -115,9 +112,6 @@ impl Extractor<'_, '_> {
             for site in self.callers.get(&f).into_iter().flatten() {
                 if let Some(c) = site.constructor.and_then(|c| self.index.classes.get(c)) {
                     names.insert(c.def.name.as_str().to_string());
-                }
-                if let Some(g) = site.ctx.func {
-                    stack.push(g);
                 }
             }
         }
