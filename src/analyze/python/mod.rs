@@ -1811,8 +1811,27 @@ impl<'a> Extractor<'_, 'a> {
             }
             Chains::Some(v) => v,
         };
+        // A path of calls is followed up through test code only (see
+        // `paths_into`): above a call made in the project's own code only
+        // `reached_from_tests` looks, for multiprocessing children.
+        let in_package = !self.in_tests(
+            &self
+                .index
+                .location(self.index.functions[g].module, self.index.functions[g].def),
+        );
         let mut new = Vec::new();
         for (i, chain) in below {
+            if in_package
+                && !matches!(
+                    targets[*i].what,
+                    TargetKind::Launch {
+                        kind: LaunchKind::Multiprocessing,
+                        ..
+                    }
+                )
+            {
+                continue;
+            }
             if chain.iter().any(|c| std::ptr::eq(c.call, site.call)) {
                 // A cycle: nothing new above it.
                 continue;
@@ -3217,5 +3236,51 @@ mod unread_files_tests {
         };
         assert_eq!(python_stops(&pruned), python_stops(&all));
         assert_eq!(python_stops(&pruned).len(), 1);
+    }
+
+    /// A path of calls is followed up through test code only: the callers
+    /// of `run`, a function of the package, are not searched for the
+    /// launch below it, and the launch and the stop are the same as when
+    /// every caller is.
+    #[test]
+    fn callers_of_package_code_are_not_followed() {
+        let (dir, files) = project(&[
+            (
+                "app/proc.py",
+                "import subprocess, sys\n\n\
+                 def spawn():\n    return subprocess.Popen([sys.executable, '-m', 'app.worker'])\n",
+            ),
+            (
+                "app/service.py",
+                "from app.proc import spawn\n\ndef run():\n    return spawn()\n",
+            ),
+            (
+                "tests/test_a.py",
+                "from app.service import run\n\ndef test_a():\n    run().kill()\n",
+            ),
+        ]);
+        let names = |facts: &PythonFacts| facts.launcher_names.iter().cloned().collect::<Vec<_>>();
+        let seen = |facts: &PythonFacts| {
+            let launches: Vec<_> = facts
+                .launches
+                .iter()
+                .map(|l| (l.location.span, l.via.len(), l.child.is_python()))
+                .collect();
+            let stops: Vec<_> = facts
+                .stops
+                .iter()
+                .map(|s| (s.location.span, s.launch))
+                .collect();
+            (launches, stops)
+        };
+        let (pruned, problems) = run(Arc::new(crate::source::Disk), &dir, &files, false);
+        assert!(problems.is_empty(), "{problems:?}");
+        let (all, _) = run(Arc::new(crate::source::Disk), &dir, &files, true);
+        // `test_a` holds the stop.
+        assert_eq!(names(&pruned), ["spawn", "test_a"]);
+        assert_eq!(names(&all), ["run", "spawn", "test_a"]);
+        assert_eq!(seen(&pruned), seen(&all));
+        assert_eq!(seen(&pruned).0.len(), 1);
+        assert_eq!(seen(&pruned).1.len(), 1);
     }
 }
