@@ -329,6 +329,10 @@ fn analyze_projects(
     if workers <= 1 {
         return projects.iter().map(run).collect();
     }
+    // Biggest first (by Python files): a big project started last would
+    // finish alone on one core.
+    let mut order: Vec<usize> = (0..projects.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(projects[i].0.python_files.len()));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let slots: Vec<std::sync::Mutex<Option<Analysis>>> = projects
         .iter()
@@ -340,10 +344,11 @@ fn analyze_projects(
             // one only waits for it.
             let _ = std::thread::Builder::new().spawn_scoped(scope, || {
                 loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(project) = projects.get(i) else {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&i) = order.get(n) else {
                         break;
                     };
+                    let project = &projects[i];
                     let result = run(project);
                     *slots[i].lock().expect("not poisoned") = Some(result);
                 }
