@@ -1586,13 +1586,7 @@ impl<'a> Extractor<'_, 'a> {
             // project's own code is where its users act (and a package
             // function branches on its inputs in ways a path of calls
             // cannot see).
-            let in_package = site.ctx.func.is_some_and(|g| {
-                !self.in_tests(
-                    &self
-                        .index
-                        .location(self.index.functions[g].module, self.index.functions[g].def),
-                )
-            });
+            let in_package = site.ctx.func.is_some_and(|g| self.in_package(g));
             if in_package || site.ctx.func.is_some_and(|g| visiting.contains(&g)) {
                 // A cycle: stop at this call.
                 below.push(*site);
@@ -1708,6 +1702,12 @@ impl<'a> Extractor<'_, 'a> {
         false
     }
 
+    /// `f` is the project's own code, not test code.
+    fn in_package(&self, f: FuncId) -> bool {
+        let function = &self.index.functions[f];
+        !self.in_tests(&self.index.location(function.module, function.def))
+    }
+
     /// A module-level call under `if __name__ == "__main__":`.
     fn in_main_block(&self, ctx: Ctx, call: &'a ExprCall) -> bool {
         if ctx.func.is_some() {
@@ -1814,11 +1814,7 @@ impl<'a> Extractor<'_, 'a> {
         // A path of calls is followed up through test code only (see
         // `paths_into`): above a call made in the project's own code only
         // `reached_from_tests` looks, for multiprocessing children.
-        let in_package = !self.in_tests(
-            &self
-                .index
-                .location(self.index.functions[g].module, self.index.functions[g].def),
-        );
+        let in_package = self.in_package(g);
         let mut new = Vec::new();
         for (i, chain) in below {
             if in_package
@@ -2272,7 +2268,7 @@ impl<'a> Extractor<'_, 'a> {
             TargetKind::Stop { receiver } => {
                 let (found, dependent) = self
                     .index
-                    .for_any_caller(|| self.names_launch_call(receiver, at, 0, launch_calls));
+                    .for_any_caller(|| self.names_launch_call(receiver, at, launch_calls));
                 dependent || found
             }
         }
@@ -2284,32 +2280,15 @@ impl<'a> Extractor<'_, 'a> {
         &self,
         expr: &'a Expr,
         ctx: Ctx,
-        depth: usize,
         launch_calls: &std::collections::HashSet<(ModId, u32)>,
     ) -> bool {
-        if depth > 8 {
-            return false;
-        }
-        for v in self.index.values_of(expr, ctx) {
-            let (call, c) = match v {
-                Val::Expr(Expr::Call(call), c) | Val::Entered(Expr::Call(call), c) => (call, c),
-                _ => continue,
-            };
-            if launch_calls.contains(&(c.module, call.range().start().to_u32())) {
-                return true;
-            }
-            for callee in self.index.callee(call, c) {
-                if let Val::Function(f) = callee {
-                    let fctx = self.index.callee_ctx(call, c, f, None);
-                    for r in &self.index.functions[f].returns {
-                        if self.names_launch_call(r, fctx, depth + 1, launch_calls) {
-                            return true;
-                        }
-                    }
-                }
-            }
-        }
-        false
+        let mut found = false;
+        self.process_calls(expr, ctx, 0, &mut |call, c| {
+            let known = launch_calls.contains(&(c.module, call.range().start().to_u32()));
+            found |= known;
+            known
+        });
+        found
     }
 
     /// Whether some path of calls to the launch call could start a Python
@@ -2702,7 +2681,7 @@ impl<'a> Extractor<'_, 'a> {
                 };
                 let mut exact = Vec::new();
                 let mut grouped = Vec::new();
-                self.handles_of(sc.receiver, at, 0, &mut exact, &mut grouped);
+                self.handles_of(sc.receiver, at, &mut exact, &mut grouped);
                 for (launch, exact) in self.representatives(exact, grouped) {
                     let kind = self.facts.launches[launch].kind;
                     let fallback =
@@ -2988,9 +2967,40 @@ impl<'a> Extractor<'_, 'a> {
         &self,
         expr: &'a Expr,
         ctx: Ctx,
-        depth: usize,
         exact: &mut Vec<usize>,
         grouped: &mut Vec<(usize, u32)>,
+    ) {
+        self.process_calls(expr, ctx, 0, &mut |call, c| {
+            let offset = call.range().start().to_u32();
+            if let Some(&id) = self.launch_at.get(&(c.module, offset, c.frame)) {
+                exact.push(id);
+                return true;
+            }
+            let Some((api, kind, shape)) = self.group_calls.get(&(c.module, offset)) else {
+                return false;
+            };
+            // Not one of the launches evaluated: it stands for them all
+            // unless, evaluated here, its child is known for any caller and
+            // is not Python (another launch of the same call, with a Python
+            // child, is another process).
+            if self.may_start_python(call, c, api, *kind, *shape) {
+                grouped.push((c.module, offset));
+            }
+            true
+        });
+    }
+
+    /// The calls whose value `expr` may be (through variables, `self.x`,
+    /// fixtures), and those the project functions they call return, each
+    /// with the context it is evaluated in: `visit` says whether a call is
+    /// one it was looking for (what that call returns is then not
+    /// followed).
+    fn process_calls(
+        &self,
+        expr: &'a Expr,
+        ctx: Ctx,
+        depth: usize,
+        visit: &mut dyn FnMut(&'a ExprCall, Ctx) -> bool,
     ) {
         if depth > 8 {
             return;
@@ -3000,26 +3010,14 @@ impl<'a> Extractor<'_, 'a> {
                 Val::Expr(Expr::Call(call), c) | Val::Entered(Expr::Call(call), c) => (call, c),
                 _ => continue,
             };
-            let offset = call.range().start().to_u32();
-            if let Some(&id) = self.launch_at.get(&(c.module, offset, c.frame)) {
-                exact.push(id);
-                continue;
-            }
-            if let Some((api, kind, shape)) = self.group_calls.get(&(c.module, offset)) {
-                // Not one of the launches evaluated: it stands for them all
-                // unless, evaluated here, its child is known for any caller
-                // and is not Python (another launch of the same call, with
-                // a Python child, is another process).
-                if self.may_start_python(call, c, api, *kind, *shape) {
-                    grouped.push((c.module, offset));
-                }
+            if visit(call, c) {
                 continue;
             }
             for callee in self.index.callee(call, c) {
                 if let Val::Function(f) = callee {
                     let fctx = self.index.callee_ctx(call, c, f, None);
                     for r in &self.index.functions[f].returns {
-                        self.handles_of(r, fctx, depth + 1, exact, grouped);
+                        self.process_calls(r, fctx, depth + 1, visit);
                     }
                 }
             }
