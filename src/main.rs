@@ -10,6 +10,25 @@ use covdoctor::config::versions::Explicit;
 use covdoctor::report::{self, OutputFormat, Style};
 use covdoctor::rules;
 
+// jemalloc: most of a run is allocating and freeing syntax-tree nodes on
+// several threads (trees are freed on another thread than the one that
+// built them); with it a run takes less time and memory (BENCHMARKS.md).
+// The targets are those the dependency is declared for in Cargo.toml.
+#[cfg(all(
+    not(target_os = "windows"),
+    not(target_os = "openbsd"),
+    not(target_os = "aix"),
+    not(target_os = "android"),
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "powerpc64",
+        target_arch = "riscv64"
+    )
+))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let code = run();
