@@ -701,6 +701,7 @@ fn read_all(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    let odd_stems = session::HeldWords::new(&odd_stems);
     // The names a file's strings and comments can give a module by: the
     // parts of every file's path below the root (`tests`, `server`).
     let mentioned: rustc_hash::FxHashSet<u64> = files
@@ -729,10 +730,8 @@ fn read_all(
                 Ok(Read::Parsed(p, words))
             }
             Some(mut words) => {
-                for stem in &odd_stems {
-                    if session::holds_word(&source.text, stem) {
-                        words.add(stem);
-                    }
+                for stem in odd_stems.in_text(&source.text) {
+                    words.add(stem);
                 }
                 Ok(Read::Words(source.path, words))
             }

@@ -110,10 +110,88 @@ pub(super) fn is_word(name: &str) -> bool {
 
 /// `text` holds `name` with no letter, digit or `_` right before or after.
 pub(super) fn holds_word(text: &str, name: &str) -> bool {
+    text.match_indices(name)
+        .any(|(at, _)| bounded(text, at, at + name.len()))
+}
+
+/// `text[start..end]` has no letter, digit or `_` right before or after.
+fn bounded(text: &str, start: usize, end: usize) -> bool {
     let bytes = text.as_bytes();
-    text.match_indices(name).any(|(at, _)| {
-        let before = at.checked_sub(1).map(|j| bytes[j]);
-        let after = bytes.get(at + name.len()).copied();
-        !before.is_some_and(is_word_byte) && !after.is_some_and(is_word_byte)
-    })
+    let before = start.checked_sub(1).map(|j| bytes[j]);
+    let after = bytes.get(end).copied();
+    !before.is_some_and(is_word_byte) && !after.is_some_and(is_word_byte)
+}
+
+/// [`holds_word`] for many names at once, in one pass over a text (a
+/// project's file names that are not words are looked for in every file
+/// not parsed).
+pub(super) struct HeldWords {
+    names: Vec<String>,
+    matcher: Option<aho_corasick::AhoCorasick>,
+}
+
+impl HeldWords {
+    pub(super) fn new(names: &[&str]) -> HeldWords {
+        let names: Vec<String> = names
+            .iter()
+            .filter(|n| !n.is_empty())
+            .map(|n| n.to_string())
+            .collect();
+        HeldWords {
+            matcher: (!names.is_empty())
+                .then(|| aho_corasick::AhoCorasick::new(&names).ok())
+                .flatten(),
+            names,
+        }
+    }
+
+    /// The names `text` holds (as [`holds_word`] finds them), each once,
+    /// in the order they were given.
+    pub(super) fn in_text(&self, text: &str) -> Vec<&str> {
+        let Some(matcher) = &self.matcher else {
+            return Vec::new();
+        };
+        let mut held = vec![false; self.names.len()];
+        // Overlapping: one name's match must not hide another's.
+        for m in matcher.find_overlapping_iter(text) {
+            if bounded(text, m.start(), m.end()) {
+                held[m.pattern().as_usize()] = true;
+            }
+        }
+        self.names
+            .iter()
+            .zip(held)
+            .filter(|(_, h)| *h)
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_words_finds_what_holds_word_finds() {
+        let names = ["run-server", "server", "a-b", "b-c", "x.y"];
+        let finder = HeldWords::new(&names);
+        for text in [
+            "python run-server.py",
+            "prerun-server",
+            "a-b-c",
+            "call(server)\nserver_x",
+            "x.yz x.y",
+            "",
+            "srv",
+        ] {
+            let want: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| holds_word(text, n))
+                .collect();
+            assert_eq!(finder.in_text(text), want, "{text:?}");
+        }
+        assert_eq!(finder.in_text("a-b-c"), vec!["a-b", "b-c"]);
+        assert!(HeldWords::new(&[]).in_text("anything").is_empty());
+    }
 }
