@@ -262,6 +262,66 @@ fn is_root(dir: &Path) -> bool {
     MARKERS.iter().any(|m| dir.join(m).is_file())
 }
 
+/// The names of a directory's listing the walk asks about: the markers,
+/// the ignore files and `.git`.
+const LOOKED_UP: &[&str] = &[".gitignore", ".ignore", ".git"];
+
+/// What the walk needs to know of one directory: whether it is a project
+/// root ([`is_root`]) and which of its ignore files can exist.
+struct DirFacts {
+    root: bool,
+    /// `.gitignore`, `.ignore` and, in a git checkout's top,
+    /// `.git/info/exclude`, when the directory lists them.
+    ignore_files: Vec<PathBuf>,
+}
+
+impl DirFacts {
+    /// Read from one listing of `dir`: most directories hold none of the
+    /// dozen names looked up, and listing once costs less than looking up
+    /// each. A directory that cannot be listed is asked name by name (it
+    /// can still be searchable).
+    fn of(dir: &Path) -> DirFacts {
+        let listed: Option<Vec<std::ffi::OsString>> = std::fs::read_dir(dir).ok().and_then(|r| {
+            r.map(|e| e.map(|e| e.file_name()))
+                .filter(|n| {
+                    n.as_ref().map_or(true, |n| {
+                        MARKERS.iter().chain(LOOKED_UP).any(|m| same_name(n, m))
+                    })
+                })
+                .collect::<Result<_, _>>()
+                .ok()
+        });
+        let has = |name: &str| {
+            listed
+                .as_ref()
+                .is_none_or(|l| l.iter().any(|n| same_name(n, name)))
+        };
+        let mut ignore_files: Vec<PathBuf> = [".gitignore", ".ignore"]
+            .iter()
+            .filter(|n| has(n))
+            .map(|n| dir.join(n))
+            .collect();
+        if has(".git") && dir.join(".git").is_dir() {
+            ignore_files.push(dir.join(".git").join("info").join("exclude"));
+        }
+        DirFacts {
+            root: MARKERS.iter().any(|m| has(m) && dir.join(m).is_file()),
+            ignore_files,
+        }
+    }
+}
+
+/// Whether a listed name is `wanted`, as a lookup of `wanted` on this
+/// platform's usual file systems would find it: ignoring ASCII case on
+/// macOS and Windows (the exact [`Path::is_file`] check follows).
+fn same_name(listed: &std::ffi::OsStr, wanted: &str) -> bool {
+    if cfg!(any(target_os = "macos", target_os = "windows")) {
+        listed.eq_ignore_ascii_case(wanted)
+    } else {
+        listed == wanted
+    }
+}
+
 /// The directories of test data found by [`walk`], each with the problems
 /// of the files that decided it.
 type TestData = Arc<Mutex<Vec<(PathBuf, Vec<Problem>)>>>;
@@ -307,7 +367,7 @@ fn walk(
                 return false;
             }
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            if is_dir && is_root(entry.path()) {
+            if is_dir && ignores_in_walk.facts(entry.path()).root {
                 let mut found = Vec::new();
                 if is_test_data(&root_owned, entry.path(), &mut found) {
                     test_data
@@ -366,7 +426,9 @@ struct IgnoreFiles {
     top: PathBuf,
     /// Each directory's matcher, read once; shared by the walk's threads
     /// (the lock is held for the lookup only, never while reading).
-    by_dir: Mutex<std::collections::HashMap<PathBuf, Option<Arc<ignore::gitignore::Gitignore>>>>,
+    by_dir: Mutex<rustc_hash::FxHashMap<PathBuf, Option<Arc<ignore::gitignore::Gitignore>>>>,
+    /// Each directory's [`DirFacts`], listed once.
+    facts: Mutex<rustc_hash::FxHashMap<PathBuf, Arc<DirFacts>>>,
     problems: Mutex<Vec<Problem>>,
 }
 
@@ -378,9 +440,26 @@ impl IgnoreFiles {
                 .find(|d| d.join(".git").exists())
                 .unwrap_or(root)
                 .to_path_buf(),
-            by_dir: Mutex::new(std::collections::HashMap::new()),
+            by_dir: Mutex::new(Default::default()),
+            facts: Mutex::new(Default::default()),
             problems: Mutex::new(Vec::new()),
         }
+    }
+
+    fn facts(&self, dir: &Path) -> Arc<DirFacts> {
+        if let Some(known) = self.facts.lock().expect("not poisoned").get(dir) {
+            return Arc::clone(known);
+        }
+        // Listed without the lock held; a second listing by another
+        // thread finds the same.
+        let facts = Arc::new(DirFacts::of(dir));
+        Arc::clone(
+            self.facts
+                .lock()
+                .expect("not poisoned")
+                .entry(dir.to_path_buf())
+                .or_insert(facts),
+        )
     }
 
     fn of(&self, dir: &Path) -> Option<Arc<ignore::gitignore::Gitignore>> {
@@ -390,17 +469,14 @@ impl IgnoreFiles {
         let mut builder = ignore::gitignore::GitignoreBuilder::new(dir);
         let mut any = false;
         let mut problems = Vec::new();
-        let mut names = vec![dir.join(".gitignore"), dir.join(".ignore")];
-        if dir.join(".git").is_dir() {
-            names.push(dir.join(".git").join("info").join("exclude"));
-        }
-        for path in names {
+        let facts = self.facts(dir);
+        for path in facts.ignore_files.iter() {
             // Nothing there, or a dangling link: git passes over it (a
             // link loop it reports).
-            if std::fs::metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+            if std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
                 continue;
             }
-            match crate::source::read_regular(&path) {
+            match crate::source::read_regular(path) {
                 Ok(bytes) => {
                     let text = String::from_utf8_lossy(&bytes);
                     for line in text.lines() {
