@@ -3,10 +3,10 @@
 //! releases only, yanked ones left out, with the day of their first upload.
 
 /// The day the table was made.
-pub const DATE: &str = "2026-12-01";
+pub const DATE: &str = "2026-12-06";
 
 /// `covdoctor --version`: the version and the table's date.
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (releases to 2026-12-01)");
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (releases to 2026-12-06)");
 
 pub const PYTEST_COV: &[(&str, &str)] = &[
     ("0.6", "2010-04-25"),
@@ -216,4 +216,5 @@ pub const COVERAGE: &[(&str, &str)] = &[
     ("7.17.3", "2026-11-12"),
     ("7.17.4", "2026-11-20"),
     ("7.17.5", "2026-11-23"),
+    ("7.18.0", "2026-11-29"),
 ];
