@@ -320,6 +320,11 @@ fn analyze_projects(
             project.python_files.clone(),
             config.scripts.clone(),
             settings.python_launchers.clone(),
+            config
+                .pytest
+                .as_ref()
+                .map(|p| p.pythonpath.clone())
+                .unwrap_or_default(),
             no_prefilter,
         )
     };

@@ -56,6 +56,18 @@ const GENERATIONS: &[(&str, &[&str])] = &[
             "tox==4.67.15",
         ],
     ),
+    // The newest releases: what a fresh install of an unpinned project
+    // gets (bump with `src/config/releases.rs`), and `[run] source`
+    // globs (coverage 7.18).
+    (
+        "pytest-cov-7-coverage-7-18",
+        &[
+            "pytest==9.2.0",
+            "pytest-cov==7.1.0",
+            "coverage==7.18.0",
+            "tox==4.67.15",
+        ],
+    ),
 ];
 
 /// Reads the combined data file and says which lines of the child ran.

@@ -19,7 +19,7 @@
 //! (`_getini_toml`). An `args` option written as a string (`addopts` in an
 //! INI file) is split with `shlex.split`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::coverage::FileLoader;
 use super::iniconfig::{self, py_repr};
@@ -56,6 +56,9 @@ pub struct PytestConfig {
     pub addopts: Option<Location>,
     pub args: Vec<Arg>,
     pub cov: CovOptions,
+    /// The `pythonpath` option: directories pytest puts on `sys.path`
+    /// (relative entries are relative to the file's directory).
+    pub pythonpath: Vec<PathBuf>,
 }
 
 /// The files pytest looks for, in its order.
@@ -182,8 +185,17 @@ fn from_ini(source: &Source, name: &str, chosen: bool) -> Read {
             )
         });
     }
+    // pytest splits a `paths` option like a shell line.
+    let pythonpath: Vec<String> = section
+        .get("pythonpath")
+        .and_then(|e| split_args(&e.value).ok())
+        .map(|words| words.into_iter().map(|(w, _, _)| w).collect())
+        .unwrap_or_default();
     let Some(entry) = section.get("addopts") else {
-        return Ok(Some((PytestConfig::empty(source), first_problem)));
+        return Ok(Some((
+            PytestConfig::empty(source).with_pythonpath(pythonpath),
+            first_problem,
+        )));
     };
     let args = split_args(&entry.value)
         .unwrap_or_else(|_| split_on_whitespace(&entry.value))
@@ -194,7 +206,8 @@ fn from_ini(source: &Source, name: &str, chosen: bool) -> Read {
         })
         .collect();
     Ok(Some((
-        PytestConfig::new(source, Some(Location::new(source, entry.span)), args),
+        PytestConfig::new(source, Some(Location::new(source, entry.span)), args)
+            .with_pythonpath(pythonpath),
         first_problem,
     )))
 }
@@ -233,8 +246,25 @@ fn from_toml(source: &Source, doc: &tomlx::TomlDoc, name: &str, chosen: bool) ->
     if chosen {
         first_problem = check_toml_options(source, &options);
     }
+    // A list, or (INI mode) a string split like a shell line.
+    let pythonpath: Vec<String> = match options.table.get("pythonpath") {
+        Some(item) => match (item.as_str(), item.as_array()) {
+            (Some(s), _) if !options.toml_mode => split_args(s)
+                .map(|words| words.into_iter().map(|(w, _, _)| w).collect())
+                .unwrap_or_default(),
+            (_, Some(array)) => array
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    };
     let Some((key, item)) = options.table.get_key_value("addopts") else {
-        return Ok(Some((PytestConfig::empty(source), first_problem)));
+        return Ok(Some((
+            PytestConfig::empty(source).with_pythonpath(pythonpath),
+            first_problem,
+        )));
     };
     let key_span = key.span().map(Span::from).unwrap_or_default();
     let at = value_span(Some(key), item);
@@ -279,7 +309,8 @@ fn from_toml(source: &Source, doc: &tomlx::TomlDoc, name: &str, chosen: bool) ->
                 Span::new(key_span.start.min(at.start), at.end.max(key_span.end)),
             )),
             args,
-        ),
+        )
+        .with_pythonpath(pythonpath),
         first_problem,
     )))
 }
@@ -997,7 +1028,14 @@ impl PytestConfig {
             addopts: None,
             args: Vec::new(),
             cov: CovOptions::default(),
+            pythonpath: Vec::new(),
         }
+    }
+
+    fn with_pythonpath(mut self, entries: Vec<String>) -> Self {
+        let dir = self.source.path.parent().unwrap_or(Path::new(""));
+        self.pythonpath = entries.iter().map(|e| dir.join(e)).collect();
+        self
     }
 
     fn new(source: &Source, addopts: Option<Location>, args: Vec<Arg>) -> Self {
@@ -1007,6 +1045,7 @@ impl PytestConfig {
             addopts,
             args,
             cov,
+            pythonpath: Vec::new(),
         }
     }
 }
@@ -1090,6 +1129,35 @@ mod tests {
 
     fn args(c: &PytestConfig) -> Vec<&str> {
         c.args.iter().map(|a| a.text.as_str()).collect()
+    }
+
+    #[test]
+    fn pythonpath_entries_are_relative_to_the_file() {
+        for files in [
+            &[("pytest.ini", "[pytest]\npythonpath = src 'lib dir'\n")][..],
+            &[(
+                "pyproject.toml",
+                "[tool.pytest.ini_options]\npythonpath = \"src 'lib dir'\"\naddopts = \"-q\"\n",
+            )],
+            &[(
+                "pyproject.toml",
+                "[tool.pytest.ini_options]\npythonpath = [\"src\", \"lib dir\"]\n",
+            )],
+            &[(
+                "pytest.toml",
+                "[pytest]\npythonpath = [\"src\", \"lib dir\"]\n",
+            )],
+        ] {
+            let c = config(files).unwrap();
+            let dir = c.source.path.parent().unwrap().to_path_buf();
+            assert_eq!(
+                c.pythonpath,
+                [dir.join("src"), dir.join("lib dir")],
+                "{files:?}"
+            );
+        }
+        let c = config(&[("pytest.ini", "[pytest]\naddopts = -q\n")]).unwrap();
+        assert!(c.pythonpath.is_empty());
     }
 
     #[test]

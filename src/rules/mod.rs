@@ -314,20 +314,25 @@ pub fn new_coverage_setting(
 /// sources say: `--cov=X` values, else `[run] source` and `source_pkgs`;
 /// with none, every file counts. A source matches a file whose path holds
 /// its parts (`app`, `src/app`, `app.core`) as directories in that order,
-/// so a file is judged unmeasured only when no source can be it.
+/// so a file is judged unmeasured only when no source can be it. From
+/// coverage 7.18 on, a `source` entry (and so a `--cov` value) may be a
+/// glob (`packages/*/src`): its parts match as `glob.glob` would, `**`
+/// any number of directories; an older coverage.py takes it literally.
 pub fn measures_file(cx: &Context<'_>, path: &std::path::Path) -> bool {
-    let mut sources: Vec<String> = cx
+    // (entry, whether coverage.py expands it as a glob)
+    let globs = !cx.run.versions.coverage.below(&[7, 18]);
+    let mut sources: Vec<(String, bool)> = cx
         .run
         .cov
         .sources
         .iter()
-        .map(|(v, _)| v.clone())
-        .filter(|v| !v.is_empty())
+        .filter(|(v, _)| !v.is_empty())
+        .map(|(v, _)| (v.clone(), globs))
         .collect();
     if sources.is_empty() {
-        for key in ["source", "source_pkgs"] {
+        for (key, glob) in [("source", globs), ("source_pkgs", false)] {
             if let Some(list) = cx.coverage.get("run", key).and_then(|s| s.as_list()) {
-                sources.extend(list.iter().map(|v| v.to_string()));
+                sources.extend(list.iter().map(|v| (v.to_string(), glob)));
             }
         }
     }
@@ -346,10 +351,46 @@ pub fn measures_file(cx: &Context<'_>, path: &std::path::Path) -> bool {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    sources.iter().any(|source| {
+    sources.iter().any(|(source, glob)| {
+        let pattern = *glob && has_magic(source);
         let as_path = std::path::Path::new(source);
-        if as_path.is_absolute() {
+        if as_path.is_absolute() && !pattern {
             return path.starts_with(as_path);
+        }
+        if pattern {
+            // A pattern names directories (or files) by path: its parts
+            // split on separators only, matched against the directories
+            // of the file (absolute ones from the file system root).
+            let parts: Vec<&str> = source
+                .split(['/', '\\'])
+                .filter(|p| !p.is_empty() && *p != ".")
+                .collect();
+            let Some(parts) = parts
+                .iter()
+                .map(|p| PathPart::new(p))
+                .collect::<Option<Vec<_>>>()
+            else {
+                return true;
+            };
+            let mut names: Vec<String> = if as_path.is_absolute() {
+                path.parent()
+                    .into_iter()
+                    .flat_map(|p| p.components())
+                    .filter(|c| matches!(c, std::path::Component::Normal(_)))
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect()
+            } else {
+                dirs.clone()
+            };
+            names.push(stem.clone());
+            let starts: Vec<usize> = if as_path.is_absolute() {
+                vec![0]
+            } else {
+                (0..names.len()).collect()
+            };
+            return starts
+                .into_iter()
+                .any(|start| parts_match(&parts, &names[start..]));
         }
         let parts: Vec<&str> = source
             .split(['/', '.', '\\'])
@@ -365,6 +406,74 @@ pub fn measures_file(cx: &Context<'_>, path: &std::path::Path) -> bool {
             .windows(parts.len())
             .any(|w| w.iter().zip(&parts).all(|(a, b)| a == b))
     })
+}
+
+/// Whether `glob.escape` would change the entry: it holds `*`, `?` or `[`.
+fn has_magic(entry: &str) -> bool {
+    entry.contains(['*', '?', '['])
+}
+
+/// One part of a source pattern.
+enum PathPart {
+    /// `**`: any number of directories.
+    Any,
+    Literal(String),
+    Glob(globset::GlobMatcher),
+}
+
+impl PathPart {
+    /// `None` for a part globset cannot read (coverage.py's `glob` would
+    /// still match something, so the caller counts the file measured).
+    fn new(part: &str) -> Option<PathPart> {
+        if part == "**" {
+            return Some(PathPart::Any);
+        }
+        if !has_magic(part) {
+            return Some(PathPart::Literal(part.to_string()));
+        }
+        globset::GlobBuilder::new(part)
+            .literal_separator(true)
+            .backslash_escape(false)
+            .build()
+            .ok()
+            .map(|g| PathPart::Glob(g.compile_matcher()))
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        match self {
+            PathPart::Any => true,
+            PathPart::Literal(l) => l == name,
+            // `glob.glob` skips hidden names unless the pattern starts
+            // with a dot.
+            PathPart::Glob(g) => !name.starts_with('.') && g.is_match(name),
+        }
+    }
+}
+
+/// The pattern's parts match a prefix of `names` (a directory the pattern
+/// names holds the file, or the pattern names the file's module). A table
+/// over (part, name) positions, so `**` parts stay linear in the path.
+fn parts_match(parts: &[PathPart], names: &[String]) -> bool {
+    // reach[j]: the parts matched so far can end just before names[j].
+    let mut reach = vec![false; names.len() + 1];
+    reach[0] = true;
+    for part in parts {
+        let mut next = vec![false; names.len() + 1];
+        for j in 0..=names.len() {
+            if !reach[j] {
+                continue;
+            }
+            if let PathPart::Any = part {
+                next[j..].iter_mut().for_each(|r| *r = true);
+                break;
+            }
+            if j < names.len() && part.matches(&names[j]) {
+                next[j + 1] = true;
+            }
+        }
+        reach = next;
+    }
+    reach.iter().any(|r| *r)
 }
 
 /// A path relative to the project root, for messages.

@@ -238,6 +238,9 @@ impl Drop for Nesting {
 
 pub struct Index<'a> {
     pub root: PathBuf,
+    /// Directories on `sys.path` besides the root and `src/` (pytest's
+    /// `pythonpath`), normalised.
+    import_roots: Vec<PathBuf>,
     pub modules: Vec<Module<'a>>,
     pub functions: Vec<Function<'a>>,
     pub classes: Vec<Class<'a>>,
@@ -383,6 +386,25 @@ fn relative_module(path: &Path, root: &Path, level: u32, module: Option<&str>) -
     Some(parts.join("."))
 }
 
+/// `path` with `.` parts dropped and `..` parts taken back, without
+/// looking at the file system (the bases of module names are built the
+/// same way, from the root down).
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Module names for a file: its dotted path relative to every ancestor
 /// directory inside the root (`tests/helpers.py` → `tests.helpers` relative
 /// to the root, `helpers` relative to `tests/`).
@@ -413,6 +435,7 @@ impl<'a> Index<'a> {
     pub fn build(root: &Path, inputs: Vec<ModuleInput<'a>>) -> Index<'a> {
         let mut index = Index {
             root: root.to_path_buf(),
+            import_roots: Vec::new(),
             modules: Vec::new(),
             functions: Vec::new(),
             classes: Vec::new(),
@@ -957,6 +980,12 @@ impl<'a> Index<'a> {
         self.by_name.get(name).map_or(&[], Vec::as_slice)
     }
 
+    /// Adds directories pytest puts on `sys.path` (`.` and `..` parts
+    /// resolved lexically, as module bases are written).
+    pub fn set_import_roots(&mut self, roots: &[PathBuf]) {
+        self.import_roots = roots.iter().map(|r| lexical(r)).collect();
+    }
+
     pub fn module_at(&self, path: &Path) -> Option<ModId> {
         self.by_path.get(path).copied()
     }
@@ -964,9 +993,9 @@ impl<'a> Index<'a> {
     /// The project module a dotted name refers to, seen from `from`.
     ///
     /// Only directories that are on `sys.path` when pytest runs count: the
-    /// root, `src/`, and the importing file's "basedir" (its nearest
-    /// ancestor without `__init__.py`, which pytest inserts for test files);
-    /// the nearest wins. Modules whose behaviour covdoctor models
+    /// root, `src/`, pytest's `pythonpath` entries, and the importing file's
+    /// "basedir" (its nearest ancestor without `__init__.py`, which pytest
+    /// inserts for test files); the nearest wins. Modules whose behaviour covdoctor models
     /// (`subprocess`, `os`, `signal`...) never resolve to project files.
     pub fn module_named(&self, name: &str, from: Option<ModId>) -> Option<ModId> {
         let top = name.split('.').next().unwrap_or(name);
@@ -983,7 +1012,7 @@ impl<'a> Index<'a> {
                 let base = &self.modules[id].names.iter().find(|(n, _)| n == name)?.1;
                 let rank = if basedir == Some(base.as_path()) {
                     3
-                } else if base == &src {
+                } else if base == &src || self.import_roots.contains(base) {
                     2
                 } else if base == &self.root {
                     1

@@ -78,17 +78,29 @@ enum Read {
 }
 
 /// Analyses the Python files of one project. `scripts` are the project's
-/// console scripts. Unreadable files and syntax errors become problems.
+/// console scripts; `import_roots` the directories pytest adds to
+/// `sys.path` besides the root and `src/` (its `pythonpath` option).
+/// Unreadable files and syntax errors become problems.
 pub fn analyze(
     fs: SharedFiles,
     root: PathBuf,
     files: Vec<PathBuf>,
     scripts: BTreeMap<String, String>,
     launchers: Vec<String>,
+    import_roots: Vec<PathBuf>,
     no_prefilter: bool,
 ) -> (PythonFacts, Vec<Problem>) {
-    let work =
-        move || analyze_on_this_thread(&*fs, &root, &files, &scripts, &launchers, no_prefilter);
+    let work = move || {
+        analyze_on_this_thread(
+            &*fs,
+            &root,
+            &files,
+            &scripts,
+            &launchers,
+            &import_roots,
+            no_prefilter,
+        )
+    };
     match spawn_big(work) {
         Ok(result) => result,
         Err(message) => (
@@ -130,6 +142,7 @@ fn analyze_on_this_thread(
     files: &[PathBuf],
     scripts: &BTreeMap<String, String>,
     launchers: &[String],
+    import_roots: &[PathBuf],
     no_prefilter: bool,
 ) -> (PythonFacts, Vec<Problem>) {
     use crate::timings::time;
@@ -189,6 +202,7 @@ fn analyze_on_this_thread(
         }
     }
     let mut index = time("index", || Index::build(root, inputs));
+    index.set_import_roots(import_roots);
     let reach = time("reach", || {
         let words: Vec<&relevance::Idents> = parsed_words
             .iter()
@@ -3079,6 +3093,7 @@ mod unread_files_tests {
             dir.path().to_path_buf(),
             files.to_vec(),
             BTreeMap::new(),
+            Vec::new(),
             Vec::new(),
             all,
         )
