@@ -1010,12 +1010,17 @@ impl<'a> Index<'a> {
             .copied()
             .filter_map(|id| {
                 let base = &self.modules[id].names.iter().find(|(n, _)| n == name)?.1;
+                // pytest puts its `pythonpath` entries first on `sys.path`,
+                // in their order.
+                let entry = self.import_roots.iter().position(|r| r == base);
                 let rank = if basedir == Some(base.as_path()) {
-                    3
-                } else if base == &src || self.import_roots.contains(base) {
-                    2
+                    (3, 0)
+                } else if let Some(i) = entry {
+                    (2, self.import_roots.len() - i)
+                } else if base == &src {
+                    (2, 0)
                 } else if base == &self.root {
-                    1
+                    (1, 0)
                 } else {
                     return None;
                 };

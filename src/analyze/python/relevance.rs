@@ -1207,6 +1207,49 @@ mod tests {
     }
 
     #[test]
+    fn pythonpath_entries_are_import_roots_in_their_order() {
+        use std::path::PathBuf;
+        let files = [("a/work.py", "X = 1\n"), ("b/work.py", "X = 2\n")];
+        let (dir, read) = read_parsed(&files);
+        let root = dir.path().to_path_buf();
+        let parsed: Vec<&Parsed> = read
+            .iter()
+            .map(|r| match r {
+                Read::Parsed(p, _) => p,
+                Read::Words(..) => unreachable!("every file is parsed"),
+            })
+            .collect();
+        let inputs = || {
+            parsed
+                .iter()
+                .map(|p| ModuleInput {
+                    source: std::sync::Arc::clone(&p.source),
+                    path: p.source.path.clone(),
+                    suite: &p.module.body,
+                    import_targets: &p.targets,
+                    stub: None,
+                })
+                .collect()
+        };
+        let found = |roots: &[&str]| {
+            let mut index = Index::build(&root, inputs());
+            let roots: Vec<PathBuf> = roots.iter().map(|r| root.join(r)).collect();
+            index.set_import_roots(&roots);
+            index.module_named("work", None).map(|m| {
+                index.modules[m]
+                    .path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_path_buf()
+            })
+        };
+        assert_eq!(found(&[]), None);
+        assert_eq!(found(&["b", "a"]), Some(PathBuf::from("b/work.py")));
+        assert_eq!(found(&["./a/", "b"]), Some(PathBuf::from("a/work.py")));
+        assert_eq!(found(&["c/../b"]), Some(PathBuf::from("b/work.py")));
+    }
+
+    #[test]
     fn a_module_reaches_what_its_imports_reach() {
         let got = reaching_first(&[
             ("pkg/impl.py", "def helper(): pass\n"),
