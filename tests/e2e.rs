@@ -34,6 +34,7 @@ const GENERATIONS: &[(&str, &[&str])] = &[
             "pytest-cov==6.3.0",
             "coverage==7.9.2",
             "tox==4.67.15",
+            "nox==2026.10.20",
         ],
     ),
     // pytest-cov 6 with a coverage that has `patch` (the mix
@@ -45,6 +46,7 @@ const GENERATIONS: &[(&str, &[&str])] = &[
             "pytest-cov==6.3.0",
             "coverage==7.17.5",
             "tox==4.67.15",
+            "nox==2026.10.20",
         ],
     ),
     (
@@ -54,6 +56,7 @@ const GENERATIONS: &[(&str, &[&str])] = &[
             "pytest-cov==7.1.0",
             "coverage==7.17.5",
             "tox==4.67.15",
+            "nox==2026.10.20",
         ],
     ),
     // The newest releases: what a fresh install of an unpinned project
@@ -66,6 +69,7 @@ const GENERATIONS: &[(&str, &[&str])] = &[
             "pytest-cov==7.1.0",
             "coverage==7.18.0",
             "tox==4.67.15",
+            "nox==2026.10.20",
         ],
     ),
 ];

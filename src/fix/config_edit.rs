@@ -381,8 +381,10 @@ pub fn after_arg(at: &crate::source::Location, arg: &str) -> Option<Edit> {
     }
     let raw = &text[span.range()];
     let name = at.file.path.to_string_lossy().into_owned();
-    let content = if name.ends_with(".toml") {
-        if !raw.starts_with(['"', '\'']) {
+    // In a TOML array or a Python call (a nox session's `session.run`),
+    // the word is a string literal: the new one is another.
+    let content = if name.ends_with(".toml") || name.ends_with(".py") {
+        if !raw.starts_with(['"', '\'']) || raw.len() < 2 || !raw.ends_with(&raw[..1]) {
             return None;
         }
         format!(", \"{arg}\"")

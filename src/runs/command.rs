@@ -214,8 +214,12 @@ fn arg(source: &Source, w: &Word) -> Arg {
 }
 
 fn span_of(words: &[Word]) -> Span {
-    match (words.first(), words.last()) {
-        (Some(a), Some(b)) => Span::new(a.span.start, b.span.end),
+    // Words need not be in the order of the file (a nox session's
+    // `session.run("pytest", *ARGS)` with `ARGS` defined above it).
+    let start = words.iter().map(|w| w.span.start).min();
+    let end = words.iter().map(|w| w.span.end).max();
+    match (start, end) {
+        (Some(a), Some(b)) => Span::new(a, b),
         _ => Span::empty(0),
     }
 }

@@ -2,12 +2,17 @@
 //! A session is a function decorated with `@nox.session` (or `@session`);
 //! in its body `session.install(...)` installs, `session.run(...)` runs a
 //! command (with `env={...}`), `session.env["K"] = "v"` sets a variable.
-//! Only string literals are read; `*session.posargs` and other
-//! expressions are dropped or said to be unresolved.
+//! Arguments are string literals, or names bound once to them (module
+//! constants such as `PYTEST = ["pytest", "--cov"]`, the session's own
+//! variables, a helper's parameters), lists, tuples, `+` and f-strings of
+//! those; `*session.posargs` is dropped, anything else is said to be
+//! unresolved.
 
 use std::path::Path;
 
 use ruff_python_ast::visitor::{self, Visitor};
+use std::collections::HashMap;
+
 use ruff_python_ast::{Expr, Stmt, StmtFunctionDef};
 use ruff_python_parser::{Mode, ParseOptions, parse_unchecked};
 use ruff_text_size::Ranged;
@@ -43,6 +48,7 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
             _ => None,
         })
         .collect();
+    let globals = Scope::of_module(&module.body);
     let mut out = Vec::new();
     for stmt in &module.body {
         let Stmt::FunctionDef(def) = stmt else {
@@ -61,6 +67,8 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
             unresolved: Vec::new(),
             helpers: &helpers,
             depth: 0,
+            globals: &globals,
+            locals: Scope::of_function(def, HashMap::new(), &globals),
         };
         for stmt in &def.body {
             calls.visit_stmt(stmt);
@@ -115,6 +123,216 @@ fn session_name(def: &StmtFunctionDef) -> Option<String> {
     None
 }
 
+/// How deep names and expressions are followed.
+const MAX_EVAL_DEPTH: usize = 16;
+
+/// Counts the names `body` binds, and collects its plain `NAME = value`
+/// assignments (only at its top level when `top`).
+fn count_bindings<'b>(
+    body: &'b [Stmt],
+    counts: &mut HashMap<String, usize>,
+    plain: &mut Vec<(&'b str, &'b Expr)>,
+    top: bool,
+) {
+    fn targets(e: &Expr, counts: &mut HashMap<String, usize>) {
+        match e {
+            Expr::Name(n) => *counts.entry(n.id.to_string()).or_default() += 1,
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| targets(e, counts)),
+            Expr::List(l) => l.elts.iter().for_each(|e| targets(e, counts)),
+            Expr::Starred(s) => targets(&s.value, counts),
+            _ => {}
+        }
+    }
+    for stmt in body {
+        match stmt {
+            Stmt::Assign(a) => {
+                a.targets.iter().for_each(|t| targets(t, counts));
+                if top && let [Expr::Name(n)] = a.targets.as_slice() {
+                    plain.push((n.id.as_str(), &a.value));
+                }
+            }
+            Stmt::AnnAssign(a) => {
+                targets(&a.target, counts);
+                if let (true, Expr::Name(n), Some(v)) = (top, &*a.target, &a.value) {
+                    plain.push((n.id.as_str(), v));
+                }
+            }
+            Stmt::AugAssign(a) => {
+                // Counted twice: never a constant.
+                targets(&a.target, counts);
+                targets(&a.target, counts);
+            }
+            Stmt::For(f) => {
+                targets(&f.target, counts);
+                targets(&f.target, counts);
+                count_bindings(&f.body, counts, plain, false);
+                count_bindings(&f.orelse, counts, plain, false);
+            }
+            Stmt::While(w) => {
+                count_bindings(&w.body, counts, plain, false);
+                count_bindings(&w.orelse, counts, plain, false);
+            }
+            Stmt::If(i) => {
+                count_bindings(&i.body, counts, plain, false);
+                for c in &i.elif_else_clauses {
+                    count_bindings(&c.body, counts, plain, false);
+                }
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    if let Some(v) = &item.optional_vars {
+                        targets(v, counts);
+                        targets(v, counts);
+                    }
+                }
+                count_bindings(&w.body, counts, plain, false);
+            }
+            Stmt::Try(t) => {
+                count_bindings(&t.body, counts, plain, false);
+                for h in &t.handlers {
+                    let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
+                    count_bindings(&h.body, counts, plain, false);
+                }
+                count_bindings(&t.orelse, counts, plain, false);
+                count_bindings(&t.finalbody, counts, plain, false);
+            }
+            Stmt::Match(m) => {
+                for case in &m.cases {
+                    count_bindings(&case.body, counts, plain, false);
+                }
+            }
+            Stmt::Import(i) => {
+                for alias in &i.names {
+                    let name = alias.asname.as_ref().map_or_else(
+                        || alias.name.split('.').next().unwrap_or_default().to_string(),
+                        ToString::to_string,
+                    );
+                    *counts.entry(name).or_default() += 2;
+                }
+            }
+            Stmt::ImportFrom(i) => {
+                for alias in &i.names {
+                    let name = alias.asname.as_ref().unwrap_or(&alias.name).to_string();
+                    *counts.entry(name).or_default() += 2;
+                }
+            }
+            Stmt::FunctionDef(d) => *counts.entry(d.name.to_string()).or_default() += 2,
+            Stmt::ClassDef(c) => *counts.entry(c.name.to_string()).or_default() += 2,
+            _ => {}
+        }
+    }
+}
+
+/// The value of `e`, read with the names of `scope` (then `outer`'s).
+/// A word keeps the span of its string literal, so that a fix can add a
+/// word next to it, except a string reached through a name used on its
+/// own (`COV = "--cov"`, `session.run("pytest", COV)`): it gets the span
+/// of the name, which no fix edits (a word added after the string would
+/// make `COV` a tuple).
+fn eval(e: &Expr, scope: &Scope, outer: Option<&Scope>, depth: usize) -> Option<Value> {
+    if depth > MAX_EVAL_DEPTH {
+        return None;
+    }
+    let words = |e: &Expr| -> Option<Vec<Word>> {
+        match e {
+            // `*session.posargs`: what the user adds on the command line.
+            Expr::Starred(s) if matches!(&*s.value, Expr::Attribute(at) if at.attr.as_str() == "posargs") => {
+                Some(Vec::new())
+            }
+            Expr::Starred(s) => match eval(&s.value, scope, outer, depth + 1)? {
+                Value::List(w) => Some(w),
+                Value::Str(_) => None,
+            },
+            other => match eval(other, scope, outer, depth + 1)? {
+                Value::Str(w) => Some(vec![w]),
+                Value::List(_) => None,
+            },
+        }
+    };
+    match e {
+        Expr::StringLiteral(s) => Some(Value::Str(Word {
+            text: s.value.to_str().to_string(),
+            span: span(e),
+            expands: false,
+        })),
+        Expr::List(l) => {
+            let mut out = Vec::new();
+            for item in &l.elts {
+                out.extend(words(item)?);
+            }
+            Some(Value::List(out))
+        }
+        Expr::Tuple(t) => {
+            let mut out = Vec::new();
+            for item in &t.elts {
+                out.extend(words(item)?);
+            }
+            Some(Value::List(out))
+        }
+        Expr::Name(n) => {
+            let found = match scope.lookup(n.id.as_str()) {
+                Some(v) => v.cloned(),
+                None => outer?.lookup(n.id.as_str())?.cloned(),
+            }?;
+            Some(match found {
+                Value::Str(w) => Value::Str(Word { span: span(e), ..w }),
+                list => list,
+            })
+        }
+        Expr::BinOp(b) if b.op == ruff_python_ast::Operator::Add => {
+            match (
+                eval(&b.left, scope, outer, depth + 1)?,
+                eval(&b.right, scope, outer, depth + 1)?,
+            ) {
+                (Value::Str(a), Value::Str(c)) => Some(Value::Str(Word {
+                    text: a.text + &c.text,
+                    span: span(e),
+                    expands: false,
+                })),
+                (Value::List(mut a), Value::List(c)) => {
+                    a.extend(c);
+                    Some(Value::List(a))
+                }
+                _ => None,
+            }
+        }
+        Expr::FString(f) => {
+            use ruff_python_ast::{FStringPart, InterpolatedStringElement};
+            let mut text = String::new();
+            for part in f.value.iter() {
+                match part {
+                    FStringPart::Literal(l) => text.push_str(&l.value),
+                    FStringPart::FString(fs) => {
+                        for element in fs.elements.iter() {
+                            match element {
+                                InterpolatedStringElement::Literal(l) => text.push_str(&l.value),
+                                InterpolatedStringElement::Interpolation(i) => {
+                                    if i.format_spec.is_some()
+                                        || i.debug_text.is_some()
+                                        || i.conversion != ruff_python_ast::ConversionFlag::None
+                                    {
+                                        return None;
+                                    }
+                                    match eval(&i.expression, scope, outer, depth + 1)? {
+                                        Value::Str(w) => text.push_str(&w.text),
+                                        Value::List(_) => return None,
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Some(Value::Str(Word {
+                text,
+                span: span(e),
+                expands: false,
+            }))
+        }
+        _ => None,
+    }
+}
+
 struct Calls<'a> {
     source: &'a Source,
     root: &'a Path,
@@ -123,6 +341,97 @@ struct Calls<'a> {
     unresolved: Vec<String>,
     helpers: &'a [&'a StmtFunctionDef],
     depth: usize,
+    globals: &'a Scope,
+    /// The names of the function being read (the session or a helper).
+    locals: Scope,
+}
+
+/// A value an argument can have: one word, or the words a list, tuple or
+/// `*` gives.
+#[derive(Clone, Debug)]
+enum Value {
+    Str(Word),
+    List(Vec<Word>),
+}
+
+/// What the names of a module or function are bound to: the value of a
+/// name bound once by a plain assignment, or nothing for a name bound
+/// some other way (twice, in a loop, by an import, as a parameter with
+/// no known argument), which hides a module constant of the same name.
+#[derive(Default)]
+struct Scope {
+    names: HashMap<String, Option<Value>>,
+    /// Names the body binds (assignments, loops, imports...).
+    assigned: std::collections::HashSet<String>,
+}
+
+impl Scope {
+    fn of_module(body: &[Stmt]) -> Scope {
+        let mut scope = Scope::default();
+        scope.bind_all(body, None);
+        scope
+    }
+
+    /// A function's names: its parameters (bound to the call's values
+    /// where known) and what its body binds, its plain assignments read
+    /// with the module's constants.
+    fn of_function(
+        def: &StmtFunctionDef,
+        params: HashMap<String, Option<Value>>,
+        globals: &Scope,
+    ) -> Scope {
+        let mut scope = Scope::default();
+        for p in def
+            .parameters
+            .posonlyargs
+            .iter()
+            .chain(&def.parameters.args)
+            .chain(&def.parameters.kwonlyargs)
+        {
+            // Unless the call gives it: its default, read at the module.
+            let default = p.default.as_deref().and_then(|d| eval(d, globals, None, 0));
+            scope.names.insert(p.parameter.name.to_string(), default);
+        }
+        for p in def.parameters.vararg.iter().chain(&def.parameters.kwarg) {
+            scope.names.insert(p.name.to_string(), None);
+        }
+        scope.names.extend(params);
+        let params: Vec<String> = scope.names.keys().cloned().collect();
+        scope.bind_all(&def.body, Some(globals));
+        // A parameter assigned in the body is not its argument any more.
+        for name in params {
+            if scope.assigned.contains(&name) {
+                scope.names.insert(name, None);
+            }
+        }
+        scope
+    }
+
+    /// Records the names `body` binds (not inside nested functions or
+    /// classes); a name bound once by `NAME = value` gets that value.
+    fn bind_all(&mut self, body: &[Stmt], outer: Option<&Scope>) {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        let mut plain: Vec<(&str, &Expr)> = Vec::new();
+        count_bindings(body, &mut counts, &mut plain, true);
+        for (name, n) in &counts {
+            self.assigned.insert(name.clone());
+            if *n > 1 || !plain.iter().any(|(p, _)| p == name) {
+                self.names.insert(name.clone(), None);
+            }
+        }
+        // In the order of the file, so that `B = A + ["-x"]` sees `A`.
+        for (name, value) in plain {
+            if counts.get(name) == Some(&1) {
+                let v = eval(value, self, outer, 0);
+                self.names.insert(name.to_string(), v);
+            }
+        }
+    }
+
+    /// `None`: not bound here; `Some(None)`: bound to no known value.
+    fn lookup(&self, name: &str) -> Option<Option<&Value>> {
+        self.names.get(name).map(Option::as_ref)
+    }
 }
 
 impl Calls<'_> {
@@ -157,15 +466,30 @@ impl Calls<'_> {
         }
     }
 
+    /// The words an argument gives, read with the function's names and
+    /// the module's constants.
+    fn value_words(&self, e: &Expr) -> Option<Vec<Word>> {
+        let value = match e {
+            Expr::Starred(s) if matches!(&*s.value, Expr::Attribute(at) if at.attr.as_str() == "posargs") =>
+            {
+                return Some(Vec::new());
+            }
+            Expr::Starred(s) => eval(&s.value, &self.locals, Some(self.globals), 0)?,
+            other => match eval(other, &self.locals, Some(self.globals), 0)? {
+                Value::Str(w) => return Some(vec![w]),
+                Value::List(_) => return None,
+            },
+        };
+        match value {
+            Value::List(w) => Some(w),
+            Value::Str(_) => None,
+        }
+    }
+
     fn words(&mut self, args: &[Expr]) -> Vec<Word> {
         let mut out = Vec::new();
         for a in args {
             match a {
-                Expr::StringLiteral(s) => out.push(Word {
-                    text: s.value.to_str().to_string(),
-                    span: span(a),
-                    expands: false,
-                }),
                 // `*session.posargs`: what the user adds on the command line.
                 Expr::Starred(s) if matches!(&*s.value, Expr::Attribute(at) if at.attr.as_str() == "posargs") =>
                     {}
@@ -178,11 +502,62 @@ impl Calls<'_> {
                         });
                     }
                 }
-                other => {
-                    let text = &self.source.text[span(other).range()];
-                    self.unresolved
-                        .push(format!("`{text}` in a nox session is not a string literal"));
+                other => match self.value_words(other) {
+                    Some(words) => out.extend(words),
+                    None => {
+                        let text = &self.source.text[span(other).range()];
+                        self.unresolved.push(format!(
+                            "`{text}` in a nox session is not a string literal or a name bound to one"
+                        ));
+                    }
+                },
+            }
+        }
+        out
+    }
+
+    /// A helper's parameters bound to the values of a call's arguments
+    /// (positional up to the first `*`, then keywords), read here.
+    fn params(
+        &self,
+        helper: &StmtFunctionDef,
+        call: &ruff_python_ast::ExprCall,
+    ) -> HashMap<String, Option<Value>> {
+        let mut out = HashMap::new();
+        let positional = helper
+            .parameters
+            .posonlyargs
+            .iter()
+            .chain(&helper.parameters.args);
+        let args = &call.arguments.args;
+        let named = positional.clone().count();
+        for (p, a) in positional.zip(args.iter()) {
+            if matches!(a, Expr::Starred(_)) {
+                break;
+            }
+            out.insert(
+                p.parameter.name.to_string(),
+                eval(a, &self.locals, Some(self.globals), 0),
+            );
+        }
+        // `*extra`: the positional arguments after the named ones.
+        if let Some(vararg) = &helper.parameters.vararg {
+            let rest = args.get(named..).unwrap_or_default();
+            let mut words = Some(Vec::new());
+            for a in rest {
+                match (words.as_mut(), self.value_words(a)) {
+                    (Some(all), Some(w)) => all.extend(w),
+                    _ => words = None,
                 }
+            }
+            out.insert(vararg.name.to_string(), words.map(Value::List));
+        }
+        for k in call.arguments.keywords.iter() {
+            if let Some(name) = &k.arg {
+                out.insert(
+                    name.to_string(),
+                    eval(&k.value, &self.locals, Some(self.globals), 0),
+                );
             }
         }
         out
@@ -223,6 +598,9 @@ impl<'b> Visitor<'b> for Calls<'_> {
                 .iter()
                 .find(|h| h.name.as_str() == f.id.as_str())
         {
+            let params = self.params(helper, call);
+            let locals = Scope::of_function(helper, params, self.globals);
+            let outer_locals = std::mem::replace(&mut self.locals, locals);
             let outer = std::mem::replace(&mut self.session, first_param(helper));
             self.depth += 1;
             for stmt in &helper.body {
@@ -230,6 +608,7 @@ impl<'b> Visitor<'b> for Calls<'_> {
             }
             self.depth -= 1;
             self.session = outer;
+            self.locals = outer_locals;
         }
         if let Expr::Call(call) = expr
             && let Expr::Attribute(attr) = &*call.func
@@ -283,8 +662,19 @@ impl<'b> Visitor<'b> for Calls<'_> {
                             location: location.clone(),
                         });
                     }
-                    self.steps
-                        .extend(command::classify(self.source, &words, self.root, self.root));
+                    let mut steps = command::classify(self.source, &words, self.root, self.root);
+                    // Words from a constant elsewhere in the file: the step
+                    // is the call.
+                    let call_span = span(expr);
+                    if words
+                        .iter()
+                        .any(|w| w.span.start < call_span.start || w.span.end > call_span.end)
+                    {
+                        for step in &mut steps {
+                            step.location = location.clone();
+                        }
+                    }
+                    self.steps.extend(steps);
                 }
                 _ => {}
             }
