@@ -123,15 +123,63 @@ fn session_name(def: &StmtFunctionDef) -> Option<String> {
     None
 }
 
+/// `session.posargs` (of any session): what the user adds on the command
+/// line.
+fn is_posargs(e: &Expr) -> bool {
+    matches!(e, Expr::Attribute(at) if at.attr.as_str() == "posargs")
+}
+
+/// Calls `f` with each name `e` reads as a value (not attributes' names).
+fn names_in(e: &Expr, f: &mut dyn FnMut(&str)) {
+    match e {
+        Expr::Name(n) => f(n.id.as_str()),
+        Expr::Starred(s) => names_in(&s.value, f),
+        Expr::List(l) => l.elts.iter().for_each(|e| names_in(e, f)),
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| names_in(e, f)),
+        Expr::BinOp(b) => {
+            names_in(&b.left, f);
+            names_in(&b.right, f);
+        }
+        _ => {}
+    }
+}
+
 /// How deep names and expressions are followed.
 const MAX_EVAL_DEPTH: usize = 16;
 
 /// Counts the names `body` binds, and collects its plain `NAME = value`
 /// assignments (only at its top level when `top`).
-fn count_bindings<'b>(
+/// What a body binds: how many times each name, its plain `NAME = value`
+/// assignments, and what it adds to lists (`NAME += [...]`,
+/// `NAME.extend([...])`, `NAME.append("x")`, `NAME.insert(i, "x")`).
+#[derive(Default)]
+struct Bindings<'b> {
+    counts: HashMap<String, usize>,
+    /// Plain assignments (`Added` is `None`) and additions, in the order
+    /// of the file.
+    events: Vec<(&'b str, &'b Expr, Option<Added>)>,
+}
+
+/// An addition to a list.
+#[derive(Clone, Copy)]
+enum Added {
+    /// `+=` and `extend`: a list.
+    List,
+    /// `append` and `insert`: one item.
+    Item,
+}
+
+type Events<'b> = Vec<(&'b str, &'b Expr, Option<Added>)>;
+
+fn count_bindings<'b>(body: &'b [Stmt], b: &mut Bindings<'b>, top: bool) {
+    let Bindings { counts, events } = b;
+    count_into(body, counts, events, top);
+}
+
+fn count_into<'b>(
     body: &'b [Stmt],
     counts: &mut HashMap<String, usize>,
-    plain: &mut Vec<(&'b str, &'b Expr)>,
+    events: &mut Events<'b>,
     top: bool,
 ) {
     fn targets(e: &Expr, counts: &mut HashMap<String, usize>) {
@@ -148,34 +196,57 @@ fn count_bindings<'b>(
             Stmt::Assign(a) => {
                 a.targets.iter().for_each(|t| targets(t, counts));
                 if top && let [Expr::Name(n)] = a.targets.as_slice() {
-                    plain.push((n.id.as_str(), &a.value));
+                    events.push((n.id.as_str(), &a.value, None));
                 }
             }
             Stmt::AnnAssign(a) => {
                 targets(&a.target, counts);
                 if let (true, Expr::Name(n), Some(v)) = (top, &*a.target, &a.value) {
-                    plain.push((n.id.as_str(), v));
+                    events.push((n.id.as_str(), v, None));
                 }
             }
-            Stmt::AugAssign(a) => {
+            Stmt::AugAssign(a) => match &*a.target {
+                Expr::Name(n) if a.op == ruff_python_ast::Operator::Add => {
+                    events.push((n.id.as_str(), &a.value, Some(Added::List)));
+                }
                 // Counted twice: never a constant.
-                targets(&a.target, counts);
-                targets(&a.target, counts);
+                target => {
+                    targets(target, counts);
+                    targets(target, counts);
+                }
+            },
+            Stmt::Expr(e) => {
+                if let Expr::Call(call) = &*e.value
+                    && let Expr::Attribute(attr) = &*call.func
+                    && let Expr::Name(n) = &*attr.value
+                    && call.arguments.keywords.is_empty()
+                {
+                    let args = &call.arguments.args;
+                    let item = match (attr.attr.as_str(), args.len()) {
+                        ("extend", 1) => Some((&args[0], Added::List)),
+                        ("append", 1) => Some((&args[0], Added::Item)),
+                        ("insert", 2) => Some((&args[1], Added::Item)),
+                        _ => None,
+                    };
+                    if let Some((e, kind)) = item {
+                        events.push((n.id.as_str(), e, Some(kind)));
+                    }
+                }
             }
             Stmt::For(f) => {
                 targets(&f.target, counts);
                 targets(&f.target, counts);
-                count_bindings(&f.body, counts, plain, false);
-                count_bindings(&f.orelse, counts, plain, false);
+                count_into(&f.body, counts, events, false);
+                count_into(&f.orelse, counts, events, false);
             }
             Stmt::While(w) => {
-                count_bindings(&w.body, counts, plain, false);
-                count_bindings(&w.orelse, counts, plain, false);
+                count_into(&w.body, counts, events, false);
+                count_into(&w.orelse, counts, events, false);
             }
             Stmt::If(i) => {
-                count_bindings(&i.body, counts, plain, false);
+                count_into(&i.body, counts, events, false);
                 for c in &i.elif_else_clauses {
-                    count_bindings(&c.body, counts, plain, false);
+                    count_into(&c.body, counts, events, false);
                 }
             }
             Stmt::With(w) => {
@@ -185,20 +256,20 @@ fn count_bindings<'b>(
                         targets(v, counts);
                     }
                 }
-                count_bindings(&w.body, counts, plain, false);
+                count_into(&w.body, counts, events, false);
             }
             Stmt::Try(t) => {
-                count_bindings(&t.body, counts, plain, false);
+                count_into(&t.body, counts, events, false);
                 for h in &t.handlers {
                     let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
-                    count_bindings(&h.body, counts, plain, false);
+                    count_into(&h.body, counts, events, false);
                 }
-                count_bindings(&t.orelse, counts, plain, false);
-                count_bindings(&t.finalbody, counts, plain, false);
+                count_into(&t.orelse, counts, events, false);
+                count_into(&t.finalbody, counts, events, false);
             }
             Stmt::Match(m) => {
                 for case in &m.cases {
-                    count_bindings(&case.body, counts, plain, false);
+                    count_into(&case.body, counts, events, false);
                 }
             }
             Stmt::Import(i) => {
@@ -363,6 +434,8 @@ struct Scope {
     names: HashMap<String, Option<Value>>,
     /// Names the body binds (assignments, loops, imports...).
     assigned: std::collections::HashSet<String>,
+    /// Lists known but for what these additions add.
+    incomplete: HashMap<String, Vec<Span>>,
 }
 
 impl Scope {
@@ -410,21 +483,72 @@ impl Scope {
     /// Records the names `body` binds (not inside nested functions or
     /// classes); a name bound once by `NAME = value` gets that value.
     fn bind_all(&mut self, body: &[Stmt], outer: Option<&Scope>) {
-        let mut counts: HashMap<String, usize> = HashMap::new();
-        let mut plain: Vec<(&str, &Expr)> = Vec::new();
-        count_bindings(body, &mut counts, &mut plain, true);
+        let mut b = Bindings::default();
+        count_bindings(body, &mut b, true);
+        let Bindings { counts, events } = b;
         for (name, n) in &counts {
             self.assigned.insert(name.clone());
-            if *n > 1 || !plain.iter().any(|(p, _)| p == name) {
+            let plain = events.iter().any(|(p, _, a)| p == name && a.is_none());
+            if *n > 1 || !plain {
                 self.names.insert(name.clone(), None);
             }
         }
-        // In the order of the file, so that `B = A + ["-x"]` sees `A`.
-        for (name, value) in plain {
-            if counts.get(name) == Some(&1) {
-                let v = eval(value, self, outer, 0);
-                self.names.insert(name.to_string(), v);
+        // In the order of the file, so that `B = A + ["-x"]` sees `A` with
+        // what was added to it. What is added to a list anywhere in the
+        // body (under a condition too: the run may have it) counts; an
+        // addition that cannot be read leaves the list known but
+        // incomplete.
+        for (name, e, add) in events {
+            let Some(add) = add else {
+                if counts.get(name) == Some(&1) {
+                    let v = eval(e, self, outer, 0);
+                    let mut incomplete = Vec::new();
+                    names_in(e, &mut |n| {
+                        incomplete.extend(self.incomplete_of(n, outer).iter().copied())
+                    });
+                    if !incomplete.is_empty() {
+                        self.incomplete.insert(name.to_string(), incomplete);
+                    }
+                    self.names.insert(name.to_string(), v);
+                }
+                continue;
+            };
+            if !self.names.contains_key(name) {
+                // A module list changed in a function, or a name never
+                // assigned here: unknown.
+                self.names.insert(name.to_string(), None);
+                continue;
             }
+            let words = match add {
+                Added::List if is_posargs(e) => Some(Vec::new()),
+                Added::List => match eval(e, self, outer, 0) {
+                    Some(Value::List(w)) => Some(w),
+                    _ => None,
+                },
+                Added::Item => match eval(e, self, outer, 0) {
+                    Some(Value::Str(w)) => Some(vec![w]),
+                    _ => None,
+                },
+            };
+            match (self.names.get_mut(name), words) {
+                (Some(Some(Value::List(list))), Some(w)) => list.extend(w),
+                (Some(Some(Value::List(_))), None) => {
+                    self.incomplete
+                        .entry(name.to_string())
+                        .or_default()
+                        .push(span(e));
+                }
+                (Some(slot), _) => *slot = None,
+                (None, _) => {}
+            }
+        }
+    }
+
+    /// The additions a list bound to `name` is known without.
+    fn incomplete_of<'s>(&'s self, name: &str, outer: Option<&'s Scope>) -> &'s [Span] {
+        match self.names.get(name) {
+            Some(_) => self.incomplete.get(name).map_or(&[], Vec::as_slice),
+            None => outer.map_or(&[], |o| o.incomplete_of(name, None)),
         }
     }
 
@@ -503,7 +627,24 @@ impl Calls<'_> {
                     }
                 }
                 other => match self.value_words(other) {
-                    Some(words) => out.extend(words),
+                    Some(words) => {
+                        out.extend(words);
+                        let mut missing = Vec::new();
+                        names_in(other, &mut |n| {
+                            missing.extend(
+                                self.locals
+                                    .incomplete_of(n, Some(self.globals))
+                                    .iter()
+                                    .copied(),
+                            )
+                        });
+                        for at in missing {
+                            let text = &self.source.text[at.range()];
+                            self.unresolved.push(format!(
+                                "`{text}`, added to the command in a nox session, is not a string literal or a name bound to one"
+                            ));
+                        }
+                    }
                     None => {
                         let text = &self.source.text[span(other).range()];
                         self.unresolved.push(format!(
