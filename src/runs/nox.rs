@@ -129,19 +129,26 @@ fn is_posargs(e: &Expr) -> bool {
     matches!(e, Expr::Attribute(at) if at.attr.as_str() == "posargs")
 }
 
-/// Calls `f` with each name `e` reads as a value (not attributes' names).
+/// Calls `f` with each name `e` reads as a value (not attributes' names),
+/// as deep as [`eval`] reads.
 fn names_in(e: &Expr, f: &mut dyn FnMut(&str)) {
-    match e {
-        Expr::Name(n) => f(n.id.as_str()),
-        Expr::Starred(s) => names_in(&s.value, f),
-        Expr::List(l) => l.elts.iter().for_each(|e| names_in(e, f)),
-        Expr::Tuple(t) => t.elts.iter().for_each(|e| names_in(e, f)),
-        Expr::BinOp(b) => {
-            names_in(&b.left, f);
-            names_in(&b.right, f);
+    fn walk(e: &Expr, f: &mut dyn FnMut(&str), depth: usize) {
+        if depth > MAX_EVAL_DEPTH {
+            return;
         }
-        _ => {}
+        match e {
+            Expr::Name(n) => f(n.id.as_str()),
+            Expr::Starred(s) => walk(&s.value, f, depth + 1),
+            Expr::List(l) => l.elts.iter().for_each(|e| walk(e, f, depth + 1)),
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| walk(e, f, depth + 1)),
+            Expr::BinOp(b) => {
+                walk(&b.left, f, depth + 1);
+                walk(&b.right, f, depth + 1);
+            }
+            _ => {}
+        }
     }
+    walk(e, f, 0);
 }
 
 /// How deep names and expressions are followed.
