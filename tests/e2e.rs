@@ -170,7 +170,11 @@ fn scenarios() -> Vec<Scenario> {
                 .windows(2)
                 .any(|w| w[0] == "coverage" && w[1] == "run")
                 || std::fs::read_to_string(dir.join("tox.ini"))
-                    .is_ok_and(|t| t.contains("coverage run"));
+                    .is_ok_and(|t| t.contains("coverage run"))
+                || std::fs::read_to_string(dir.join("noxfile.py")).is_ok_and(|t| {
+                    let words: String = t.split_whitespace().collect();
+                    words.contains(r#""coverage","run""#)
+                });
             Scenario {
                 combine,
                 repeat,

@@ -783,17 +783,25 @@ impl<'b> Visitor<'b> for Calls<'_> {
                             && let Expr::Dict(d) = &k.value
                         {
                             for item in d.iter() {
-                                if let (Some(Expr::StringLiteral(key)), Expr::StringLiteral(v)) =
-                                    (&item.key, &item.value)
-                                {
-                                    self.steps.push(Step {
-                                        action: Action::SetEnv(
-                                            key.value.to_str().to_string(),
-                                            v.value.to_str().to_string(),
+                                let Some(Expr::StringLiteral(key)) = &item.key else {
+                                    continue;
+                                };
+                                // A value that is no string (a path computed
+                                // in the noxfile) is set, to something
+                                // unknown: written as an expansion, which
+                                // every reader of values takes as unknown.
+                                let value =
+                                    match eval(&item.value, &self.locals, Some(self.globals), 0) {
+                                        Some(Value::Str(w)) => w.text,
+                                        _ => format!(
+                                            "${{{}}}",
+                                            &self.source.text[span(&item.value).range()]
                                         ),
-                                        location: Location::new(self.source, span(&item.value)),
-                                    });
-                                }
+                                    };
+                                self.steps.push(Step {
+                                    action: Action::SetEnv(key.value.to_str().to_string(), value),
+                                    location: Location::new(self.source, span(&item.value)),
+                                });
                             }
                         }
                     }

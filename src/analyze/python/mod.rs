@@ -77,6 +77,28 @@ enum Read {
     Words(PathBuf, relevance::Idents),
 }
 
+/// `x.write(TEXT)`, `path.write_text(TEXT)`, `x.writelines([TEXT])` or
+/// `print(TEXT, file=f)` where a string literal of TEXT imports coverage
+/// and calls `coverage.process_startup()`: the text of a startup hook.
+fn writes_startup_hook(call: &ExprCall) -> bool {
+    let writes = match &*call.func {
+        Expr::Attribute(a) => matches!(a.attr.as_str(), "write" | "write_text" | "writelines"),
+        Expr::Name(n) => n.id.as_str() == "print" && call.arguments.find_keyword("file").is_some(),
+        _ => false,
+    };
+    if !writes {
+        return false;
+    }
+    let mut found = false;
+    for arg in &call.arguments.args {
+        walk::strings_in(arg, &mut |text| {
+            found |=
+                text.contains("coverage.process_startup()") && text.contains("import coverage");
+        });
+    }
+    found
+}
+
 /// Analyses the Python files of one project. `scripts` are the project's
 /// console scripts; `import_roots` the directories pytest adds to
 /// `sys.path` besides the root and `src/` (its `pythonpath` option).
@@ -1440,6 +1462,12 @@ impl<'a> Extractor<'_, 'a> {
                 if expects {
                     self.expects_timeout
                         .insert(std::ptr::from_ref(call) as usize);
+                }
+                // The project writes the hook itself: a `.pth` or
+                // `sitecustomize.py` line that calls process_startup
+                // (`f.write("import coverage; coverage.process_startup()")`).
+                if self.facts.process_startup.is_none() && writes_startup_hook(call) {
+                    self.facts.process_startup = Some(self.index.location(ctx.module, call));
                 }
                 // One resolution answers both questions.
                 let wanted =

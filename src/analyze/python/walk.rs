@@ -183,6 +183,35 @@ pub fn calls_in_stmts(stmts: &[Stmt]) -> Vec<&ExprCall> {
     out
 }
 
+/// The text of every string literal in an expression, and of the literal
+/// parts of its f-strings (an implicitly concatenated literal as one).
+pub fn strings_in(expr: &Expr, f: &mut dyn FnMut(&str)) {
+    for e in subexprs(expr) {
+        match e {
+            Expr::StringLiteral(s) => f(s.value.to_str()),
+            Expr::FString(fs) => {
+                let mut text = String::new();
+                for part in fs.value.iter() {
+                    match part {
+                        ruff_python_ast::FStringPart::Literal(l) => text.push_str(&l.value),
+                        ruff_python_ast::FStringPart::FString(inner) => {
+                            for element in inner.elements.iter() {
+                                if let ruff_python_ast::InterpolatedStringElement::Literal(l) =
+                                    element
+                                {
+                                    text.push_str(&l.value);
+                                }
+                            }
+                        }
+                    }
+                }
+                f(&text);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Every sub-expression (the expression itself included).
 pub fn subexprs(expr: &Expr) -> Vec<&Expr> {
     struct All<'a>(Vec<&'a Expr>);
