@@ -319,11 +319,11 @@ fn eval(e: &Expr, scope: &Scope, outer: Option<&Scope>, depth: usize) -> Option<
             }
             Expr::Starred(s) => match eval(&s.value, scope, outer, depth + 1)? {
                 Value::List(w) => Some(w),
-                Value::Str(_) => None,
+                _ => None,
             },
             other => match eval(other, scope, outer, depth + 1)? {
                 Value::Str(w) => Some(vec![w]),
-                Value::List(_) => None,
+                _ => None,
             },
         }
     };
@@ -374,6 +374,21 @@ fn eval(e: &Expr, scope: &Scope, outer: Option<&Scope>, depth: usize) -> Option<
                 _ => None,
             }
         }
+        Expr::Dict(d) => {
+            let mut out = Vec::new();
+            for item in d.iter() {
+                // `**os.environ`: the variables that are there already.
+                let Some(Expr::StringLiteral(key)) = &item.key else {
+                    continue;
+                };
+                let value = match eval(&item.value, scope, outer, depth + 1) {
+                    Some(Value::Str(w)) => Some(w.text),
+                    _ => None,
+                };
+                out.push((key.value.to_str().to_string(), value, span(&item.value)));
+            }
+            Some(Value::Dict(out))
+        }
         Expr::FString(f) => {
             use ruff_python_ast::{FStringPart, InterpolatedStringElement};
             let mut text = String::new();
@@ -393,7 +408,7 @@ fn eval(e: &Expr, scope: &Scope, outer: Option<&Scope>, depth: usize) -> Option<
                                     }
                                     match eval(&i.expression, scope, outer, depth + 1)? {
                                         Value::Str(w) => text.push_str(&w.text),
-                                        Value::List(_) => return None,
+                                        _ => return None,
                                     }
                                 }
                             }
@@ -430,6 +445,9 @@ struct Calls<'a> {
 enum Value {
     Str(Word),
     List(Vec<Word>),
+    /// A dict with string keys (`env = {"K": "v"}`): each value's text if
+    /// it is a string, and where it is written.
+    Dict(Vec<(String, Option<String>, Span)>),
 }
 
 /// What the names of a module or function are bound to: the value of a
@@ -608,12 +626,12 @@ impl Calls<'_> {
             Expr::Starred(s) => eval(&s.value, &self.locals, Some(self.globals), 0)?,
             other => match eval(other, &self.locals, Some(self.globals), 0)? {
                 Value::Str(w) => return Some(vec![w]),
-                Value::List(_) => return None,
+                _ => return None,
             },
         };
         match value {
             Value::List(w) => Some(w),
-            Value::Str(_) => None,
+            _ => None,
         }
     }
 
@@ -778,31 +796,23 @@ impl<'b> Visitor<'b> for Calls<'_> {
                             }),
                         );
                     }
-                    for k in call.arguments.keywords.iter() {
-                        if k.arg.as_ref().is_some_and(|a| a.as_str() == "env")
-                            && let Expr::Dict(d) = &k.value
-                        {
-                            for item in d.iter() {
-                                let Some(Expr::StringLiteral(key)) = &item.key else {
-                                    continue;
-                                };
-                                // A value that is no string (a path computed
-                                // in the noxfile) is set, to something
-                                // unknown: written as an expansion, which
-                                // every reader of values takes as unknown.
-                                let value =
-                                    match eval(&item.value, &self.locals, Some(self.globals), 0) {
-                                        Some(Value::Str(w)) => w.text,
-                                        _ => format!(
-                                            "${{{}}}",
-                                            &self.source.text[span(&item.value).range()]
-                                        ),
-                                    };
-                                self.steps.push(Step {
-                                    action: Action::SetEnv(key.value.to_str().to_string(), value),
-                                    location: Location::new(self.source, span(&item.value)),
-                                });
-                            }
+                    // `env={...}`, or a name bound to one.
+                    if let Some(k) = call.arguments.find_keyword("env")
+                        && let Some(Value::Dict(entries)) =
+                            eval(&k.value, &self.locals, Some(self.globals), 0)
+                    {
+                        for (key, value, at) in entries {
+                            // A value that is no string (a path computed in
+                            // the noxfile) is set, to something unknown:
+                            // written as an expansion, which every reader
+                            // of values takes as unknown.
+                            let value = value.unwrap_or_else(|| {
+                                format!("${{{}}}", &self.source.text[at.range()])
+                            });
+                            self.steps.push(Step {
+                                action: Action::SetEnv(key, value),
+                                location: Location::new(self.source, at),
+                            });
                         }
                     }
                     let text: String = words
