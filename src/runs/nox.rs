@@ -374,6 +374,19 @@ fn eval(e: &Expr, scope: &Scope, outer: Option<&Scope>, depth: usize) -> Option<
                 _ => None,
             }
         }
+        // `[] if sys.platform == "win32" else ["-n", "auto"]`: the words
+        // the run may have, as for a list added to under a condition; two
+        // different values are not known.
+        Expr::If(i) => {
+            let body = eval(&i.body, scope, outer, depth + 1)?;
+            let orelse = eval(&i.orelse, scope, outer, depth + 1)?;
+            match (body, orelse) {
+                (Value::List(a), Value::List(b)) if a.is_empty() => Some(Value::List(b)),
+                (Value::List(a), Value::List(b)) if b.is_empty() => Some(Value::List(a)),
+                (Value::Str(a), Value::Str(b)) if a.text == b.text => Some(Value::Str(a)),
+                _ => None,
+            }
+        }
         Expr::Dict(d) => {
             let mut out = Vec::new();
             for item in d.iter() {
