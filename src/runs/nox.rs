@@ -387,6 +387,26 @@ fn eval(e: &Expr, scope: &Scope, outer: Option<&Scope>, depth: usize) -> Option<
                 _ => None,
             }
         }
+        // `LOCATIONS["tests"]`: an entry of a dict constant.
+        Expr::Subscript(sub) => {
+            let Expr::StringLiteral(key) = &*sub.slice else {
+                return None;
+            };
+            match eval(&sub.value, scope, outer, depth + 1)? {
+                Value::Dict(entries) => {
+                    let (_, value, _) = entries
+                        .into_iter()
+                        .rev()
+                        .find(|(k, _, _)| k == key.value.to_str())?;
+                    Some(Value::Str(Word {
+                        text: value?,
+                        span: span(e),
+                        expands: false,
+                    }))
+                }
+                _ => None,
+            }
+        }
         Expr::Dict(d) => {
             let mut out = Vec::new();
             for item in d.iter() {
