@@ -151,6 +151,18 @@ fn names_in(e: &Expr, f: &mut dyn FnMut(&str)) {
     walk(e, f, 0);
 }
 
+/// `session.posargs`, `list(session.posargs)` or `tuple(session.posargs)`.
+fn is_posargs_value(e: &Expr) -> bool {
+    match e {
+        Expr::Call(c) => {
+            matches!(&*c.func, Expr::Name(n) if matches!(n.id.as_str(), "list" | "tuple"))
+                && c.arguments.keywords.is_empty()
+                && matches!(c.arguments.args.as_ref(), [a] if is_posargs(a))
+        }
+        e => is_posargs(e),
+    }
+}
+
 /// How deep names and expressions are followed.
 const MAX_EVAL_DEPTH: usize = 16;
 
@@ -327,7 +339,11 @@ fn eval(e: &Expr, scope: &Scope, outer: Option<&Scope>, depth: usize) -> Option<
             },
         }
     };
+    if is_posargs_value(e) {
+        return Some(Value::List(Vec::new()));
+    }
     match e {
+        Expr::BooleanLiteral(b) => Some(Value::Bool(b.value)),
         Expr::StringLiteral(s) => Some(Value::Str(Word {
             text: s.value.to_str().to_string(),
             span: span(e),
@@ -374,10 +390,23 @@ fn eval(e: &Expr, scope: &Scope, outer: Option<&Scope>, depth: usize) -> Option<
                 _ => None,
             }
         }
+        // `session.posargs or ["-n", "auto"]` (`list(session.posargs)`
+        // too): the default, what CI runs without extra arguments.
+        Expr::BoolOp(b)
+            if b.op == ruff_python_ast::BoolOp::Or
+                && b.values.len() == 2
+                && is_posargs_value(&b.values[0]) =>
+        {
+            eval(&b.values[1], scope, outer, depth + 1)
+        }
         // `[] if sys.platform == "win32" else ["-n", "auto"]`: the words
         // the run may have, as for a list added to under a condition; two
         // different values are not known.
         Expr::If(i) => {
+            // A condition that is a known `True` or `False`: its branch.
+            if let Some(Value::Bool(b)) = eval(&i.test, scope, outer, depth + 1) {
+                return eval(if b { &i.body } else { &i.orelse }, scope, outer, depth + 1);
+            }
             let body = eval(&i.body, scope, outer, depth + 1)?;
             let orelse = eval(&i.orelse, scope, outer, depth + 1)?;
             match (body, orelse) {
@@ -414,6 +443,10 @@ fn eval(e: &Expr, scope: &Scope, outer: Option<&Scope>, depth: usize) -> Option<
                 let Some(Expr::StringLiteral(key)) = &item.key else {
                     continue;
                 };
+                // `None`: nox removes the variable.
+                if item.value.is_none_literal_expr() {
+                    continue;
+                }
                 let value = match eval(&item.value, scope, outer, depth + 1) {
                     Some(Value::Str(w)) => Some(w.text),
                     _ => None,
@@ -481,6 +514,8 @@ enum Value {
     /// A dict with string keys (`env = {"K": "v"}`): each value's text if
     /// it is a string, and where it is written.
     Dict(Vec<(String, Option<String>, Span)>),
+    /// `True` or `False` (a helper's `integration=False`).
+    Bool(bool),
 }
 
 /// What the names of a module or function are bound to: the value of a
@@ -829,7 +864,9 @@ impl<'b> Visitor<'b> for Calls<'_> {
                             }),
                         );
                     }
-                    // `env={...}`, or a name bound to one.
+                    // `env={...}`, or a name bound to one: for this call
+                    // only (`session.env` is the session's).
+                    let mut call_env = Vec::new();
                     if let Some(k) = call.arguments.find_keyword("env")
                         && let Some(Value::Dict(entries)) =
                             eval(&k.value, &self.locals, Some(self.globals), 0)
@@ -842,7 +879,7 @@ impl<'b> Visitor<'b> for Calls<'_> {
                             let value = value.unwrap_or_else(|| {
                                 format!("${{{}}}", &self.source.text[at.range()])
                             });
-                            self.steps.push(Step {
+                            call_env.push(Step {
                                 action: Action::SetEnv(key, value),
                                 location: Location::new(self.source, at),
                             });
@@ -872,6 +909,11 @@ impl<'b> Visitor<'b> for Calls<'_> {
                         for step in &mut steps {
                             step.location = location.clone();
                         }
+                    }
+                    // What one call's `env=` sets matters to the tests only
+                    // when the call runs them.
+                    if steps.iter().any(|s| matches!(s.action, Action::Pytest(_))) {
+                        self.steps.extend(call_env);
                     }
                     self.steps.extend(steps);
                 }
