@@ -1,7 +1,7 @@
 //! Step 1 of the pipeline: find the projects to check and their Python files.
 //!
 //! A project root is the nearest directory (at or above a given path) that
-//! holds one of [`MARKERS`]: that is where pytest and coverage.py are run and
+//! holds one of [`MARKERS`] (or a noxfile, [`ROOT_ONLY`]): that is where pytest and coverage.py are run and
 //! look for their configuration. Directories with markers below a given path
 //! are projects of their own. All Python files of a root are analysed, even
 //! when only part of it was asked for, because a fixture in `conftest.py` or a
@@ -32,6 +32,10 @@ pub const MARKERS: &[&str] = &[
     "pytest.toml",
     ".pytest.toml",
 ];
+
+/// Files that make a directory a project root without being a
+/// configuration file: nox runs its sessions in the noxfile's directory.
+pub const ROOT_ONLY: &[&str] = &["noxfile.py"];
 
 /// Directories never analysed (besides what .gitignore and hidden-file rules
 /// already skip): environments, caches and build output.
@@ -259,7 +263,10 @@ pub fn root_of(path: &Path) -> PathBuf {
 }
 
 fn is_root(dir: &Path) -> bool {
-    MARKERS.iter().any(|m| dir.join(m).is_file())
+    MARKERS
+        .iter()
+        .chain(ROOT_ONLY)
+        .any(|m| dir.join(m).is_file())
 }
 
 /// The names of a directory's listing the walk asks about: the markers,
@@ -285,7 +292,11 @@ impl DirFacts {
             r.map(|e| e.map(|e| e.file_name()))
                 .filter(|n| {
                     n.as_ref().map_or(true, |n| {
-                        MARKERS.iter().chain(LOOKED_UP).any(|m| same_name(n, m))
+                        MARKERS
+                            .iter()
+                            .chain(ROOT_ONLY)
+                            .chain(LOOKED_UP)
+                            .any(|m| same_name(n, m))
                     })
                 })
                 .collect::<Result<_, _>>()
@@ -305,7 +316,10 @@ impl DirFacts {
             ignore_files.push(dir.join(".git").join("info").join("exclude"));
         }
         DirFacts {
-            root: MARKERS.iter().any(|m| has(m) && dir.join(m).is_file()),
+            root: MARKERS
+                .iter()
+                .chain(ROOT_ONLY)
+                .any(|m| has(m) && dir.join(m).is_file()),
             ignore_files,
         }
     }

@@ -649,9 +649,17 @@ fn check_runs(
                 problems.push(p);
             }
         }
+        // A run that collects some test paths only does not start the
+        // children of the other test modules.
+        let exists = |p: &std::path::Path| {
+            python.paths.contains(p) || python.paths.iter().any(|f| f.starts_with(p))
+        };
+        let scoped = runs::collected::test_paths(view, root, config, &exists).and_then(|paths| {
+            python.only_run(&|file| runs::collected::runs_file(&paths, root, file))
+        });
         let cx = rules::Context {
             config,
-            python,
+            python: scoped.as_ref().unwrap_or(python),
             run: view,
             coverage,
         };

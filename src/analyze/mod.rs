@@ -20,7 +20,7 @@ pub use env::{Carried, VarSet};
 use std::collections::HashMap;
 
 /// Everything the Python analysis found in one project.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct PythonFacts {
     pub launches: Vec<Launch>,
     pub stops: Vec<Stop>,
@@ -47,6 +47,48 @@ pub struct PythonFacts {
     /// Project modules that children start in and that end the process
     /// with `os._exit()`: where the call is, by module path.
     pub os_exits: HashMap<PathBuf, Location>,
+}
+
+impl PythonFacts {
+    /// The facts without the launches (and their stops) and stops made in
+    /// files `runs` says a run does not run; `None` when nothing is left
+    /// out.
+    pub fn only_run(&self, runs: &dyn Fn(&std::path::Path) -> bool) -> Option<PythonFacts> {
+        let kept: Vec<bool> = self
+            .launches
+            .iter()
+            .map(|l| runs(&l.location.file.path))
+            .collect();
+        let stops_kept =
+            |s: &Stop| kept.get(s.launch) == Some(&true) && runs(&s.location.file.path);
+        if kept.iter().all(|k| *k) && self.stops.iter().all(stops_kept) {
+            return None;
+        }
+        let mut index = Vec::with_capacity(kept.len());
+        let mut next = 0;
+        for k in &kept {
+            index.push(next);
+            next += usize::from(*k);
+        }
+        let mut out = self.clone();
+        out.launches = self
+            .launches
+            .iter()
+            .zip(&kept)
+            .filter(|(_, k)| **k)
+            .map(|(l, _)| l.clone())
+            .collect();
+        out.stops = self
+            .stops
+            .iter()
+            .filter(|s| stops_kept(s))
+            .map(|s| Stop {
+                launch: index[s.launch],
+                ..s.clone()
+            })
+            .collect();
+        Some(out)
+    }
 }
 
 /// A syntax error in a Python file.
@@ -113,7 +155,7 @@ pub enum LaunchKind {
 }
 
 /// A call that starts a process.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Launch {
     /// Where the user acts: the launch call itself, or the outermost known
     /// call of the project helper that makes it.
@@ -182,7 +224,7 @@ pub struct PoolExit {
 }
 
 /// An explicit environment mapping for a child.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EnvArg {
     /// The argument's value expression.
     pub location: Location,
@@ -195,7 +237,7 @@ pub struct EnvArg {
 }
 
 /// Where a child runs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CwdArg {
     pub location: Location,
     pub place: Place,
@@ -230,7 +272,7 @@ pub enum Signal {
 }
 
 /// A call that stops a launched child.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Stop {
     /// Where the user acts: the stop call, or the outermost known call of
     /// the helper that makes it.

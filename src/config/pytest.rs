@@ -59,6 +59,9 @@ pub struct PytestConfig {
     /// The `pythonpath` option: directories pytest puts on `sys.path`
     /// (relative entries are relative to the file's directory).
     pub pythonpath: Vec<PathBuf>,
+    /// The `testpaths` option, as written: where pytest collects when it
+    /// is given no paths (relative to the rootdir; globs allowed).
+    pub testpaths: Vec<String>,
 }
 
 /// The files pytest looks for, in its order.
@@ -185,15 +188,18 @@ fn from_ini(source: &Source, name: &str, chosen: bool) -> Read {
             )
         });
     }
-    // pytest splits a `paths` option like a shell line.
-    let pythonpath: Vec<String> = section
-        .get("pythonpath")
-        .and_then(|e| split_args(&e.value).ok())
-        .map(|words| words.into_iter().map(|(w, _, _)| w).collect())
-        .unwrap_or_default();
+    // pytest splits `paths` and `args` options like a shell line.
+    let words = |option: &str| -> Vec<String> {
+        section
+            .get(option)
+            .and_then(|e| split_args(&e.value).ok())
+            .map(|words| words.into_iter().map(|(w, _, _)| w).collect())
+            .unwrap_or_default()
+    };
+    let paths = (words("pythonpath"), words("testpaths"));
     let Some(entry) = section.get("addopts") else {
         return Ok(Some((
-            PytestConfig::empty(source).with_pythonpath(pythonpath),
+            PytestConfig::empty(source).with_paths(paths),
             first_problem,
         )));
     };
@@ -206,8 +212,7 @@ fn from_ini(source: &Source, name: &str, chosen: bool) -> Read {
         })
         .collect();
     Ok(Some((
-        PytestConfig::new(source, Some(Location::new(source, entry.span)), args)
-            .with_pythonpath(pythonpath),
+        PytestConfig::new(source, Some(Location::new(source, entry.span)), args).with_paths(paths),
         first_problem,
     )))
 }
@@ -247,22 +252,25 @@ fn from_toml(source: &Source, doc: &tomlx::TomlDoc, name: &str, chosen: bool) ->
         first_problem = check_toml_options(source, &options);
     }
     // A list, or (INI mode) a string split like a shell line.
-    let pythonpath: Vec<String> = match options.table.get("pythonpath") {
-        Some(item) => match (item.as_str(), item.as_array()) {
-            (Some(s), _) if !options.toml_mode => split_args(s)
-                .map(|words| words.into_iter().map(|(w, _, _)| w).collect())
-                .unwrap_or_default(),
-            (_, Some(array)) => array
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
-        },
-        None => Vec::new(),
+    let words = |option: &str| -> Vec<String> {
+        match options.table.get(option) {
+            Some(item) => match (item.as_str(), item.as_array()) {
+                (Some(s), _) if !options.toml_mode => split_args(s)
+                    .map(|words| words.into_iter().map(|(w, _, _)| w).collect())
+                    .unwrap_or_default(),
+                (_, Some(array)) => array
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                _ => Vec::new(),
+            },
+            None => Vec::new(),
+        }
     };
+    let paths = (words("pythonpath"), words("testpaths"));
     let Some((key, item)) = options.table.get_key_value("addopts") else {
         return Ok(Some((
-            PytestConfig::empty(source).with_pythonpath(pythonpath),
+            PytestConfig::empty(source).with_paths(paths),
             first_problem,
         )));
     };
@@ -310,7 +318,7 @@ fn from_toml(source: &Source, doc: &tomlx::TomlDoc, name: &str, chosen: bool) ->
             )),
             args,
         )
-        .with_pythonpath(pythonpath),
+        .with_paths(paths),
         first_problem,
     )))
 }
@@ -1029,12 +1037,14 @@ impl PytestConfig {
             args: Vec::new(),
             cov: CovOptions::default(),
             pythonpath: Vec::new(),
+            testpaths: Vec::new(),
         }
     }
 
-    fn with_pythonpath(mut self, entries: Vec<String>) -> Self {
+    fn with_paths(mut self, (entries, testpaths): (Vec<String>, Vec<String>)) -> Self {
         let dir = self.source.path.parent().unwrap_or(Path::new(""));
         self.pythonpath = entries.iter().map(|e| dir.join(e)).collect();
+        self.testpaths = testpaths;
         self
     }
 
@@ -1046,6 +1056,7 @@ impl PytestConfig {
             args,
             cov,
             pythonpath: Vec::new(),
+            testpaths: Vec::new(),
         }
     }
 }

@@ -282,6 +282,7 @@ pub fn classify(source: &Source, words: &[Word], base: &Path, root: &Path) -> Ve
             args: args(source, &rest[1..]),
             coverage_run: None,
             location: location.clone(),
+            unread: false,
         }))),
         "coverage" if rest.get(1).is_some_and(|w| w.text == "run") => {
             // `coverage run [options] -m pytest args`.
@@ -297,6 +298,7 @@ pub fn classify(source: &Source, words: &[Word], base: &Path, root: &Path) -> Ve
                     args: args(source, &rest[i + 2..]),
                     coverage_run: Some(Location::new(source, span_of(&rest[..2]))),
                     location: location.clone(),
+                    unread: false,
                 })));
             } else if rest
                 .get(2)
@@ -307,6 +309,7 @@ pub fn classify(source: &Source, words: &[Word], base: &Path, root: &Path) -> Ve
                     args: args(source, &rest[3..]),
                     coverage_run: Some(Location::new(source, span_of(&rest[..2]))),
                     location: location.clone(),
+                    unread: false,
                 })));
             }
         }

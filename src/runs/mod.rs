@@ -8,6 +8,7 @@
 //! coverage: the versions a fresh install gets, the pytest-cov options in
 //! force, and whether children can be measured at all.
 
+pub mod collected;
 pub mod command;
 pub mod github;
 pub mod gitlab;
@@ -88,6 +89,8 @@ pub struct Test {
     pub coverage_run: Option<Location>,
     /// The command that starts pytest.
     pub location: Location,
+    /// Some of its words could not be read, and may be test paths.
+    pub unread: bool,
 }
 
 /// One way the project runs its tests.

@@ -69,6 +69,7 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
             depth: 0,
             globals: &globals,
             locals: Scope::of_function(def, HashMap::new(), &globals),
+            unread: false,
         };
         for stmt in &def.body {
             calls.visit_stmt(stmt);
@@ -149,6 +150,33 @@ fn names_in(e: &Expr, f: &mut dyn FnMut(&str)) {
         }
     }
     walk(e, f, 0);
+}
+
+/// Whether an argument covdoctor could not read may be a path: not a
+/// string or f-string written to start with `-` (an option).
+fn may_be_path(text: &str) -> bool {
+    let text = text.trim_start_matches(['f', 'F', 'r', 'R', 'b', 'B']);
+    !(text.starts_with("\"-") || text.starts_with("'-"))
+}
+
+/// `os.path.join` as written (`a.b.c`).
+fn qualified_name(mut e: &Expr) -> Option<String> {
+    let mut parts = Vec::new();
+    loop {
+        match e {
+            Expr::Name(n) => {
+                parts.push(n.id.as_str());
+                break;
+            }
+            Expr::Attribute(a) if parts.len() < MAX_EVAL_DEPTH => {
+                parts.push(a.attr.as_str());
+                e = &a.value;
+            }
+            _ => return None,
+        }
+    }
+    parts.reverse();
+    Some(parts.join("."))
 }
 
 /// `session.posargs`, `list(session.posargs)` or `tuple(session.posargs)`.
@@ -416,6 +444,36 @@ fn eval(e: &Expr, scope: &Scope, outer: Option<&Scope>, depth: usize) -> Option<
                 _ => None,
             }
         }
+        // `os.path.join("tests", "unit")` of known strings (POSIX: a later
+        // absolute part starts the path again).
+        Expr::Call(c)
+            if c.arguments.keywords.is_empty()
+                && !c.arguments.args.is_empty()
+                && matches!(
+                    qualified_name(&c.func).as_deref(),
+                    Some("os.path.join" | "posixpath.join")
+                ) =>
+        {
+            let mut path = String::new();
+            for a in c.arguments.args.iter() {
+                let Value::Str(w) = eval(a, scope, outer, depth + 1)? else {
+                    return None;
+                };
+                if w.text.starts_with('/') || path.is_empty() {
+                    path = w.text;
+                } else {
+                    if !path.ends_with('/') {
+                        path.push('/');
+                    }
+                    path.push_str(&w.text);
+                }
+            }
+            Some(Value::Str(Word {
+                text: path,
+                span: span(e),
+                expands: false,
+            }))
+        }
         // `LOCATIONS["tests"]`: an entry of a dict constant.
         Expr::Subscript(sub) => {
             let Expr::StringLiteral(key) = &*sub.slice else {
@@ -503,6 +561,9 @@ struct Calls<'a> {
     globals: &'a Scope,
     /// The names of the function being read (the session or a helper).
     locals: Scope,
+    /// The call being read has a word that could not be read and may be
+    /// a path.
+    unread: bool,
 }
 
 /// A value an argument can have: one word, or the words a list, tuple or
@@ -733,6 +794,7 @@ impl Calls<'_> {
                         });
                         for at in missing {
                             let text = &self.source.text[at.range()];
+                            self.unread |= may_be_path(text);
                             self.unresolved.push(format!(
                                 "`{text}`, added to the command in a nox session, is not a string literal or a name bound to one"
                             ));
@@ -740,6 +802,7 @@ impl Calls<'_> {
                     }
                     None => {
                         let text = &self.source.text[span(other).range()];
+                        self.unread |= may_be_path(text);
                         self.unresolved.push(format!(
                             "`{text}` in a nox session is not a string literal or a name bound to one"
                         ));
@@ -852,6 +915,7 @@ impl<'b> Visitor<'b> for Calls<'_> {
             let location = Location::new(self.source, span(expr));
             match method {
                 "install" | "run_install" | "run" | "run_always" => {
+                    self.unread = false;
                     let mut words = self.words(&call.arguments.args);
                     if method == "install" {
                         let at = span(&*call.func);
@@ -914,6 +978,11 @@ impl<'b> Visitor<'b> for Calls<'_> {
                     // when the call runs them.
                     if steps.iter().any(|s| matches!(s.action, Action::Pytest(_))) {
                         self.steps.extend(call_env);
+                    }
+                    for step in &mut steps {
+                        if let Action::Pytest(test) = &mut step.action {
+                            test.unread |= self.unread;
+                        }
                     }
                     self.steps.extend(steps);
                 }
