@@ -377,6 +377,29 @@ fn nested_projects_use_their_own_configuration() {
 }
 
 #[test]
+fn a_directory_with_a_noxfile_is_a_project_of_its_own() {
+    let test = b"import subprocess, sys\n\ndef test_x():\n    p = subprocess.Popen([sys.executable, 'srv.py'])\n    p.terminate()\n    p.wait()\n";
+    let dir = project(&[
+        ("pyproject.toml", b"[tool.coverage.run]\nbranch = true\n"),
+        ("tests/test_a.py", test),
+        // nox runs the samples' tests in samples/, without coverage: they
+        // are not the root's tests.
+        (
+            "samples/noxfile.py",
+            b"import nox\n\n@nox.session\ndef tests(session):\n    session.install('pytest')\n    session.run('pytest')\n",
+        ),
+        ("samples/test_sample.py", test),
+    ]);
+    let out = covdoctor(&["check", "--output-format", "json"], dir.path());
+    // The root sets no sigterm: its test is a finding; the samples'
+    // project measures nothing.
+    assert_eq!(
+        rules_found(&out),
+        vec!["sigterm-not-handled:tests/test_a.py"]
+    );
+}
+
+#[test]
 fn import_cycles_and_pathological_aliasing_terminate() {
     let mut aliasing = String::from("import subprocess, sys\nx = [sys.executable, 'a.py']\n");
     for _ in 0..300 {
