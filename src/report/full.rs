@@ -124,6 +124,9 @@ fn position(location: &Location, style: &Style) -> String {
     format!("{}:{line}:{col}", source_name(&location.file, style))
 }
 
+/// Labels at most this many lines apart are shown in one snippet.
+const NEARBY_LINES: usize = 20;
+
 fn labeled(location: &Location, text: Option<&str>, primary: bool) -> LabeledSpan {
     let span = SourceSpan::new(location.span.start.into(), location.span.len());
     let text = text.map(str::to_string);
@@ -160,9 +163,36 @@ fn report_of(d: &Diagnostic, style: &Style) -> Report {
             position(&d.primary.location, style)
         ));
     }
-    // Labels in other files become related reports, one per file, in the
-    // order they first appear.
-    let mut others: Vec<(Source, Vec<LabeledSpan>)> = Vec::new();
+    // Labels in other files become related reports, one per file and
+    // stretch of nearby lines, in the order they first appear; so do labels
+    // of the primary file far from the primary span (the snippet would show
+    // every line between them).
+    let line_of = |l: &Location| l.file.line_col(l.span.start).0;
+    // The lines shown with the primary span: its own, and those of the
+    // labels of its file within reach of one already shown.
+    let mut near: Vec<usize> = vec![line_of(&d.primary.location)];
+    let same_file: Vec<usize> = d
+        .labels
+        .iter()
+        .filter(|l| shown && showable(&l.location) && l.location.file.path == primary_file.path)
+        .map(|l| line_of(&l.location))
+        .collect();
+    // (Bounded: a finding with very many labels shows them together.)
+    if same_file.len() > 256 {
+        near.extend(&same_file);
+    }
+    loop {
+        let before = near.len();
+        for line in &same_file {
+            if !near.contains(line) && near.iter().any(|n| n.abs_diff(*line) <= NEARBY_LINES) {
+                near.push(*line);
+            }
+        }
+        if near.len() == before {
+            break;
+        }
+    }
+    let mut others: Vec<(Source, usize, Vec<LabeledSpan>)> = Vec::new();
     let mut hidden: Vec<String> = Vec::new();
     for l in &d.labels {
         if !showable(&l.location) {
@@ -172,24 +202,28 @@ fn report_of(d: &Diagnostic, style: &Style) -> Report {
             });
             continue;
         }
-        if shown && l.location.file.path == primary_file.path {
+        let line = line_of(&l.location);
+        if shown && l.location.file.path == primary_file.path && near.contains(&line) {
             labels.push(labeled(&l.location, l.text.as_deref(), false));
             continue;
         }
-        match others
-            .iter_mut()
-            .find(|(s, _)| s.path == l.location.file.path)
-        {
-            Some((_, v)) => v.push(labeled(&l.location, l.text.as_deref(), false)),
+        match others.iter_mut().find(|(s, last, _)| {
+            s.path == l.location.file.path && line.abs_diff(*last) <= NEARBY_LINES
+        }) {
+            Some((_, last, v)) => {
+                *last = line;
+                v.push(labeled(&l.location, l.text.as_deref(), false));
+            }
             None => others.push((
                 l.location.file.clone(),
+                line,
                 vec![labeled(&l.location, l.text.as_deref(), false)],
             )),
         }
     }
     let related = others
         .into_iter()
-        .map(|(file, labels)| {
+        .map(|(file, _, labels)| {
             let name = source_name(&file, style);
             Report {
                 message: format!("related code in {name}"),

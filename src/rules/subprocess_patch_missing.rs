@@ -62,9 +62,13 @@ fn check(cx: &Context<'_>) -> Vec<Diagnostic> {
             (at.file.path.clone(), at.span)
         })
         .collect();
+    // The labels show LABELS of them, and the primary location one more
+    // when there is no configuration file to point at.
+    let shown = LABELS + usize::from(coverage.effective().is_none());
     let count = match started.len() {
         1 => "the Python child the project starts runs".to_string(),
-        n => format!("the {n} Python children the project starts run"),
+        n if n <= shown => format!("the {n} Python children the project starts run"),
+        n => format!("the {n} Python children the project starts (the first {shown} shown) run"),
     };
     let (primary, label, file_name) = match coverage.effective() {
         Some(file) => {
