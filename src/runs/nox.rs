@@ -70,12 +70,15 @@ pub fn runs(root: &Path, loader: &mut dyn FileLoader) -> Vec<Run> {
             globals: &globals,
             locals: Scope::of_function(def, HashMap::new(), &globals),
             unread: false,
+            dir: Ok(None),
+            test_dir: None,
         };
         for stmt in &def.body {
             calls.visit_stmt(stmt);
         }
         run.apply(&calls.steps);
         run.unresolved.extend(calls.unresolved);
+        run.cwd = calls.test_dir;
         out.push(run);
     }
     out
@@ -564,6 +567,12 @@ struct Calls<'a> {
     /// The call being read has a word that could not be read and may be
     /// a path.
     unread: bool,
+    /// Where `session.chdir` has moved the session: a directory of the
+    /// project (relative to the root), or `Err` for one covdoctor cannot
+    /// read or outside the project.
+    dir: Result<Option<(std::path::PathBuf, Location)>, ()>,
+    /// Where the session runs the tests it runs (the first such call).
+    test_dir: Option<(std::path::PathBuf, Location)>,
 }
 
 /// A value an argument can have: one word, or the words a list, tuple or
@@ -813,6 +822,39 @@ impl Calls<'_> {
         out
     }
 
+    fn is_chdir(&self, call: &ruff_python_ast::ExprCall) -> bool {
+        matches!(&*call.func, Expr::Attribute(a)
+            if matches!(a.attr.as_str(), "chdir" | "cd") && self.on_session(&a.value))
+    }
+
+    /// `session.chdir(path)`: where the session goes, relative to where
+    /// it is.
+    fn chdir(&mut self, call: &ruff_python_ast::ExprCall) {
+        let location = Location::new(self.source, span(call));
+        let target = match call.arguments.args.first() {
+            Some(a) => match eval(a, &self.locals, Some(self.globals), 0) {
+                Some(Value::Str(w)) => Some(w.text),
+                _ => None,
+            },
+            None => None,
+        };
+        self.dir = match (&self.dir, target) {
+            (Ok(current), Some(t)) if !t.starts_with('/') && !t.contains(['$', '~']) => {
+                let base = current.as_ref().map(|(d, _)| d.clone()).unwrap_or_default();
+                let dir = crate::source::normalize(&base.join(&t));
+                let dir = dir.strip_prefix(".").unwrap_or(&dir).to_path_buf();
+                if dir.starts_with("..") {
+                    Err(())
+                } else if dir.as_os_str().is_empty() {
+                    Ok(None)
+                } else {
+                    Ok(Some((dir, location)))
+                }
+            }
+            _ => Err(()),
+        };
+    }
+
     /// A helper's parameters bound to the values of a call's arguments
     /// (positional up to the first `*`, then keywords), read here.
     fn params(
@@ -863,6 +905,21 @@ impl Calls<'_> {
 
 impl<'b> Visitor<'b> for Calls<'_> {
     fn visit_stmt(&mut self, stmt: &'b Stmt) {
+        // `with session.chdir("docs"):`: the block runs there.
+        if let Stmt::With(w) = stmt
+            && let Some(call) = w.items.iter().find_map(|i| match &i.context_expr {
+                Expr::Call(c) if self.is_chdir(c) => Some(c),
+                _ => None,
+            })
+        {
+            let outer = self.dir.clone();
+            self.chdir(call);
+            for s in &w.body {
+                self.visit_stmt(s);
+            }
+            self.dir = outer;
+            return;
+        }
         // `session.env["K"] = "v"`.
         if let Stmt::Assign(a) = stmt
             && let [Expr::Subscript(sub)] = a.targets.as_slice()
@@ -914,6 +971,7 @@ impl<'b> Visitor<'b> for Calls<'_> {
             let method = attr.attr.as_str();
             let location = Location::new(self.source, span(expr));
             match method {
+                "chdir" | "cd" => self.chdir(call),
                 "install" | "run_install" | "run" | "run_always" => {
                     self.unread = false;
                     let mut words = self.words(&call.arguments.args);
@@ -982,6 +1040,24 @@ impl<'b> Visitor<'b> for Calls<'_> {
                     for step in &mut steps {
                         if let Action::Pytest(test) = &mut step.action {
                             test.unread |= self.unread;
+                        }
+                    }
+                    if steps.iter().any(|s| matches!(s.action, Action::Pytest(_))) {
+                        match &self.dir {
+                            // Tests run in a directory covdoctor cannot read
+                            // (another project's checkout, a temporary
+                            // copy) are not this project's.
+                            Err(()) => {
+                                steps.retain(|s| !matches!(s.action, Action::Pytest(_)));
+                                self.unresolved.push(
+                                    "the session runs pytest after `session.chdir` to a directory outside the project or that covdoctor cannot read".to_string(),
+                                );
+                            }
+                            Ok(dir) => {
+                                if self.test_dir.is_none() {
+                                    self.test_dir = dir.clone();
+                                }
+                            }
                         }
                     }
                     self.steps.extend(steps);
