@@ -1279,14 +1279,61 @@ fn setup_py(root: &Path, selected: &Selected, loader: &mut dyn FileLoader) -> Ve
     let Some(module) = parsed.syntax().as_module() else {
         return Vec::new();
     };
+    // Names bound once at the top level (`testing = [...]`,
+    // `extras = {"testing": testing}`): what the `setup()` call reads.
+    let mut consts: std::collections::HashMap<&str, Option<&Expr>> = Default::default();
+    for stmt in &module.body {
+        if let ruff_python_ast::Stmt::Assign(a) = stmt
+            && let [Expr::Name(n)] = a.targets.as_slice()
+        {
+            consts
+                .entry(n.id.as_str())
+                .and_modify(|v| *v = None)
+                .or_insert(Some(&*a.value));
+        }
+    }
+    fn name_value<'e>(
+        e: &'e Expr,
+        consts: &std::collections::HashMap<&'e str, Option<&'e Expr>>,
+    ) -> Option<&'e Expr> {
+        match e {
+            Expr::Name(n) => consts.get(n.id.as_str()).copied().flatten(),
+            _ => None,
+        }
+    }
+    // The string items of a list, tuple, `*` of those and `+` of those,
+    // through the names above (bounded).
+    fn items<'e>(
+        e: &'e Expr,
+        consts: &std::collections::HashMap<&'e str, Option<&'e Expr>>,
+        depth: usize,
+        out: &mut Vec<&'e Expr>,
+    ) {
+        if depth > 16 {
+            return;
+        }
+        match e {
+            Expr::List(l) => l.elts.iter().for_each(|i| items(i, consts, depth + 1, out)),
+            Expr::Tuple(t) => t.elts.iter().for_each(|i| items(i, consts, depth + 1, out)),
+            Expr::Starred(s) => items(&s.value, consts, depth + 1, out),
+            Expr::BinOp(b) if b.op == ruff_python_ast::Operator::Add => {
+                items(&b.left, consts, depth + 1, out);
+                items(&b.right, consts, depth + 1, out);
+            }
+            Expr::Name(_) => {
+                if let Some(v) = name_value(e, consts) {
+                    items(v, consts, depth + 1, out);
+                }
+            }
+            Expr::StringLiteral(_) => out.push(e),
+            _ => {}
+        }
+    }
     let mut out = Vec::new();
     let strings = |e: &Expr, what: &str, out: &mut Vec<Requirement>| {
-        let items: Vec<&Expr> = match e {
-            Expr::List(l) => l.elts.iter().collect(),
-            Expr::Tuple(t) => t.elts.iter().collect(),
-            _ => Vec::new(),
-        };
-        for item in items {
+        let mut found = Vec::new();
+        items(e, &consts, 0, &mut found);
+        for item in found {
             if let Expr::StringLiteral(s) = item {
                 let span = Span::new(
                     item.range().start().to_usize(),
@@ -1308,7 +1355,14 @@ fn setup_py(root: &Path, selected: &Selected, loader: &mut dyn FileLoader) -> Ve
                 }
                 Some("tests_require") => strings(&k.value, "setup.py tests_require", &mut out),
                 Some("extras_require") => {
-                    if let Expr::Dict(d) = &k.value {
+                    let dict = match &k.value {
+                        Expr::Dict(d) => Some(d),
+                        name => match name_value(name, &consts) {
+                            Some(Expr::Dict(d)) => Some(d),
+                            _ => None,
+                        },
+                    };
+                    if let Some(d) = dict {
                         for item in d.iter() {
                             if let Some(Expr::StringLiteral(key)) = &item.key {
                                 let name = key.value.to_str();
@@ -1773,6 +1827,24 @@ mod tests {
             Overrides::default(),
         );
         assert_eq!(got.pytest_cov.version, Some(v("6.3.0")), "{got}");
+        // Through names bound at the top of setup.py, `*` and `+`.
+        let (got, _d) = detect(
+            &[(
+                "setup.py",
+                "import setuptools\n\ncov = ['pytest-cov<7']\ntesting = ['pytest', *cov] + ['mock']\nextras = {'testing': testing}\n\nsetuptools.setup(name='x', extras_require=extras)\n",
+            )],
+            Overrides::default(),
+        );
+        assert_eq!(got.pytest_cov.version, Some(v("6.3.0")), "{got}");
+        // A name bound twice is not known.
+        let (got, _d) = detect(
+            &[(
+                "setup.py",
+                "from setuptools import setup\ncov = ['pytest-cov<7']\ncov = []\nsetup(name='x', extras_require={'t': cov})\n",
+            )],
+            Overrides::default(),
+        );
+        assert!(got.pytest_cov.source.is_none(), "{got}");
         let (got, _d) = detect(
             &[("setup.cfg", "[metadata]\nname = x\n")],
             Overrides::default(),

@@ -449,7 +449,9 @@ fn token_of<'a>(index: &Index<'a>, expr: &'a Expr, ctx: Ctx, depth: usize) -> To
                     _ => Token::Unknown,
                 };
             }
-            Val::Expr(e @ Expr::Call(_), c) if render(index, e, c, depth + 1).is_some() => {
+            Val::Expr(e @ (Expr::Call(_) | Expr::BinOp(_)), c)
+                if render(index, e, c, depth + 1).is_some() =>
+            {
                 return match render(index, e, c, depth + 1) {
                     Some(s) if s == EXE => Token::SysExecutable,
                     Some(s) if !s.contains(EXE) => Token::Str(s),
@@ -524,6 +526,12 @@ fn render<'a>(index: &Index<'a>, expr: &'a Expr, ctx: Ctx, depth: usize) -> Opti
                 }
             }
             Some(out)
+        }
+        // `"import sys;" + "print(1)"`: both sides known.
+        Val::Expr(Expr::BinOp(b), c) if b.op.is_add() && depth <= MAX_DEPTH => {
+            let left = render(index, &b.left, *c, depth + 1)?;
+            let right = render(index, &b.right, *c, depth + 1)?;
+            Some(left + &right)
         }
         // `"{} -m app".format(sys.executable)`.
         Val::Expr(Expr::Call(call), c) => {
