@@ -207,19 +207,24 @@ struct Bindings<'b> {
     counts: HashMap<String, usize>,
     /// Plain assignments (`Added` is `None`) and additions, in the order
     /// of the file.
-    events: Vec<(&'b str, &'b Expr, Option<Added>)>,
+    events: Events<'b>,
 }
 
-/// An addition to a list.
+/// An addition to a list or dict.
 #[derive(Clone, Copy)]
-enum Added {
+enum Added<'b> {
     /// `+=` and `extend`: a list.
     List,
     /// `append` and `insert`: one item.
     Item,
+    /// `env["K"] = value`: an entry of a dict.
+    Key(&'b str),
+    /// `args, posargs = parser.parse_known_args(session.posargs)`: what
+    /// the user adds on the command line, parsed.
+    Posargs,
 }
 
-type Events<'b> = Vec<(&'b str, &'b Expr, Option<Added>)>;
+type Events<'b> = Vec<(&'b str, &'b Expr, Option<Added<'b>>)>;
 
 fn count_bindings<'b>(body: &'b [Stmt], b: &mut Bindings<'b>, top: bool) {
     let Bindings { counts, events } = b;
@@ -245,8 +250,30 @@ fn count_into<'b>(
         match stmt {
             Stmt::Assign(a) => {
                 a.targets.iter().for_each(|t| targets(t, counts));
-                if top && let [Expr::Name(n)] = a.targets.as_slice() {
-                    events.push((n.id.as_str(), &a.value, None));
+                match a.targets.as_slice() {
+                    [Expr::Name(n)] if top => events.push((n.id.as_str(), &a.value, None)),
+                    [Expr::Subscript(sub)] => {
+                        if let (Expr::Name(n), Expr::StringLiteral(k)) = (&*sub.value, &*sub.slice)
+                        {
+                            events.push((
+                                n.id.as_str(),
+                                &a.value,
+                                Some(Added::Key(k.value.to_str())),
+                            ));
+                        }
+                    }
+                    // Names bound from a call that reads `session.posargs`.
+                    [Expr::Tuple(t)]
+                        if matches!(&*a.value, Expr::Call(c)
+                            if c.arguments.args.iter().any(is_posargs_value)) =>
+                    {
+                        for e in &t.elts {
+                            if let Expr::Name(n) = e {
+                                events.push((n.id.as_str(), &a.value, Some(Added::Posargs)));
+                            }
+                        }
+                    }
+                    _ => {}
                 }
             }
             Stmt::AnnAssign(a) => {
@@ -676,10 +703,34 @@ impl Scope {
                 }
                 continue;
             };
+            if let Added::Posargs = add {
+                if counts.get(name) == Some(&1) {
+                    self.names
+                        .insert(name.to_string(), Some(Value::List(Vec::new())));
+                }
+                continue;
+            }
             if !self.names.contains_key(name) {
                 // A module list changed in a function, or a name never
                 // assigned here: unknown.
                 self.names.insert(name.to_string(), None);
+                continue;
+            }
+            if let Added::Key(key) = add {
+                let value = eval(e, self, outer, 0);
+                if let Some(Some(Value::Dict(entries))) = self.names.get_mut(name) {
+                    entries.retain(|(k, _, _)| k != key);
+                    // `None` removes the variable.
+                    if !e.is_none_literal_expr() {
+                        let text = match value {
+                            Some(Value::Str(w)) => Some(w.text),
+                            _ => None,
+                        };
+                        entries.push((key.to_string(), text, span(e)));
+                    }
+                } else {
+                    self.names.insert(name.to_string(), None);
+                }
                 continue;
             }
             let words = match add {
@@ -692,6 +743,7 @@ impl Scope {
                     Some(Value::Str(w)) => Some(vec![w]),
                     _ => None,
                 },
+                Added::Key(_) | Added::Posargs => None,
             };
             match (self.names.get_mut(name), words) {
                 (Some(Some(Value::List(list))), Some(w)) => list.extend(w),
@@ -989,10 +1041,15 @@ impl<'b> Visitor<'b> for Calls<'_> {
                     // `env={...}`, or a name bound to one: for this call
                     // only (`session.env` is the session's).
                     let mut call_env = Vec::new();
-                    if let Some(k) = call.arguments.find_keyword("env")
-                        && let Some(Value::Dict(entries)) =
-                            eval(&k.value, &self.locals, Some(self.globals), 0)
-                    {
+                    let env = call.arguments.find_keyword("env");
+                    let env_value =
+                        env.and_then(|k| eval(&k.value, &self.locals, Some(self.globals), 0));
+                    // An environment covdoctor cannot read: said if the call
+                    // runs the tests.
+                    let env_unread = env
+                        .filter(|_| !matches!(env_value, Some(Value::Dict(_))))
+                        .map(|k| self.source.text[span(&k.value).range()].to_string());
+                    if let Some(Value::Dict(entries)) = env_value {
                         for (key, value, at) in entries {
                             // A value that is no string (a path computed in
                             // the noxfile) is set, to something unknown:
@@ -1036,6 +1093,11 @@ impl<'b> Visitor<'b> for Calls<'_> {
                     // when the call runs them.
                     if steps.iter().any(|s| matches!(s.action, Action::Pytest(_))) {
                         self.steps.extend(call_env);
+                        if let Some(text) = env_unread {
+                            self.unresolved.push(format!(
+                                "the environment the tests run with, `{text}`, is not a dict of strings covdoctor can read"
+                            ));
+                        }
                     }
                     for step in &mut steps {
                         if let Action::Pytest(test) = &mut step.action {
