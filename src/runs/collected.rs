@@ -8,7 +8,7 @@
 //! of the plugins most projects use); a word after an option covdoctor
 //! does not know that names a project path leaves the paths unknown.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use super::View;
 use crate::config::ProjectConfig;
@@ -206,16 +206,7 @@ fn path_word(word: &str, base: &Path) -> Option<PathBuf> {
     if word.contains(['*', '?', '[', '$', '{', '~']) {
         return None;
     }
-    let mut out = PathBuf::new();
-    for c in base.join(word).components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
+    let out = crate::source::normalize(&base.join(word));
     Some(out)
 }
 

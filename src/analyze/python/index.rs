@@ -386,25 +386,6 @@ fn relative_module(path: &Path, root: &Path, level: u32, module: Option<&str>) -
     Some(parts.join("."))
 }
 
-/// `path` with `.` parts dropped and `..` parts taken back, without
-/// looking at the file system (the bases of module names are built the
-/// same way, from the root down).
-fn lexical(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// Module names for a file: its dotted path relative to every ancestor
 /// directory inside the root (`tests/helpers.py` → `tests.helpers` relative
 /// to the root, `helpers` relative to `tests/`).
@@ -983,7 +964,7 @@ impl<'a> Index<'a> {
     /// Adds directories pytest puts on `sys.path` (`.` and `..` parts
     /// resolved lexically, as module bases are written).
     pub fn set_import_roots(&mut self, roots: &[PathBuf]) {
-        self.import_roots = roots.iter().map(|r| lexical(r)).collect();
+        self.import_roots = roots.iter().map(|r| crate::source::normalize(r)).collect();
     }
 
     pub fn module_at(&self, path: &Path) -> Option<ModId> {
