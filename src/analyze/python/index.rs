@@ -110,6 +110,10 @@ pub struct Module<'a> {
     fixtures: HashMap<String, FuncId>,
     /// Functions defined in this module, in source order.
     functions: Vec<FuncId>,
+    /// The functions of this module that declare a name `global` (or
+    /// `nonlocal`), in source order, by that name: every lookup of a
+    /// module-level name asks, and most modules declare none.
+    declared_global: HashMap<&'a str, Vec<FuncId>>,
     /// Not parsed: the words of its text (names, and words in strings and
     /// comments), a superset of the identifiers it could hold.
     pub stub: Option<super::relevance::Idents>,
@@ -448,6 +452,7 @@ impl<'a> Index<'a> {
                 bindings: HashMap::default(),
                 fixtures: HashMap::default(),
                 functions: Vec::new(),
+                declared_global: HashMap::default(),
                 stub: input.stub,
             });
             index.collect_module(id, input.suite, input.import_targets);
@@ -740,6 +745,16 @@ impl<'a> Index<'a> {
             &mut returns,
             &mut globals,
         );
+        // Nested functions were added first: kept in source order (the
+        // order of their ids) as `functions` is.
+        for &name in &globals {
+            let declaring = self.modules[outer.module]
+                .declared_global
+                .entry(name)
+                .or_default();
+            let at = declaring.partition_point(|&f| f < fid);
+            declaring.insert(at, fid);
+        }
         let f = &mut self.functions[fid];
         f.bindings = bindings;
         f.returns = returns;
@@ -1259,10 +1274,12 @@ impl<'a> Index<'a> {
                 self.binding_values(b, mctx, depth, &mut out);
             }
             // Assignments to a `global name` inside functions.
-            for &f in &module.functions {
-                if self.functions[f].globals.contains(name)
-                    && let Some(bs) = self.functions[f].bindings.get(name)
-                {
+            for &f in module
+                .declared_global
+                .get(name)
+                .map_or(&[][..], Vec::as_slice)
+            {
+                if let Some(bs) = self.functions[f].bindings.get(name) {
                     let fctx = Ctx::of(ctx.module, Some(f));
                     for b in bs.clone() {
                         self.binding_values(b, fctx, depth, &mut out);

@@ -249,6 +249,11 @@ fn analyze_on_this_thread(
             let mut asks: Vec<(ModId, String)> = wanted.names;
             let closures: Vec<ModId> = wanted.closures.into_iter().collect();
             let mut batch = wanted.modules;
+            crate::timings::add(
+                "files a round needed",
+                std::time::Duration::ZERO,
+                batch.len(),
+            );
             let mut prefetched = 0;
             let mut done = std::collections::HashSet::new();
             loop {
@@ -269,7 +274,17 @@ fn analyze_on_this_thread(
                     .flat_map(|&m| handler::closure(&index, &[m]))
                     .filter(|&m| index.modules[m].stub.is_some())
                     .collect();
+                crate::timings::add(
+                    "files prefetched: imported by a child",
+                    std::time::Duration::ZERO,
+                    next.len(),
+                );
                 let (names, more) = prefetch(&index, std::mem::take(&mut asks), &mut done);
+                crate::timings::add(
+                    "files prefetched: names looked up",
+                    std::time::Duration::ZERO,
+                    names.len(),
+                );
                 next.extend(names);
                 if next.is_empty() {
                     break;
@@ -740,12 +755,13 @@ fn read_all(
     let odd_stems = session::HeldWords::new(&odd_stems);
     // The names a file's strings and comments can give a module by: the
     // parts of every file's path below the root (`tests`, `server`).
-    let mentioned: rustc_hash::FxHashSet<u64> = files
-        .iter()
-        .flat_map(|f| f.strip_prefix(root).unwrap_or(f).components())
-        .filter_map(|c| c.as_os_str().to_str())
-        .map(|c| relevance::hash(c.strip_suffix(".py").unwrap_or(c)))
-        .collect();
+    let mentioned = relevance::Mentioned::new(
+        files
+            .iter()
+            .flat_map(|f| f.strip_prefix(root).unwrap_or(f).components())
+            .filter_map(|c| c.as_os_str().to_str())
+            .map(|c| c.strip_suffix(".py").unwrap_or(c)),
+    );
     let read = |path: &PathBuf| -> Result<Read, Problem> {
         let source = read_python(fs, path)?;
         // A noxfile or `setup.py` declares runs and scripts: always read.
@@ -1469,24 +1485,22 @@ impl<'a> Extractor<'_, 'a> {
                 if self.facts.process_startup.is_none() && writes_startup_hook(call) {
                     self.facts.process_startup = Some(self.index.location(ctx.module, call));
                 }
-                // One resolution answers both questions.
-                let wanted =
-                    self.facts.process_startup.is_none() || self.facts.start_method.is_none();
-                let q = if wanted {
-                    self.index.qualified_callee(call, ctx)
-                } else {
-                    None
-                };
+                // One resolution of the callee answers every question.
+                let callees = self.index.callee(call, ctx);
+                let q = callees.iter().find_map(|v| match v {
+                    Val::Qualified(q) => Some(q.as_str()),
+                    _ => None,
+                });
                 if self.facts.process_startup.is_none()
                     && matches!(
-                        q.as_deref(),
+                        q,
                         Some("coverage.process_startup" | "coverage.control.process_startup")
                     )
                 {
                     self.facts.process_startup = Some(self.index.location(ctx.module, call));
                 }
                 if self.facts.start_method.is_none()
-                    && q.as_deref() == Some("multiprocessing.set_start_method")
+                    && q == Some("multiprocessing.set_start_method")
                     && let Some(Expr::StringLiteral(method)) = call.arguments.args.first()
                 {
                     self.facts.start_method = Some((
@@ -1494,7 +1508,7 @@ impl<'a> Extractor<'_, 'a> {
                         self.index.location(ctx.module, call),
                     ));
                 }
-                if let Some((api, kind, shape)) = self.launch_api(call, ctx) {
+                if let Some((api, kind, shape)) = self.launch_api(callees) {
                     sites.push((call, ctx, api, kind, shape));
                 }
             }
@@ -2100,13 +2114,9 @@ impl<'a> Extractor<'_, 'a> {
         (out, live)
     }
 
-    /// The launch API a call uses, if any.
-    fn launch_api(
-        &self,
-        call: &'a ExprCall,
-        ctx: Ctx,
-    ) -> Option<(String, LaunchKind, launch::Shape)> {
-        let callees = self.index.callee(call, ctx);
+    /// The launch API a call uses, if any, from the values its callee
+    /// resolves to.
+    fn launch_api(&self, callees: Vec<Val<'a>>) -> Option<(String, LaunchKind, launch::Shape)> {
         // `multiprocess`, the dill-based fork of multiprocessing, often
         // imported with `multiprocessing` as the ImportError fallback:
         // coverage's multiprocessing support does not patch it (its workers

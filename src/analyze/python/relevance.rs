@@ -43,6 +43,8 @@ impl Idents {
     pub(super) fn new(mut hashes: Vec<u64>) -> Idents {
         hashes.sort_unstable();
         hashes.dedup();
+        // Kept for the whole analysis: only the distinct words.
+        hashes.shrink_to_fit();
         Idents(hashes)
     }
 
@@ -80,14 +82,17 @@ impl Idents {
     /// Written by hand: ruff's lexer, the one Python tokenizer among the
     /// crates, gives no token ranges through its public API, and parsing
     /// the file to get them is the work this saves.
-    pub(super) fn code_words(text: &str, mentioned: &rustc_hash::FxHashSet<u64>) -> Option<Idents> {
+    pub(super) fn code_words(text: &str, mentioned: &Mentioned) -> Option<Idents> {
         let bytes = text.as_bytes();
-        let is_word = |b: u8| b == b'_' || b.is_ascii_alphanumeric() || b >= 0x80;
-        let mut out: rustc_hash::FxHashSet<u64> = Default::default();
+        let is_word = |b: u8| WORD_BYTE[usize::from(b)];
+        // Hashes, deduplicated once at the end (cheaper than a set for the
+        // few thousand words of a file).
+        let mut out: Vec<u64> = Vec::new();
         let mut sure = true;
         // The words of `text[from..to]`: in code, every identifier a run
         // can hold; elsewhere, the runs mentioned.
-        let mut words = |from: usize, to: usize, code: bool| {
+        let words = |from: usize, to: usize, code: bool, out: &mut Vec<u64>| {
+            let mut sure = true;
             let mut at = from;
             while at < to {
                 if !is_word(bytes[at]) {
@@ -98,57 +103,104 @@ impl Idents {
                 while at < to && is_word(bytes[at]) {
                     at += 1;
                 }
+                if !code && !mentioned.may_hold(at - start) {
+                    continue;
+                }
                 let Some(run) = text.get(start..at) else {
                     continue;
                 };
                 if code {
-                    sure &= identifiers_in_run(run, &mut out);
-                } else if mentioned.contains(&hash(run)) {
-                    out.insert(hash(run));
+                    sure &= identifiers_in_run(run, out);
+                } else if mentioned.hashes.contains(&hash(run)) {
+                    out.push(hash(run));
                 }
             }
+            sure
         };
         let mut at = 0;
         while at < bytes.len() {
             let b = bytes[at];
             if is_word(b) {
                 let start = at;
-                while at < bytes.len() && is_word(bytes[at]) {
-                    at += 1;
+                at += bytes[at..]
+                    .iter()
+                    .position(|&b| !is_word(b))
+                    .unwrap_or(bytes.len() - at);
+                if let Some(run) = text.get(start..at) {
+                    sure &= identifiers_in_run(run, &mut out);
                 }
-                words(start, at, true);
                 // A plain string after its prefix is read below.
                 if matches!(bytes.get(at), Some(b'\'' | b'"'))
                     && interpolated_prefix(&bytes[start..at])
                 {
-                    words(at, bytes.len(), true);
+                    sure &= words(at, bytes.len(), true, &mut out);
                     break;
                 }
                 continue;
             }
             match b {
                 b'#' => {
-                    let end = bytes[at..]
-                        .iter()
-                        .position(|&c| c == b'\n' || c == b'\r')
-                        .map_or(bytes.len(), |n| at + n);
-                    words(at, end, false);
+                    let end =
+                        memchr::memchr2(b'\n', b'\r', &bytes[at..]).map_or(bytes.len(), |n| at + n);
+                    words(at, end, false, &mut out);
                     at = end;
                 }
                 b'\'' | b'"' => match string_end(bytes, at) {
                     Some(end) => {
-                        words(at, end, false);
+                        words(at, end, false, &mut out);
                         at = end;
                     }
                     None => {
-                        words(at, bytes.len(), true);
+                        sure &= words(at, bytes.len(), true, &mut out);
                         break;
                     }
                 },
                 _ => at += 1,
             }
         }
-        sure.then(|| Idents::new(out.into_iter().collect()))
+        sure.then(|| Idents::new(out))
+    }
+}
+
+/// Whether a byte can be part of a run of word characters: an ASCII
+/// letter, digit or `_`, or a byte of a non-ASCII character.
+static WORD_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80;
+        b += 1;
+    }
+    table
+};
+
+/// The words a file's strings and comments can name a module by (see
+/// [`Idents::code_words`]), as hashes, with the lengths they have: most
+/// words of a docstring have none of those lengths and are not hashed.
+#[derive(Default)]
+pub(super) struct Mentioned {
+    hashes: rustc_hash::FxHashSet<u64>,
+    /// Bit `n` for a word of `n` bytes (the last bit for any longer).
+    lengths: u64,
+}
+
+impl Mentioned {
+    pub(super) fn new<'w>(words: impl IntoIterator<Item = &'w str>) -> Mentioned {
+        let mut m = Mentioned::default();
+        for w in words {
+            m.hashes.insert(hash(w));
+            m.lengths |= Mentioned::bit(w.len());
+        }
+        m
+    }
+
+    fn bit(len: usize) -> u64 {
+        1 << len.min(63)
+    }
+
+    fn may_hold(&self, len: usize) -> bool {
+        self.lengths & Mentioned::bit(len) != 0
     }
 }
 
@@ -177,8 +229,8 @@ const MAX_NAMES_IN_RUN: usize = 64;
 /// non-ASCII character that cannot be in one), the identifiers after the
 /// numbers and stray characters it starts with, as ruff's lexer reads
 /// numbers. False when the run could hold more than [`MAX_NAMES_IN_RUN`].
-fn identifiers_in_run(run: &str, out: &mut rustc_hash::FxHashSet<u64>) -> bool {
-    out.insert(hash(run));
+fn identifiers_in_run(run: &str, out: &mut Vec<u64>) -> bool {
+    out.push(hash(run));
     let first = run.as_bytes()[0];
     if run.is_ascii() && (first.is_ascii_alphabetic() || first == b'_') {
         return true;
@@ -214,7 +266,7 @@ fn identifiers_in_run(run: &str, out: &mut rustc_hash::FxHashSet<u64>) -> bool {
             if c.is_ascii_digit() {
                 todo.extend(number_ends(rest.as_bytes()).into_iter().map(|n| at + n));
             } else if c == '_' || c.is_ascii_alphabetic() || unicode_ident::is_xid_start(c) {
-                out.insert(hash(rest));
+                out.push(hash(rest));
             } else {
                 // A character no token starts with: the lexer goes on
                 // after it.
@@ -275,6 +327,11 @@ fn string_end(bytes: &[u8], quote: usize) -> Option<usize> {
     let triple = bytes.get(quote + 1) == Some(&q) && bytes.get(quote + 2) == Some(&q);
     let mut at = quote + if triple { 3 } else { 1 };
     while at < bytes.len() {
+        // A docstring is long: its next quote or backslash is searched
+        // for, not stepped to.
+        if triple {
+            at += memchr::memchr2(q, b'\\', bytes.get(at..)?)?;
+        }
         match bytes[at] {
             b'\\' => at += 2,
             b'\n' | b'\r' if !triple => return None,
@@ -1284,8 +1341,7 @@ mod tests {
     }
 
     fn words(text: &str, mentioned: &[&str]) -> Idents {
-        let mentioned = mentioned.iter().map(|m| hash(m)).collect();
-        Idents::code_words(text, &mentioned).unwrap()
+        Idents::code_words(text, &Mentioned::new(mentioned.iter().copied())).unwrap()
     }
 
     fn sound(text: &str) -> bool {
