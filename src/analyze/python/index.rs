@@ -132,6 +132,10 @@ pub struct Function<'a> {
     pub globals: HashSet<&'a str>,
     /// Values of `return` and `yield`.
     pub returns: Vec<&'a Expr>,
+    /// For each of `returns`, the `if` tests it is under, each with the
+    /// truth it needs (`if a: ... elif b: return x` needs `a` false and `b`
+    /// true); none for a `yield`.
+    guards: Vec<Guards<'a>>,
     /// The fixture name, if this is a pytest fixture.
     pub fixture: Option<String>,
     /// A test function (pytest passes fixtures to its parameters).
@@ -518,7 +522,7 @@ impl<'a> Index<'a> {
         body: &'a [Stmt],
         imports: &'a ImportTargets,
         bindings: &mut HashMap<&'a str, Vec<Binding<'a>>>,
-        returns: &mut Vec<&'a Expr>,
+        returns: &mut Vec<(&'a Expr, Guards<'a>)>,
         globals: &mut HashSet<&'a str>,
     ) {
         // In a method, `self.x = ...` binds a class attribute; in the class
@@ -529,9 +533,15 @@ impl<'a> Index<'a> {
             (Some(_), Some(f)) if !in_class_body => self.functions[f].params.first().copied(),
             _ => None,
         };
-        let mut stmts: Vec<&'a Stmt> = Vec::new();
-        walk::walk_scope(body, &mut |stmt, _| stmts.push(stmt));
-        for stmt in stmts {
+        let mut stmts: Vec<(&'a Stmt, Guards<'a>)> = Vec::new();
+        walk::walk_scope(body, &mut |stmt, frames| {
+            let guards = match stmt {
+                Stmt::Return(_) => guards_of(frames),
+                _ => Vec::new(),
+            };
+            stmts.push((stmt, guards));
+        });
+        for (stmt, guards) in stmts {
             match stmt {
                 Stmt::FunctionDef(def) => {
                     let fid = self.add_function(ctx, class, def, imports);
@@ -635,7 +645,7 @@ impl<'a> Index<'a> {
                 }
                 Stmt::Global(g) => globals.extend(g.names.iter().map(|n| n.as_str())),
                 Stmt::Nonlocal(g) => globals.extend(g.names.iter().map(|n| n.as_str())),
-                Stmt::Return(r) => returns.extend(r.value.as_deref()),
+                Stmt::Return(r) => returns.extend(r.value.as_deref().map(|v| (v, guards))),
                 Stmt::Try(t) => {
                     for h in &t.handlers {
                         let ruff_python_ast::ExceptHandler::ExceptHandler(h) = h;
@@ -654,7 +664,9 @@ impl<'a> Index<'a> {
                 for sub in walk::subexprs(e) {
                     match sub {
                         Expr::Named(n) => bind_target(&n.target, Some(&n.value), bindings),
-                        Expr::Yield(y) => returns.extend(y.value.as_deref()),
+                        Expr::Yield(y) => {
+                            returns.extend(y.value.as_deref().map(|v| (v, Vec::new())))
+                        }
                         _ => {}
                     }
                 }
@@ -714,6 +726,7 @@ impl<'a> Index<'a> {
             bindings: HashMap::default(),
             globals: HashSet::default(),
             returns: Vec::new(),
+            guards: Vec::new(),
             fixture: fixture.clone(),
             is_test,
         });
@@ -757,7 +770,7 @@ impl<'a> Index<'a> {
         }
         let f = &mut self.functions[fid];
         f.bindings = bindings;
-        f.returns = returns;
+        (f.returns, f.guards) = returns.into_iter().unzip();
         f.globals = globals;
         fid
     }
@@ -1473,7 +1486,7 @@ impl<'a> Index<'a> {
             match callee {
                 Val::Function(f) => {
                     let fctx = self.callee_ctx(call, ctx, f, None);
-                    for r in &self.functions[f].returns {
+                    for r in self.returns_for(f, fctx, depth) {
                         out.extend(self.values_at(r, fctx, depth + 1));
                     }
                 }
@@ -1629,6 +1642,77 @@ impl<'a> Index<'a> {
         }
     }
 
+    /// What `f` returns or yields when evaluated in `ctx` (for a call of
+    /// it): a `return` under an `if` test known to be false there is left
+    /// out (`if worker_type == PROCESS: return ProcessPoolExecutor` for a
+    /// call passing `THREAD`).
+    pub fn returns_for(&self, f: FuncId, ctx: Ctx, depth: usize) -> Vec<&'a Expr> {
+        let function = &self.functions[f];
+        function
+            .returns
+            .iter()
+            .zip(&function.guards)
+            .filter(|(_, guards)| {
+                !guards.iter().any(|&(test, must)| {
+                    self.truth(test, ctx, depth + 1).is_some_and(|t| t != must)
+                })
+            })
+            .map(|(r, _)| *r)
+            .collect()
+    }
+
+    /// The truth of an `if` test, when its values say it: `==` or `!=` of
+    /// values that are all string literals or `None` (the same answer for
+    /// every pair), or `not` of such a test.
+    fn truth(&self, test: &'a Expr, ctx: Ctx, depth: usize) -> Option<bool> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match test {
+            Expr::UnaryOp(u) if u.op == ruff_python_ast::UnaryOp::Not => {
+                self.truth(&u.operand, ctx, depth + 1).map(|t| !t)
+            }
+            Expr::Compare(c) if c.ops.len() == 1 && c.comparators.len() == 1 => {
+                let equal = match c.ops[0] {
+                    ruff_python_ast::CmpOp::Eq => true,
+                    ruff_python_ast::CmpOp::NotEq => false,
+                    _ => return None,
+                };
+                let left = self.literals(&c.left, ctx, depth)?;
+                let right = self.literals(&c.comparators[0], ctx, depth)?;
+                let mut truth = None;
+                for l in &left {
+                    for r in &right {
+                        let t = (l == r) == equal;
+                        if truth.is_some_and(|known| known != t) {
+                            return None;
+                        }
+                        truth = Some(t);
+                    }
+                }
+                truth
+            }
+            _ => None,
+        }
+    }
+
+    /// The values of `expr`, when every one is a string literal (`Some`)
+    /// or `None` (`None`).
+    fn literals(&self, expr: &'a Expr, ctx: Ctx, depth: usize) -> Option<Vec<Option<String>>> {
+        let values = self.values_at(expr, ctx, depth + 1);
+        if values.is_empty() {
+            return None;
+        }
+        values
+            .into_iter()
+            .map(|v| match v {
+                Val::Expr(Expr::StringLiteral(s), _) => Some(Some(s.value.to_str().to_string())),
+                Val::Expr(Expr::NoneLiteral(_), _) => Some(None),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Values a function returns or yields.
     pub fn returns_of(&self, f: FuncId, depth: usize) -> Vec<Val<'a>> {
         let function = &self.functions[f];
@@ -1745,6 +1829,46 @@ impl<'a> Index<'a> {
 
 /// Binds the names in an assignment target. Only a plain name gets the
 /// value; names inside tuples or starred targets are unknown.
+/// The `if` tests a statement is under, each with the truth it needs.
+type Guards<'a> = Vec<(&'a Expr, bool)>;
+
+/// At most this many tests are kept for one `return`.
+const MAX_GUARDS: usize = 16;
+
+/// The `if` tests a statement with these enclosing frames runs under: in an
+/// `if` or `elif` branch its own test is true and those before it false;
+/// in an `else`, every test is false.
+fn guards_of<'a>(frames: &[walk::Frame<'a>]) -> Guards<'a> {
+    let mut out = Vec::new();
+    for pair in frames.windows(2) {
+        let [outer, inner] = pair else { continue };
+        let (walk::Block::Branch(_), Some(Stmt::If(s))) =
+            (inner.block, outer.stmts.get(outer.index))
+        else {
+            continue;
+        };
+        // The branch is found by its body: a `return` is in it, so it is
+        // not empty.
+        let body = inner.stmts.as_ptr();
+        if s.body.as_ptr() == body {
+            out.push((&*s.test, true));
+            continue;
+        }
+        out.push((&*s.test, false));
+        for clause in &s.elif_else_clauses {
+            let this = clause.body.as_ptr() == body;
+            if let Some(test) = &clause.test {
+                out.push((test, this));
+            }
+            if this {
+                break;
+            }
+        }
+    }
+    out.truncate(MAX_GUARDS);
+    out
+}
+
 fn bind_target<'a>(
     target: &'a Expr,
     value: Option<&'a Expr>,
@@ -1950,5 +2074,42 @@ mod tests {
         assert!(!holds(
             "sys.platform == 'linux' and sys.version_info < (3, 8)"
         ));
+    }
+
+    #[test]
+    fn return_guards_follow_if_elif_else() {
+        let src = "def f(k):\n    if a:\n        return 1\n    elif b:\n        if c:\n            return 2\n    elif d:\n        pass\n    else:\n        return 3\n    return 4\n";
+        let parsed = ruff_python_parser::parse_module(src).unwrap();
+        let Stmt::FunctionDef(def) = &parsed.syntax().body[0] else {
+            panic!("a function")
+        };
+        let mut found: Vec<(String, Vec<(String, bool)>)> = Vec::new();
+        walk::walk_scope(&def.body, &mut |stmt, frames| {
+            if let Stmt::Return(r) = stmt {
+                let value = &src[r.value.as_ref().unwrap().range()];
+                let guards = guards_of(frames)
+                    .into_iter()
+                    .map(|(test, must)| (src[test.range()].to_string(), must))
+                    .collect();
+                found.push((value.to_string(), guards));
+            }
+        });
+        let g = |v: &str, gs: &[(&str, bool)]| {
+            (
+                v.to_string(),
+                gs.iter()
+                    .map(|(t, m)| (t.to_string(), *m))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(
+            found,
+            vec![
+                g("1", &[("a", true)]),
+                g("2", &[("a", false), ("b", true), ("c", true)]),
+                g("3", &[("a", false), ("b", false), ("d", false)]),
+                g("4", &[]),
+            ]
+        );
     }
 }

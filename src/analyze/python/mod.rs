@@ -1553,6 +1553,9 @@ impl<'a> Extractor<'_, 'a> {
         self.implicit = self.implicit_found.take();
         for (call, ctx, api, kind, shape) in sites {
             for (at, location, via) in self.reach(call, ctx) {
+                if !self.launches_in(call, ctx, at) {
+                    continue;
+                }
                 self.add_launch(call, at, api.clone(), kind, shape, location, via);
             }
         }
@@ -2112,6 +2115,23 @@ impl<'a> Extractor<'_, 'a> {
             level = next;
         }
         (out, live)
+    }
+
+    /// Whether a launch call found in `ctx` is one still when evaluated in
+    /// `at`, for the calls of a path above it: its callee, resolved there in
+    /// full (no value unknown), can be a launch API. A helper that picks its
+    /// pool class from a parameter (`ProcessPoolExecutor` or
+    /// `ThreadPoolExecutor`) starts no process for a call that asks for
+    /// threads.
+    fn launches_in(&self, call: &'a ExprCall, ctx: Ctx, at: Ctx) -> bool {
+        if at == ctx {
+            return true;
+        }
+        let callees = self.index.callee(call, at);
+        if callees.is_empty() || callees.iter().any(|v| matches!(v, Val::Unknown)) {
+            return true;
+        }
+        self.launch_api(callees).is_some()
     }
 
     /// The launch API a call uses, if any, from the values its callee
@@ -3067,7 +3087,7 @@ impl<'a> Extractor<'_, 'a> {
             for callee in self.index.callee(call, c) {
                 if let Val::Function(f) = callee {
                     let fctx = self.index.callee_ctx(call, c, f, None);
-                    for r in &self.index.functions[f].returns {
+                    for r in self.index.returns_for(f, fctx, depth) {
                         self.process_calls(r, fctx, depth + 1, visit);
                     }
                 }
