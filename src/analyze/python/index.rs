@@ -1652,18 +1652,30 @@ impl<'a> Index<'a> {
             .returns
             .iter()
             .zip(&function.guards)
-            .filter(|(_, guards)| {
-                !guards.iter().any(|&(test, must)| {
-                    self.truth(test, ctx, depth + 1).is_some_and(|t| t != must)
-                })
-            })
+            .filter(|(_, guards)| self.guards_hold_at(guards, ctx, depth))
             .map(|(r, _)| *r)
             .collect()
     }
 
+    /// Whether no test of `guards` is known to lack the truth it needs,
+    /// evaluated in `ctx`.
+    pub fn guards_hold(&self, guards: &Guards<'a>, ctx: Ctx) -> bool {
+        if NESTING.get() == 0 {
+            STEPS.set(0);
+        }
+        self.guards_hold_at(guards, ctx, 0)
+    }
+
+    fn guards_hold_at(&self, guards: &Guards<'a>, ctx: Ctx, depth: usize) -> bool {
+        !guards
+            .iter()
+            .any(|&(test, must)| self.truth(test, ctx, depth + 1).is_some_and(|t| t != must))
+    }
+
     /// The truth of an `if` test, when its values say it: `==` or `!=` of
     /// values that are all string literals or `None` (the same answer for
-    /// every pair), or `not` of such a test.
+    /// every pair), a name or attribute whose values are all `True`,
+    /// `False` or `None`, or `not` of such a test.
     fn truth(&self, test: &'a Expr, ctx: Ctx, depth: usize) -> Option<bool> {
         if depth > MAX_DEPTH {
             return None;
@@ -1689,6 +1701,22 @@ impl<'a> Index<'a> {
                         }
                         truth = Some(t);
                     }
+                }
+                truth
+            }
+            Expr::Name(_) | Expr::Attribute(_) => {
+                let values = self.values_at(test, ctx, depth + 1);
+                let mut truth = None;
+                for v in values {
+                    let t = match v {
+                        Val::Expr(Expr::BooleanLiteral(b), _) => b.value,
+                        Val::Expr(Expr::NoneLiteral(_), _) => false,
+                        _ => return None,
+                    };
+                    if truth.is_some_and(|known| known != t) {
+                        return None;
+                    }
+                    truth = Some(t);
                 }
                 truth
             }
@@ -1830,7 +1858,7 @@ impl<'a> Index<'a> {
 /// Binds the names in an assignment target. Only a plain name gets the
 /// value; names inside tuples or starred targets are unknown.
 /// The `if` tests a statement is under, each with the truth it needs.
-type Guards<'a> = Vec<(&'a Expr, bool)>;
+pub type Guards<'a> = Vec<(&'a Expr, bool)>;
 
 /// At most this many tests are kept for one `return`.
 const MAX_GUARDS: usize = 16;
@@ -1838,7 +1866,7 @@ const MAX_GUARDS: usize = 16;
 /// The `if` tests a statement with these enclosing frames runs under: in an
 /// `if` or `elif` branch its own test is true and those before it false;
 /// in an `else`, every test is false.
-fn guards_of<'a>(frames: &[walk::Frame<'a>]) -> Guards<'a> {
+pub fn guards_of<'a>(frames: &[walk::Frame<'a>]) -> Guards<'a> {
     let mut out = Vec::new();
     for pair in frames.windows(2) {
         let [outer, inner] = pair else { continue };

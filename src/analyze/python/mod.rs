@@ -427,6 +427,7 @@ fn round(
         children_seen: HashMap::new(),
         prune: !no_prefilter,
         expects_timeout: Default::default(),
+        launch_guards: HashMap::new(),
         with_items: HashMap::new(),
         pending_stops: Vec::new(),
     };
@@ -1265,6 +1266,9 @@ struct Extractor<'i, 'a> {
     implicit_found: std::cell::RefCell<std::collections::HashSet<FuncId>>,
     /// Calls inside `with pytest.raises(subprocess.TimeoutExpired)`.
     expects_timeout: std::collections::HashSet<usize>,
+    /// The `if` tests each launch call is under in its scope (by the
+    /// call's address; calls under none are not kept).
+    launch_guards: HashMap<usize, index::Guards<'a>>,
     /// `with` statements by the address of a call that is one of their
     /// items' context expression.
     with_items: HashMap<usize, &'a ruff_python_ast::StmtWith>,
@@ -1458,7 +1462,8 @@ impl<'a> Extractor<'_, 'a> {
             if !self.relevance.launch(ctx.module) {
                 continue;
             }
-            let mut calls: Vec<(&'a ExprCall, bool)> = Vec::new();
+            let mut calls: Vec<(&'a ExprCall, bool, usize)> = Vec::new();
+            let mut guards: Vec<index::Guards<'a>> = Vec::new();
             let mut withs = Vec::new();
             walk::walk_scope(body, &mut |stmt, frames| {
                 if let Stmt::With(w) = stmt {
@@ -1469,12 +1474,14 @@ impl<'a> Extractor<'_, 'a> {
                     }
                 }
                 let expects = expects_timeout(self.index, ctx, frames);
+                let at = guards.len();
+                guards.push(index::guards_of(frames));
                 for e in walk::own_exprs(stmt) {
-                    calls.extend(walk::calls_in(e).into_iter().map(|c| (c, expects)));
+                    calls.extend(walk::calls_in(e).into_iter().map(|c| (c, expects, at)));
                 }
             });
             self.with_items.extend(withs);
-            for (call, expects) in calls {
+            for (call, expects, guarded) in calls {
                 if expects {
                     self.expects_timeout
                         .insert(std::ptr::from_ref(call) as usize);
@@ -1509,6 +1516,12 @@ impl<'a> Extractor<'_, 'a> {
                     ));
                 }
                 if let Some((api, kind, shape)) = self.launch_api(callees) {
+                    if !guards[guarded].is_empty() {
+                        self.launch_guards.insert(
+                            std::ptr::from_ref(call) as usize,
+                            std::mem::take(&mut guards[guarded]),
+                        );
+                    }
                     sites.push((call, ctx, api, kind, shape));
                 }
             }
@@ -2118,14 +2131,22 @@ impl<'a> Extractor<'_, 'a> {
     }
 
     /// Whether a launch call found in `ctx` is one still when evaluated in
-    /// `at`, for the calls of a path above it: its callee, resolved there in
-    /// full (no value unknown), can be a launch API. A helper that picks its
+    /// `at`, for the calls of a path above it: no `if` test it is under is
+    /// known false there, and its callee, resolved there in full (no value
+    /// unknown), can be a launch API. A helper that picks its
     /// pool class from a parameter (`ProcessPoolExecutor` or
     /// `ThreadPoolExecutor`) starts no process for a call that asks for
     /// threads.
     fn launches_in(&self, call: &'a ExprCall, ctx: Ctx, at: Ctx) -> bool {
         if at == ctx {
             return true;
+        }
+        // Under an `if` test known false for this path's calls
+        // (`if enable_curve:` for a call passing `enable_curve=False`).
+        if let Some(guards) = self.launch_guards.get(&(std::ptr::from_ref(call) as usize))
+            && !self.index.guards_hold(guards, at)
+        {
+            return false;
         }
         let callees = self.index.callee(call, at);
         if callees.is_empty() || callees.iter().any(|v| matches!(v, Val::Unknown)) {
