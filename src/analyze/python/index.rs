@@ -1039,6 +1039,36 @@ impl<'a> Index<'a> {
             .map(|(_, id)| id)
     }
 
+    /// Whether `name` (`google.othermod`) is no module of the project but
+    /// lies in a namespace package the project has modules in
+    /// (`google.auth`), with no regular package on the way: importing it
+    /// runs none of the project's code (a namespace package has none), and
+    /// a module of the project's namespace that is not in the project is
+    /// one the tests make at run time, or another distribution's.
+    pub fn in_own_namespace_only(&self, name: &str, from: ModId) -> bool {
+        let Some((parent, _)) = name.rsplit_once('.') else {
+            return false;
+        };
+        if self.module_named(name, Some(from)).is_some() {
+            return false;
+        }
+        // Every package on the way is a namespace: no `__init__.py` of
+        // the project's.
+        let mut prefix = String::new();
+        for part in parent.split('.') {
+            if !prefix.is_empty() {
+                prefix.push('.');
+            }
+            prefix.push_str(part);
+            if self.module_named(&prefix, Some(from)).is_some() {
+                return false;
+            }
+        }
+        let top = name.split('.').next().unwrap_or(name);
+        let own = format!("{top}.");
+        !MODELLED_MODULES.contains(&top) && self.by_name.keys().any(|n| n.starts_with(&own))
+    }
+
     /// The first directory above `file` without an `__init__.py`: what
     /// pytest's default import mode puts on `sys.path` for a test file.
     fn basedir(&self, file: &Path) -> Option<PathBuf> {

@@ -2453,6 +2453,15 @@ impl<'a> Extractor<'_, 'a> {
             {
                 *runs_project_code = false;
             }
+            // `python -m google.othermod`, a module the test writes into a
+            // namespace package of the project's own: the project has no
+            // such module, and importing the namespace runs none of its
+            // code.
+            if let Entry::Module(m) = entry
+                && index.in_own_namespace_only(m, ctx.module)
+            {
+                *runs_project_code = false;
+            }
             let place = cwd
                 .as_ref()
                 .map_or(crate::analyze::Place::Inherited, |c| c.place.clone());
