@@ -1696,10 +1696,19 @@ impl<'a> Index<'a> {
         self.guards_hold_at(guards, ctx, 0)
     }
 
+    /// Only a test the call decides counts: one whose truth is unknown for
+    /// the scope on its own (no call's arguments bound). A test of module
+    /// constants alone (`if ENABLED:`) is left as it is, since a test can
+    /// set them (`monkeypatch.setattr(module, "ENABLED", True)`).
     fn guards_hold_at(&self, guards: &Guards<'a>, ctx: Ctx, depth: usize) -> bool {
-        !guards
-            .iter()
-            .any(|&(test, must)| self.truth(test, ctx, depth + 1).is_some_and(|t| t != must))
+        if ctx.frame.is_none() {
+            return true;
+        }
+        let unbound = Ctx { frame: None, ..ctx };
+        !guards.iter().any(|&(test, must)| {
+            self.truth(test, ctx, depth + 1).is_some_and(|t| t != must)
+                && self.truth(test, unbound, depth + 1).is_none()
+        })
     }
 
     /// The truth of an `if` test, when its values say it: `==` or `!=` of
