@@ -1517,10 +1517,9 @@ impl<'a> Extractor<'_, 'a> {
                 }
                 if let Some((api, kind, shape)) = self.launch_api(callees) {
                     if !guards[guarded].is_empty() {
-                        self.launch_guards.insert(
-                            std::ptr::from_ref(call) as usize,
-                            std::mem::take(&mut guards[guarded]),
-                        );
+                        // Two launches in one statement share its tests.
+                        self.launch_guards
+                            .insert(std::ptr::from_ref(call) as usize, guards[guarded].clone());
                     }
                     sites.push((call, ctx, api, kind, shape));
                 }
