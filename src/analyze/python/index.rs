@@ -1731,34 +1731,20 @@ impl<'a> Index<'a> {
                 };
                 let left = self.literals(&c.left, ctx, depth)?;
                 let right = self.literals(&c.comparators[0], ctx, depth)?;
-                let mut truth = None;
-                for l in &left {
-                    for r in &right {
-                        let t = (l == r) == equal;
-                        if truth.is_some_and(|known| known != t) {
-                            return None;
-                        }
-                        truth = Some(t);
-                    }
-                }
-                truth
+                one_answer(
+                    left.iter()
+                        .flat_map(|l| right.iter().map(move |r| Some((l == r) == equal))),
+                )
             }
-            Expr::Name(_) | Expr::Attribute(_) => {
-                let values = self.values_at(test, ctx, depth + 1);
-                let mut truth = None;
-                for v in values {
-                    let t = match v {
-                        Val::Expr(Expr::BooleanLiteral(b), _) => b.value,
-                        Val::Expr(Expr::NoneLiteral(_), _) => false,
-                        _ => return None,
-                    };
-                    if truth.is_some_and(|known| known != t) {
-                        return None;
-                    }
-                    truth = Some(t);
-                }
-                truth
-            }
+            Expr::Name(_) | Expr::Attribute(_) => one_answer(
+                self.values_at(test, ctx, depth + 1)
+                    .into_iter()
+                    .map(|v| match v {
+                        Val::Expr(Expr::BooleanLiteral(b), _) => Some(b.value),
+                        Val::Expr(Expr::NoneLiteral(_), _) => Some(false),
+                        _ => None,
+                    }),
+            ),
             _ => None,
         }
     }
@@ -1896,6 +1882,20 @@ impl<'a> Index<'a> {
 
 /// Binds the names in an assignment target. Only a plain name gets the
 /// value; names inside tuples or starred targets are unknown.
+/// The answer every one of `answers` gives, if they are all known and
+/// agree; `None` when there are none.
+fn one_answer(answers: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut truth = None;
+    for answer in answers {
+        let t = answer?;
+        if truth.is_some_and(|known| known != t) {
+            return None;
+        }
+        truth = Some(t);
+    }
+    truth
+}
+
 /// The `if` tests a statement is under, each with the truth it needs.
 pub type Guards<'a> = Vec<(&'a Expr, bool)>;
 
